@@ -1,0 +1,57 @@
+# traction: `make report` runs the main job, `make test` runs the suite.
+# Both create .venv from requirements.lock on first use; nothing else is needed.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Per-cell limit for nbval (seconds): a hung cell fails the run instead of eating CI.
+CELL_TIMEOUT ?= 600
+
+.PHONY: install report test test-unit test-notebooks test-slow lab bench report-screenshot lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+report: $(STAMP)
+	$(BIN)/traction run
+
+test: test-unit test-notebooks
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+# Notebooks run on the small simulated sample, in file-name order, in this venv's kernel.
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=$(CELL_TIMEOUT) -o addopts="" notebooks
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow tests
+
+lab: $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (traction)"
+	$(BIN)/jupyter lab notebooks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+report-screenshot: $(STAMP)
+	$(BIN)/python -m helpers.browser reports/index.html reports/screenshot.png
+
+# Regenerate requirements.lock from pyproject.toml in a clean venv.
+lock:
+	rm -rf /tmp/traction-lock && $(PYTHON) -m venv /tmp/traction-lock
+	/tmp/traction-lock/bin/pip install --quiet .
+	{ echo "# Exact versions installed by 'make' (generated from pyproject.toml in a clean venv; see README)."; \
+	  echo "# Python 3.11"; \
+	  /tmp/traction-lock/bin/pip freeze --exclude-editable | grep -v '^traction'; } > requirements.lock
+
+clean:
+	rm -rf $(VENV) data reports/*/ reports/index.html reports/*.png .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
