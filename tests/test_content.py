@@ -1,0 +1,76 @@
+import duckdb
+import pytest
+
+from helpers import content
+from helpers.schema import TWEETS_SCHEMA
+
+
+def write_tweets(path, rows):
+    """rows: (tweetid, userid, language, text, hashtags) -> a tweets.parquet with the full schema."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in TWEETS_SCHEMA.items())
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TABLE tweets ({columns})")
+        for tweetid, userid, language, text, hashtags in rows:
+            con.execute(
+                "INSERT INTO tweets (tweetid, userid, tweet_language, tweet_text, hashtags, is_retweet) "
+                "VALUES (?, ?, ?, ?, ?, false)",
+                [tweetid, userid, language, text, hashtags],
+            )
+        con.execute(f"COPY tweets TO '{path}' (FORMAT parquet)")
+
+
+ROWS = [
+    ("1", "a", "zh", "香港暴徒 必须严惩", ["香港", "暴徒"]),
+    ("2", "a", "zh", "郭文贵是骗子", ["郭文贵"]),
+    ("3", "a", "en", "Trump and the Republicans again", []),
+    ("4", "b", "zh", "武汉 肺炎", ["肺炎"]),
+    ("5", "b", "en", "Hong Kong rioters", ["HongKong"]),
+    ("6", "b", "und", "Biden said; the GOP said", []),
+    ("7", "c", "en", "Democrats and trumpet players", []),  # 'trumpet' is not Trump
+    ("8", "c", "zh-cn", "特朗普 民主党", []),
+]
+
+
+@pytest.fixture()
+def work_dir(tmp_path):
+    write_tweets(tmp_path / "tweets.parquet", ROWS)
+    return tmp_path
+
+
+def test_account_counts_match_a_count_by_hand(work_dir):
+    counts = content.account_counts(work_dir / "tweets.parquet").set_index("userid")
+    assert counts.loc["a"].to_dict() == {
+        "n_tweets": 3, "n_chinese": 2, "n_english": 1, "n_hong_kong_hashtag": 1,
+        "n_hong_kong": 1, "n_republican": 1, "n_democrat": 0,
+    }
+    assert counts.loc["b", "n_hong_kong_hashtag"] == 1  # hashtag HongKong, case-folded
+    assert counts.loc["b", "n_republican"] == 1 and counts.loc["b", "n_democrat"] == 1
+    assert counts.loc["c", "n_republican"] == 1  # 特朗普, not 'trumpet'
+    assert counts.loc["c", "n_democrat"] == 2
+    assert counts.loc["c", "n_chinese"] == 1
+
+
+def test_measure_reports_shares_of_all_tweets_with_intervals(work_dir):
+    measured = content.measure(work_dir, n_boot=199, seed=1)
+    tests = {entry["id"]: entry for entry in measured.tests}
+    assert tests["tweets_share_chinese"]["estimate"] == pytest.approx(4 / 8)
+    assert tests["hong_kong_share_tweets"]["estimate"] == pytest.approx(2 / 8)
+    assert tests["us_politics_republican_share"]["estimate"] == pytest.approx(3 / 8)
+    assert tests["us_politics_democrat_share"]["estimate"] == pytest.approx(3 / 8)
+    assert tests["us_politics_republican_minus_democrat_share"]["estimate"] == pytest.approx(0)
+    for entry in measured.tests:
+        assert entry["ci_low"] <= entry["estimate"] <= entry["ci_high"]
+        assert entry["n"] == 8
+
+
+def test_keyword_lists_are_parameters(work_dir):
+    measured = content.measure(work_dir, n_boot=99, democrat_pattern=r"pelosi")
+    tests = {entry["id"]: entry for entry in measured.tests}
+    assert tests["us_politics_democrat_share"]["estimate"] == 0
+
+
+def test_top_hashtags_are_case_folded_and_ranked(work_dir):
+    top = content.top_hashtags(work_dir / "tweets.parquet")
+    assert top.iloc[0]["tweets"] == 1
+    assert set(top["hashtag"]) == {"香港", "暴徒", "郭文贵", "肺炎", "hongkong"}
+    assert top["share_of_tweets"].max() == pytest.approx(1 / 8)
