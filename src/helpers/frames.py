@@ -1,0 +1,262 @@
+"""Tidy pandas frames (one row per account, one per original tweet) from the Parquet tables.
+
+DuckDB does the aggregation over ``tweets.parquet`` (releases reach 37M rows),
+so pandas only ever holds one row per account and, for the per-tweet frame,
+the few columns the models need, capped by ``max_tweets``.
+
+``accounts`` columns (frames contract): userid, follower_count, n_tweets,
+n_original, n_retweets, likes, retweets, replies, quotes, engagement (summed
+over ORIGINAL tweets only), account_creation_date, first_tweet_time,
+last_tweet_time, lifespan_days; plus, for the amplification statistics,
+n_retweets_in_network (retweet rows whose retweeted tweet is in the dataset),
+n_zero_engagement (original tweets with no engagement) and n_retweet_heavy
+(original tweets with retweets > 5 x likes). ``follower_count`` is int64 when
+every account's count is known, else float64 with NaN (and a warning).
+"""
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from helpers import schema
+from helpers.errors import TractionError
+
+FORM_ARCHIVE = "archive"  # accounts + tweets
+FORM_USERS_ONLY = "users_only"  # a campaign with only a users file
+FORM_ACCOUNT_TABLE = "account_table"  # data published only in aggregate
+
+COMPONENTS = {"likes": "like_count", "retweets": "retweet_count",
+              "replies": "reply_count", "quotes": "quote_count"}
+
+
+@dataclass
+class Frames:
+    accounts: pd.DataFrame
+    tweets: pd.DataFrame | None
+    form: str
+    warnings: list[str] = field(default_factory=list)
+    report: dict = field(default_factory=dict)  # load_report.json, {} when absent
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with a bounded memory budget that spills to disk."""
+    con = duckdb.connect()
+    spill = Path(tempfile.gettempdir()) / "traction-duckdb"
+    con.execute(f"SET temp_directory = '{_quote(spill)}'")
+    con.execute("SET memory_limit = '2GB'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def load(work_dir, *, max_tweets: int | None = None, seed: int = 0) -> Frames:
+    """Build the account and original-tweet frames from ``work_dir``'s Parquet tables."""
+    work_dir = Path(work_dir)
+    accounts_path = work_dir / "accounts.parquet"
+    if not accounts_path.is_file():
+        raise TractionError(f"no Parquet tables in {work_dir}: run 01_load.ipynb first (work_dir={work_dir})")
+    report = read_report(work_dir)
+    tweets_path = work_dir / "tweets.parquet"
+    con = connect()
+    con.execute(f"CREATE VIEW acc AS SELECT * FROM read_parquet('{_quote(accounts_path)}')")
+    if report.get("form") == FORM_ACCOUNT_TABLE:
+        _require(con, "acc", accounts_path, schema.ACCOUNT_TABLE_COLUMNS)
+        return Frames(_account_table(con), None, FORM_ACCOUNT_TABLE,
+                      ["account-level table: tweet-level statistics are skipped"], report)
+    _require(con, "acc", accounts_path, ["userid", "follower_count", "account_creation_date"])
+    _refuse_duplicate_ids(con, accounts_path)
+    if not tweets_path.is_file():
+        accounts = _accounts(con, with_tweets=False)
+        return Frames(accounts, None, FORM_USERS_ONLY,
+                      ["no tweets.parquet (users file only): engagement statistics are skipped"], report)
+    con.execute(f"CREATE VIEW raw_tweets AS SELECT * FROM read_parquet('{_quote(tweets_path)}')")
+    _require(con, "raw_tweets", tweets_path, ["tweetid", "userid", "tweet_time", "is_retweet",
+                                              "retweet_tweetid", *COMPONENTS.values()])
+    warnings = _tweet_warnings(con, tweets_path)
+    con.execute(f"""CREATE VIEW tw AS SELECT tweetid, userid, tweet_time, retweet_tweetid,
+        coalesce(is_retweet, false) AS rt,
+        {", ".join(f"coalesce({col}, 0) AS {name}" for name, col in COMPONENTS.items())}
+        FROM raw_tweets""")
+    accounts = _accounts(con, with_tweets=True)
+    orphans = int(accounts["follower_count"].isna().sum() - _unknown_followers(con))
+    if orphans:
+        warnings.append(f"{orphans} accounts tweet in {tweets_path.name} but are missing from "
+                        f"{accounts_path.name}: kept with unknown follower count")
+    if accounts["follower_count"].isna().any():
+        warnings.append(f"{int(accounts['follower_count'].isna().sum())} accounts have an unknown "
+                        "follower count: kept in the counts, left out of follower statistics")
+    tweets, note = _tweets(con, accounts, max_tweets, seed)
+    if note:
+        warnings.append(note)
+    return Frames(accounts, tweets, FORM_ARCHIVE, warnings, report)
+
+
+def read_report(work_dir) -> dict:
+    """``load_report.json`` as a dict ({} when the ingest wrote none)."""
+    path = Path(work_dir) / "load_report.json"
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise TractionError(f"{path}: line {error.lineno}: not valid JSON ({error.msg})") from None
+
+
+def _quote(path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _require(con, view, path, columns):
+    present = [row[0] for row in con.execute(f"DESCRIBE {view}").fetchall()]
+    missing = [c for c in columns if c not in present]
+    if missing:
+        raise TractionError(f"{path}: missing column(s) {', '.join(missing)}; "
+                            f"columns present: {', '.join(present)}")
+
+
+def _refuse_duplicate_ids(con, path):
+    # Tweets cannot be attributed to one of two accounts sharing an id.
+    dup = con.execute("""SELECT userid, count(*), list(source_line ORDER BY source_line)
+        FROM (SELECT userid, {} AS source_line FROM acc) GROUP BY userid HAVING count(*) > 1
+        ORDER BY userid LIMIT 1""".format(
+        "source_line" if "source_line" in _columns(con, "acc") else "NULL")).fetchall()
+    if dup:
+        dup = dup[0]
+        raise TractionError(f"{path}: userid {dup[0]!r} appears {dup[1]} times "
+                            f"(source lines {dup[2]}); ids must be unique")
+
+
+def _columns(con, view):
+    return [row[0] for row in con.execute(f"DESCRIBE {view}").fetchall()]
+
+
+def _unknown_followers(con) -> int:
+    return con.execute("SELECT count(*) FROM acc WHERE follower_count IS NULL").fetchall()[0][0]
+
+
+def _tweet_warnings(con, path) -> list[str]:
+    """Say where NULLs were read as 0 / false, so no value changes silently."""
+    nulls = con.execute(f"""SELECT
+        count(*) FILTER (WHERE is_retweet IS NULL),
+        count(*) FILTER (WHERE NOT coalesce(is_retweet, false) AND
+            ({" OR ".join(f"{c} IS NULL" for c in COMPONENTS.values())})),
+        count(*) FILTER (WHERE is_retweet AND retweet_tweetid IS NULL)
+        FROM raw_tweets""").fetchall()[0]
+    messages = [f"{path.name}: {nulls[0]} rows with empty is_retweet, read as original tweets",
+                f"{path.name}: {nulls[1]} original tweets with an empty engagement count, read as 0",
+                f"{path.name}: {nulls[2]} retweet rows without retweet_tweetid, counted as out-of-network"]
+    return [m for m, n in zip(messages, nulls) if n]
+
+
+def _accounts(con, *, with_tweets: bool) -> pd.DataFrame:
+    if not with_tweets:
+        con.execute("""CREATE VIEW tw AS SELECT NULL::VARCHAR tweetid, NULL::VARCHAR userid,
+            NULL::TIMESTAMP tweet_time, NULL::VARCHAR retweet_tweetid, false rt,
+            0 likes, 0 retweets, 0 replies, 0 quotes WHERE false""")
+    frame = con.execute("""
+        WITH per_user AS (
+          SELECT userid,
+            count(*) AS n_tweets,
+            count(*) FILTER (WHERE NOT rt) AS n_original,
+            count(*) FILTER (WHERE rt) AS n_retweets,
+            count(*) FILTER (WHERE rt AND retweet_tweetid IN (SELECT tweetid FROM tw)) AS n_retweets_in_network,
+            sum(likes) FILTER (WHERE NOT rt) AS likes,
+            sum(retweets) FILTER (WHERE NOT rt) AS retweets,
+            sum(replies) FILTER (WHERE NOT rt) AS replies,
+            sum(quotes) FILTER (WHERE NOT rt) AS quotes,
+            count(*) FILTER (WHERE NOT rt AND likes + retweets + replies + quotes = 0) AS n_zero_engagement,
+            count(*) FILTER (WHERE NOT rt AND retweets > 5 * likes) AS n_retweet_heavy,
+            min(tweet_time) AS first_tweet_time,
+            max(tweet_time) AS last_tweet_time
+          FROM tw GROUP BY userid)
+        SELECT userid, a.follower_count, a.account_creation_date,
+          coalesce(n_tweets, 0) AS n_tweets, coalesce(n_original, 0) AS n_original,
+          coalesce(n_retweets, 0) AS n_retweets, coalesce(likes, 0) AS likes,
+          coalesce(retweets, 0) AS retweets, coalesce(replies, 0) AS replies,
+          coalesce(quotes, 0) AS quotes,
+          coalesce(likes + retweets + replies + quotes, 0) AS engagement,
+          coalesce(n_retweets_in_network, 0) AS n_retweets_in_network,
+          coalesce(n_zero_engagement, 0) AS n_zero_engagement,
+          coalesce(n_retweet_heavy, 0) AS n_retweet_heavy,
+          first_tweet_time, last_tweet_time
+        FROM (SELECT userid, follower_count, account_creation_date FROM acc) a
+        FULL JOIN per_user USING (userid)
+        ORDER BY userid""").df()
+    counts = ["n_tweets", "n_original", "n_retweets", *COMPONENTS, "engagement",
+              "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy"]
+    frame[counts] = frame[counts].astype("int64")
+    frame["follower_count"] = _followers(frame["follower_count"])
+    for col in ["account_creation_date", "first_tweet_time", "last_tweet_time"]:
+        frame[col] = pd.to_datetime(frame[col])
+    frame["lifespan_days"] = (frame["last_tweet_time"] - frame["account_creation_date"]).dt.total_seconds() / 86400
+    frame["userid"] = frame["userid"].astype(str)
+    return frame[_ACCOUNT_ORDER]
+
+
+_ACCOUNT_ORDER = ["userid", "follower_count", "n_tweets", "n_original", "n_retweets", "likes",
+                  "retweets", "replies", "quotes", "engagement", "account_creation_date",
+                  "first_tweet_time", "last_tweet_time", "lifespan_days",
+                  "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy"]
+
+
+def _followers(series: pd.Series) -> pd.Series:
+    series = series.astype("float64")
+    return series.astype("int64") if series.notna().all() else series
+
+
+def _account_table(con) -> pd.DataFrame:
+    frame = con.execute("""SELECT userid, follower_count, tweet_count AS n_tweets,
+        tweet_count AS n_original, like_total AS likes, retweet_total AS retweets,
+        reply_total AS replies, quote_total AS quotes, engagement_total AS engagement
+        FROM acc ORDER BY userid""").df()
+    bad = frame[frame["n_original"].isna() | frame["engagement"].isna()]
+    if len(bad):
+        column = "tweet_count" if frame["n_original"].isna().any() else "engagement_total"
+        raise TractionError(f"accounts.parquet: column {column} is empty for userid "
+                            f"{bad['userid'].iloc[0]!r} ({len(bad)} accounts); the account table needs it")
+    frame["follower_count"] = _followers(frame["follower_count"])
+    for col in ["n_tweets", "n_original", "engagement"]:
+        frame[col] = frame[col].astype("int64")
+    for col in COMPONENTS:
+        frame[col] = frame[col].astype("float64")
+    frame["n_retweets"] = float("nan")
+    for col in ["account_creation_date", "first_tweet_time", "last_tweet_time"]:
+        frame[col] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
+    frame["lifespan_days"] = float("nan")
+    for col in ["n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy"]:
+        frame[col] = float("nan")
+    frame["userid"] = frame["userid"].astype(str)
+    return frame[_ACCOUNT_ORDER]
+
+
+def _tweets(con, accounts, max_tweets, seed):
+    """Original tweets (whole accounts sampled in a seeded hash order above ``max_tweets``)."""
+    total = int(accounts["n_original"].sum())
+    con.register("acc_frame", accounts[["userid", "follower_count", "n_original"]])
+    keep, note = "", None
+    if max_tweets is not None and total > max_tweets:
+        con.execute(f"""CREATE TEMP TABLE chosen AS SELECT userid FROM (
+            SELECT userid, sum(n_original) OVER (ORDER BY md5(userid || '/{int(seed)}'), userid) AS running
+            FROM acc_frame WHERE n_original > 0) WHERE running <= {int(max_tweets)}""")
+        kept = con.execute("""SELECT count(*), sum(n_original) FROM acc_frame
+            WHERE userid IN (SELECT userid FROM chosen)""").fetchall()[0]
+        n_active = int((accounts["n_original"] > 0).sum())
+        note = (f"tweet frame is a sample of whole accounts: {kept[0]} of {n_active} accounts, "
+                f"{int(kept[1] or 0)} of {total} original tweets (max_tweets={max_tweets}, seed={seed}); "
+                "account-level statistics use every account")
+        keep = "AND t.userid IN (SELECT userid FROM chosen)"
+    tweets = con.execute(f"""SELECT t.userid, a.follower_count,
+        t.likes, t.retweets, t.replies, t.quotes,
+        t.likes + t.retweets + t.replies + t.quotes AS engagement, t.tweet_time
+        FROM tw t LEFT JOIN acc_frame a USING (userid)
+        WHERE NOT t.rt {keep}
+        ORDER BY t.userid, t.tweet_time, t.tweetid""").df()
+    for col in [*COMPONENTS, "engagement"]:
+        tweets[col] = tweets[col].astype("int64")
+    tweets["follower_count"] = _followers(tweets["follower_count"])
+    tweets["userid"] = tweets["userid"].astype(str)
+    tweets["tweet_time"] = pd.to_datetime(tweets["tweet_time"])
+    return tweets, note
