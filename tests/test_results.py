@@ -1,0 +1,74 @@
+"""helpers.results: contract keys, Holm adjustment, deterministic JSON."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import results
+from helpers.errors import TractionError
+
+
+def entries(p_values):
+    return [results.entry(f"t{i}", "q?", "m", 0.5, (0.1, 0.9), n=10, p_value=p) for i, p in enumerate(p_values)]
+
+
+def test_holm_matches_a_hand_computed_example():
+    # sorted p: 0.01, 0.03, 0.04 with m = 3 -> 0.03, 0.06, max(0.06, 0.04) = 0.06
+    built = results.build({}, entries([0.01, 0.04, None, 0.03]), {})
+    assert [t["p_holm"] for t in built["tests"]] == [0.03, 0.06, None, 0.06]
+    assert [t["p_value"] for t in built["tests"]] == [0.01, 0.04, None, 0.03]
+
+
+def test_holm_caps_at_one_and_ignores_nan():
+    built = results.build({}, entries([0.6, float("nan"), 0.7]), {})
+    assert [t["p_holm"] for t in built["tests"]] == [1.0, None, 1.0]
+    assert built["tests"][1]["p_value"] is None
+
+
+def test_entries_have_exactly_the_contract_keys():
+    built = results.build({}, entries([0.5]), {})
+    assert set(built["tests"][0]) == set(results.ENTRY_KEYS)
+    bad = entries([0.5])[0] | {"extra": 1}
+    with pytest.raises(TractionError, match="unexpected \\['extra'\\]"):
+        results.build({}, [bad], {})
+    with pytest.raises(TractionError, match="appears twice"):
+        results.build({}, entries([0.5]) * 2, {})
+
+
+def test_nan_estimate_is_never_reported_as_converged():
+    test = results.entry("x", "q", "m", float("nan"))
+    built = results.build({}, [test], {})["tests"][0]
+    assert built["estimate"] is None and built["converged"] is False
+    assert built["warnings"] == ["estimate is not a finite number"]
+
+
+def test_values_are_rounded_and_json_ready():
+    table = pd.DataFrame({"band": ["0", "1-9"], "mean": [1 / 3, np.nan], "n": np.array([3, 4], dtype=np.int64),
+                          "when": pd.to_datetime(["2020-01-01", None])})
+    built = results.build({"simulated": np.bool_(True), "seed": np.int64(7)}, [], {"bands": table, "x": np.float64(2 / 3)})
+    assert built["descriptives"]["bands"] == [
+        {"band": "0", "mean": 0.333333, "n": 3, "when": "2020-01-01T00:00:00"},
+        {"band": "1-9", "mean": None, "n": 4, "when": None}]
+    assert built["descriptives"]["x"] == 0.666667
+    assert built["dataset"] == {"simulated": True, "seed": 7}
+    assert results._round(123456789.0) == 123457000.0 and results._round(-1.23456789e-7) == -1.23457e-7
+
+
+def test_write_is_byte_identical_and_sorted(tmp_path):
+    doc = results.build({"b": 1, "a": [1.0, math.inf]}, entries([0.02, 0.2]), {"z": {"y": 1, "x": 2}})
+    first = results.write(tmp_path / "one" / "results.json", doc).read_bytes()
+    second = results.write(tmp_path / "two.json", results.build({"a": [1.0, math.inf], "b": 1},
+                                                                entries([0.02, 0.2]), {"z": {"x": 2, "y": 1}})).read_bytes()
+    assert first == second
+    text = first.decode()
+    assert text.index('"a"') < text.index('"b"') and "NaN" not in text and "Infinity" not in text
+    assert results.read(tmp_path / "two.json") == json.loads(text)
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_read_missing_file_names_the_notebook(tmp_path):
+    with pytest.raises(TractionError, match="run 02_engagement_vs_followers.ipynb first"):
+        results.read(tmp_path / "results.json")
