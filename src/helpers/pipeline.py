@@ -1,0 +1,183 @@
+"""The main job: run notebooks 01-03 with papermill, then render HTML with nbconvert.
+
+Everything one run makes lies under its ``out`` folder:
+``work/`` (Parquet tables, results.json, figures), ``executed/`` (the run
+notebooks), ``report.html`` (the reader's report, no code), ``*.html`` and
+``*.full.html`` (each notebook without and with code) and ``run.json``.
+``index.html`` in the parent folder links every run found there.
+"""
+
+import ast
+import json
+import sys
+import time
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+from papermill.exceptions import PapermillExecutionError
+
+from helpers import defaults
+from helpers.errors import TractionError
+
+NOTEBOOKS = ("01_load.ipynb", "02_engagement_vs_followers.ipynb", "03_narrative.ipynb")
+RUNNER_PARAMETERS = ("data_dir", "campaign", "work_dir")  # set by --data-dir, --campaign, --out
+TEMPLATES = Path(__file__).parent / "templates"
+CELL_TIMEOUT_SECONDS = 3600
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    report: Path
+    executed: list
+    seconds: dict
+
+
+def notebooks_dir() -> Path:
+    return defaults.project_root() / "notebooks"
+
+
+def declared_parameters(notebook: Path) -> dict:
+    """Name -> default value of a notebook's `parameters` cell."""
+    declared = {}
+    for name, spec in papermill.inspect_notebook(str(notebook)).items():
+        try:
+            declared[name] = ast.literal_eval(spec["default"])
+        except (ValueError, SyntaxError):
+            declared[name] = None
+    return declared
+
+
+def _convert(name, raw, default):
+    """A -p value as the type of the parameter's default (papermill would turn 2020_12 into 202012)."""
+    kind = type(default)
+    try:
+        if default is None or kind is str:
+            return raw
+        if kind is bool:
+            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(raw)
+            return raw.lower() in ("true", "1", "yes")
+        if kind in (int, float):
+            return kind(raw)
+        value = json.loads(raw)
+        if not isinstance(value, kind):
+            raise ValueError(raw)
+        return value
+    except ValueError:
+        hint = " (JSON)" if kind in (dict, list) else ""
+        raise TractionError(f"parameter {name}={raw!r}: expected {kind.__name__}{hint}, like {default!r}") from None
+
+
+def parse_parameters(pairs, declared_by_notebook: dict) -> dict:
+    """Notebook name -> {parameter: typed value} from KEY=VALUE strings, checked before anything runs."""
+    known = {}
+    for notebook, declared in declared_by_notebook.items():
+        for name, default in declared.items():
+            known.setdefault(name, default)
+    chosen = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        name = name.strip()
+        if not sep:
+            raise TractionError(f"parameter {pair!r}: write it as KEY=VALUE")
+        if name in RUNNER_PARAMETERS:
+            raise TractionError(f"parameter {name}: set it with --data-dir, --campaign or --out instead of -p")
+        if name not in known:
+            valid = ", ".join(sorted(set(known) - set(RUNNER_PARAMETERS)))
+            raise TractionError(f"unknown parameter {name!r}; valid parameters: {valid}")
+        chosen[name] = _convert(name, raw, known[name])
+    return {notebook: {k: v for k, v in chosen.items() if k in declared}
+            for notebook, declared in declared_by_notebook.items()}
+
+
+def _execute(notebook: Path, executed: Path, parameters: dict):
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(executed), parameters=parameters, kernel_name="python3", cwd=str(notebook.parent),
+            progress_bar=False, execution_timeout=CELL_TIMEOUT_SECONDS,
+        )
+    except PapermillExecutionError as error:
+        raise TractionError(
+            f"{notebook.name} failed in cell {error.cell_index} (execution count {error.exec_count}): "
+            f"{error.ename}: {error.evalue}. The partly executed notebook is kept at {executed}"
+        ) from None
+
+
+def render_html(executed: Path, target: Path, *, with_code: bool):
+    """One executed notebook as a self-contained HTML page (images inline, no external scripts)."""
+    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=not with_code, exclude_input_prompt=True, exclude_output_prompt=True,
+                            embed_images=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    target.write_text(body, encoding="utf-8")
+
+
+def write_index(reports_dir: Path) -> Path:
+    """reports/index.html: one row per run folder holding a run.json."""
+    rows = []
+    for run_file in sorted(reports_dir.glob("*/run.json")):
+        run = json.loads(run_file.read_text())
+        folder = escape(run_file.parent.name)
+        data = "simulated" if run.get("simulated") else "real archive"
+        links = " · ".join(f"<a href='{folder}/{escape(name)}'>{escape(label)}</a>"
+                           for label, name in run["links"].items())
+        rows.append(f"<tr><td>{escape(run['campaign'])}</td><td>{data}</td><td>{links}</td></tr>")
+    html = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>traction reports</title>"
+            "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em 1em;text-align:left}</style></head>"
+            "<body><h1>traction reports</h1><table><tr><th>Campaign</th><th>Data</th><th>Pages</th></tr>"
+            + "".join(rows) + "</table></body></html>")
+    index = reports_dir / "index.html"
+    index.write_text(html, encoding="utf-8")
+    return index
+
+
+def run(data_dir=None, campaign=None, out=None, parameters=(), *, log=print) -> RunResult:
+    """Execute 01-03 on a campaign and render its HTML; the default is the full simulated takedown."""
+    declared = {name: declared_parameters(notebooks_dir() / name) for name in NOTEBOOKS}
+    per_notebook = parse_parameters(parameters, declared)
+    if data_dir is None:
+        from helpers import simulate
+
+        log("Preparing the embedded default data (a simulated takedown) ...")
+        data_dir, default_campaign = simulate.ensure_default("full")
+        campaign = campaign or default_campaign
+    elif not campaign:
+        raise TractionError("--campaign is required with --data-dir (e.g. --campaign china_052020)")
+    out_dir = Path(out) if out else defaults.project_root() / "reports" / campaign
+    out_dir = out_dir.resolve()
+    work_dir, executed_dir = out_dir / "work", out_dir / "executed"
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    shared = {"data_dir": str(Path(data_dir).resolve()), "campaign": campaign, "work_dir": str(work_dir)}
+    seconds, executed = {}, []
+    for step, name in enumerate(NOTEBOOKS, 1):
+        log(f"[{step}/{len(NOTEBOOKS)}] {name} ...")
+        started = time.perf_counter()
+        values = {k: v for k, v in shared.items() if k in declared[name]} | per_notebook[name]
+        _execute(notebooks_dir() / name, executed_dir / name, values)
+        seconds[name] = round(time.perf_counter() - started, 1)
+        executed.append(executed_dir / name)
+        log(f"[{step}/{len(NOTEBOOKS)}] {name} done in {seconds[name]} s")
+    links = {"report": "report.html"}
+    for path in executed:
+        render_html(path, out_dir / f"{path.stem}.html", with_code=False)
+        render_html(path, out_dir / f"{path.stem}.full.html", with_code=True)
+        links[f"{path.stem} (code)"] = f"{path.stem}.full.html"
+    (out_dir / "report.html").write_bytes((out_dir / f"{Path(NOTEBOOKS[-1]).stem}.html").read_bytes())
+    load_report = json.loads((work_dir / "load_report.json").read_text())
+    run_record = {"campaign": campaign, "simulated": bool(load_report.get("simulated")), "links": links,
+                  "seconds": seconds}
+    (out_dir / "run.json").write_text(json.dumps(run_record, indent=2, sort_keys=True))
+    index = write_index(out_dir.parent)
+    log(f"Report: {out_dir / 'report.html'}\nIndex:  {index}")
+    return RunResult(out_dir, out_dir / "report.html", executed, seconds)
+
+
+def cli_run(args) -> int:
+    log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    run(args.data_dir, args.campaign, args.out, args.parameter, log=log)
+    return 0
