@@ -37,9 +37,18 @@ def build_parser():
 
     # --- ingest (owned by helpers.archive) ---
     ingest = sub.add_parser("ingest", help="load a campaign's archive files into typed Parquet")
-    ingest.add_argument("--data-dir", required=True, help="folder holding the archive files")
-    ingest.add_argument("--campaign", required=True, help="campaign name, e.g. china_052020")
+    ingest.add_argument("--data-dir", help="folder holding the archive files")
+    ingest.add_argument("--campaign", help="campaign name, e.g. china_052020")
     ingest.add_argument("--out", required=True, help="folder for the Parquet tables and load report")
+    ingest.add_argument("--tweets-glob", help="pattern for the tweets files (default <campaign>_tweets_csv_*.csv)")
+    ingest.add_argument("--users-glob", help="pattern for the users files (default <campaign>_users_csv_*.csv)")
+    ingest.add_argument("--date-order", default="auto", choices=["auto", "ymd", "mdy", "dmy"],
+                        help="date order of m/d/yyyy-style dates (auto: decided per file from all its values)")
+    ingest.add_argument("--account-table", metavar="CSV", help="load an account-level table instead of an archive")
+    ingest.add_argument("--column-map", default="", metavar="MAP",
+                        help='account table columns, ours=theirs,... or JSON {"userid": "screen_name"}')
+    ingest.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit (spills to disk beyond it)")
+    ingest.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
     ingest.set_defaults(func=_ingest)
 
     # --- simulate (owned by helpers.simulate) ---

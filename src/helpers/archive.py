@@ -1,0 +1,490 @@
+"""Archive ingest: a campaign's CSV files -> typed Parquet, every row accounted for.
+
+``ingest`` finds a campaign's users and tweets files (plain, zipped, multi-part),
+parses them with DuckDB (every column VARCHAR, so ids are never numbers), types
+them in SQL and writes into ``out_dir``:
+
+- ``accounts.parquet`` (``schema.ACCOUNTS_SCHEMA``): the users file, plus accounts
+  that tweet but are missing from it (``from_tweets_file``);
+- ``tweets.parquet`` (``schema.TWEETS_SCHEMA``): always written, empty when the
+  campaign has only a users file;
+- ``rejected.parquet`` (``schema.REJECTED_SCHEMA``): every row read but not loaded,
+  with its file, physical line, exact raw text and reason;
+- ``load_report.json``: per file rows read = loaded + rejected, content hashes, ...
+
+``ingest_account_table`` loads the aggregate form (one row per account,
+``schema.ACCOUNT_TABLE_COLUMNS``); it writes no ``tweets.parquet``.
+
+Outputs are cached by the inputs' content hashes (re-runs are near-instant) and
+moved into place only when complete; ``load_report.json`` goes last and is the
+marker a later run trusts.
+"""
+
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from helpers import schema
+from helpers import archive_quirks as quirks
+from helpers.errors import TractionError
+
+INGEST_VERSION = 1  # bump when outputs change for the same input
+REPORT = "load_report.json"
+OUTPUTS = {"archive": ["accounts.parquet", "tweets.parquet", "rejected.parquet"],
+           "account_table": ["accounts.parquet", "rejected.parquet"]}
+
+
+class LoadReport(dict):
+    """The load report (a dict, as written to load_report.json) that prints its own summary."""
+
+    from_cache = False
+
+    def summary(self) -> str:
+        totals = self["totals"]
+        lines = [f"{self['form']} ingest of {self['campaign']!r} from {self['data_dir']}"
+                 + (" (simulated)" if self.get("simulated") else "")
+                 + (" [cache]" if self.from_cache else "")]
+        for entry in self["files"]:
+            lines.append(f"  {entry['kind']:<13} {entry['path']}: read {entry['rows_read']:,}, "
+                         f"loaded {entry['rows_loaded']:,}, rejected {entry['rows_rejected']:,}")
+            for reason, count in entry["rejected_by_reason"].items():
+                lines.append(f"      {count:>9,}  {reason}")
+        lines.append("  totals: " + ", ".join(f"{k} {v:,}" for k, v in totals.items() if isinstance(v, int)))
+        missing = self.get("accounts_tweeting_not_in_users")
+        if missing and missing["count"]:
+            lines.append(f"  accounts tweeting but not in the users file: {missing['count']:,} (added)")
+        if "users_without_tweets" in self:
+            lines.append(f"  users without tweets: {self['users_without_tweets']:,}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Source:
+    """One input CSV: a file in data_dir or a member of a zip there."""
+
+    kind: str  # 'users', 'tweets' or 'account_table'
+    label: str  # path relative to data_dir ('x.zip/member.csv' for zip members)
+    container: Path  # the file on disk (the zip for members)
+    member: str | None = None
+
+
+# ---- finding the files -------------------------------------------------------
+
+
+def _natural_key(text: str):
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _candidates(data_dir: Path) -> list[Source]:
+    found = []
+    for path in sorted(data_dir.iterdir()):
+        if path.suffix.lower() == ".csv" and path.is_file():
+            found.append(Source("", path.name, path))
+        elif path.suffix.lower() == ".zip" and path.is_file():
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+            except zipfile.BadZipFile:
+                raise TractionError(f"{path.name}: not a readable zip file") from None
+            found += [Source("", f"{path.name}/{name}", path, name) for name in names]
+    return found
+
+
+def find_sources(data_dir, campaign, tweets_glob=None, users_glob=None) -> list[Source]:
+    """The campaign's users and tweets files, parts in natural order (part2 before part10)."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise TractionError(f"data folder not found: {data_dir}")
+    candidates = _candidates(data_dir)
+    patterns = {"users": users_glob or f"{campaign}_users_csv_*.csv",
+                "tweets": tweets_glob or f"{campaign}_tweets_csv_*.csv"}
+    sources = []
+    for kind, pattern in patterns.items():
+        chosen = [s for s in candidates if fnmatch.fnmatchcase(s.label, pattern)
+                  or fnmatch.fnmatchcase(Path(s.label).name, pattern)]
+        if any("_unhashed" in s.label for s in chosen) and any("_hashed" in s.label for s in chosen):
+            raise TractionError(f"{data_dir}: both hashed and unhashed {kind} files for {campaign!r} "
+                                f"({', '.join(s.label for s in chosen)}); choose one with a {kind} glob")
+        for source in sorted(chosen, key=lambda s: _natural_key(s.label)):
+            sources.append(Source(kind, source.label, source.container, source.member))
+    if not any(s.kind == "users" for s in sources) and not any(s.kind == "tweets" for s in sources):
+        listing = ", ".join(s.label for s in candidates) or "no CSV or zip files"
+        raise TractionError(f"{data_dir}: no files for campaign {campaign!r} (looked for "
+                            f"{patterns['users']} and {patterns['tweets']}); found: {listing}")
+    return sources
+
+
+# ---- cache -------------------------------------------------------------------
+
+
+def _content_hash(path: Path, memo: dict) -> str:
+    """sha256 of a file, remembered by (size, mtime) so an unchanged file is not re-read."""
+    stat = path.stat()
+    key, stamp = str(path.resolve()), [stat.st_size, stat.st_mtime_ns]
+    if memo.get(key, {}).get("stamp") != stamp:
+        memo[key] = {"stamp": stamp, "sha256": quirks.sha256_of(path)}
+    return memo[key]["sha256"]
+
+
+def _cache_key(form: str, sources: list[Source], params: dict, out_dir: Path) -> str:
+    memo_path = out_dir / ".hash_memo.json"
+    memo = json.loads(memo_path.read_text()) if memo_path.is_file() else {}
+    inputs = [[s.kind, s.label, _content_hash(s.container, memo)] for s in sources]
+    _write_atomic(memo_path, json.dumps(memo))
+    blob = json.dumps({"version": INGEST_VERSION, "form": form, "inputs": inputs, **params}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _cached(out_dir: Path, key: str):
+    report_path = out_dir / REPORT
+    if not report_path.is_file():
+        return None
+    try:
+        report = LoadReport(json.loads(report_path.read_text()))
+    except ValueError:
+        return None
+    if report.get("cache_key") != key or not all((out_dir / n).is_file() for n in report.get("outputs", ["?"])):
+        return None
+    report.from_cache = True
+    return report
+
+
+def _write_atomic(path: Path, text: str):
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    temp.write_text(text)
+    os.replace(temp, path)
+
+
+def _publish(work: Path, out_dir: Path, report: LoadReport):
+    """Move finished outputs into out_dir; the report goes last (it is the cache marker)."""
+    (out_dir / REPORT).unlink(missing_ok=True)
+    for name in report["outputs"]:
+        os.replace(work / name, out_dir / name)
+    _write_atomic(out_dir / REPORT, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
+def _connect(work: Path, memory_limit: str, threads):
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = {quirks.lit(memory_limit)}")
+    con.execute(f"SET temp_directory = {quirks.lit(str(work / 'duckdb_tmp'))}")
+    con.execute("SET preserve_insertion_order = true")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _run(form, sources, out_dir, params, build):
+    """Shared frame of both forms: cache check, temp folder, build, publish."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key = _cache_key(form, sources, {k: v for k, v in params.items() if k not in ("memory_limit", "threads")}, out_dir)
+    cached = _cached(out_dir, key)
+    if cached is not None:
+        return cached
+    work = out_dir / f".ingest-tmp-{uuid.uuid4().hex}"
+    work.mkdir()
+    try:
+        con = _connect(work, params.get("memory_limit", "2GB"), params.get("threads"))
+        try:
+            report = LoadReport(build(con, work))
+        except duckdb.Error as error:
+            raise TractionError(f"DuckDB could not read the input: {str(error).splitlines()[0]}") from None
+        finally:
+            con.close()
+        report.update(cache_key=key, ingest_version=INGEST_VERSION, outputs=OUTPUTS[form])
+        _publish(work, out_dir, report)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _materialise(source: Source, work: Path) -> Path:
+    """A plain file to read: the file itself, or the zip member extracted into work/."""
+    if source.member is None:
+        return source.container
+    target = work / "members" / f"{uuid.uuid4().hex}.csv"
+    target.parent.mkdir(exist_ok=True)
+    with zipfile.ZipFile(source.container) as archive, archive.open(source.member) as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 22)
+    return target
+
+
+# ---- assembling the outputs --------------------------------------------------
+
+lit, q = quirks.lit, quirks.q
+
+
+def _parts(entries, kind):
+    paths = [e["part"] for e in entries if e["kind"] == kind]
+    return "read_parquet([" + ", ".join(lit(p) for p in paths) + "])" if paths else None
+
+
+def _copy(con, select: str, columns: dict, target: Path):
+    """COPY a SELECT to Parquet with exactly the contract's columns and types."""
+    cast = ", ".join(f"CAST({q(c)} AS {t}) AS {q(c)}" for c, t in columns.items())
+    con.execute(f"COPY (SELECT {cast} FROM ({select})) TO {lit(str(target))} (FORMAT parquet)")
+
+
+def _rank_duplicates(con, name, rows, key):
+    """Table `name`: loaded rows of `rows`, each ranked among rows sharing `key` (1 = kept)."""
+    con.execute(f"""CREATE TEMP TABLE {name} AS SELECT *, row_number() OVER
+        (PARTITION BY {key} ORDER BY file_index, source_line) AS dup_rank FROM {rows} WHERE reason IS NULL""")
+
+
+def _rejected(con, work, entries, table_of, duplicate_selects) -> list[dict]:
+    """Every row not loaded, with its exact raw text read back from the file by byte range."""
+    rows = []
+    for entry in entries:
+        for line, start, stop, reason in entry["structural_rejects"]:
+            rows.append((entry["path"], line, start, stop, reason))
+    for kind in ("users", "tweets", "account_table"):
+        parts = _parts(entries, kind)
+        if parts:
+            rows += con.execute(f"SELECT source_file, source_line, start_byte, end_byte, reason "
+                                f"FROM {parts} WHERE reason IS NOT NULL").fetchall()
+    for select in duplicate_selects:
+        rows += con.execute(select).fetchall()
+    disk = {e["path"]: e["disk_path"] for e in entries}
+    order = {e["path"]: i for i, e in enumerate(entries)}
+    rows.sort(key=lambda r: (order[r[0]], r[1]))
+    by_file = {}
+    for row in rows:
+        by_file.setdefault(row[0], []).append(row)
+    raw = {}
+    for label, group in by_file.items():
+        texts = quirks.read_raw(Path(disk[label]), [(r[2], r[3]) for r in group])
+        raw.update({(label, r[1]): text for r, text in zip(group, texts)})
+    return [{"table": table_of[r[0]], "source_file": r[0], "source_line": r[1],
+             "raw": raw[(r[0], r[1])], "reason": r[4]} for r in rows]
+
+
+def _write_rejected(con, rejected, target):
+    con.execute("CREATE TEMP TABLE rejected_rows (" + ", ".join(
+        f"{q(c)} {t}" for c, t in schema.REJECTED_SCHEMA.items()) + ")")
+    if rejected:
+        con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)", [tuple(r.values()) for r in rejected])
+    _copy(con, "SELECT * FROM rejected_rows", schema.REJECTED_SCHEMA, target)
+
+
+def _file_entries(con, entries, loaded_sql, rejected):
+    """Per-file accounting; rows read = loaded + rejected is checked here, not assumed."""
+    loaded = dict(con.execute(loaded_sql).fetchall()) if loaded_sql else {}
+    files = []
+    for entry in entries:
+        reasons = {}
+        for row in rejected:
+            if row["source_file"] == entry["path"]:
+                reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
+        rows_loaded, rows_rejected = loaded.get(entry["path"], 0), sum(reasons.values())
+        if rows_loaded + rows_rejected != entry["rows_read"]:
+            raise TractionError(f"{entry['path']}: {entry['rows_read']} rows read but {rows_loaded} loaded "
+                                f"+ {rows_rejected} rejected (a bug in the loader; please report it)")
+        keep = ("path", "kind", "sha256", "rows_read", "blank_lines", "date_order",
+                "columns_ignored", "columns_missing")
+        files.append({**{k: entry[k] for k in keep}, "rows_loaded": rows_loaded, "rows_rejected": rows_rejected,
+                      "rejected_by_reason": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))})
+    return files
+
+
+def _assemble_archive(con, work, entries) -> dict:
+    users, tweets = _parts(entries, "users"), _parts(entries, "tweets")
+    user_cols = [c for c in schema.USER_COLUMNS]
+    duplicate_selects = []
+    if users:
+        _rank_duplicates(con, "users_ok", users, "userid")
+        duplicate_selects.append("SELECT source_file, source_line, start_byte, end_byte, 'duplicate userid' "
+                                 "FROM users_ok WHERE dup_rank > 1")
+    else:
+        con.execute("CREATE TEMP TABLE users_ok AS SELECT " + ", ".join(
+            f"NULL::{schema.ACCOUNTS_SCHEMA[c]} AS {q(c)}" for c in user_cols)
+            + ", false AS id_damaged, 0 AS file_index, NULL::VARCHAR AS source_file, 0::BIGINT AS source_line,"
+            " 1 AS dup_rank LIMIT 0")
+    if tweets:
+        duplicates = con.execute(f"SELECT count(*) - count(DISTINCT tweetid) FROM {tweets} "
+                                 "WHERE reason IS NULL").fetchone()[0]
+        if duplicates:  # rare: rank (a sort) only when there is something to reject
+            _rank_duplicates(con, "tweets_ok", tweets, "tweetid")
+            duplicate_selects.append("SELECT source_file, source_line, start_byte, end_byte, 'duplicate tweetid' "
+                                     "FROM tweets_ok WHERE dup_rank > 1")
+            tweet_rows = "SELECT * FROM tweets_ok WHERE dup_rank = 1 ORDER BY file_index, source_line"
+        else:
+            tweet_rows = f"SELECT * FROM {tweets} WHERE reason IS NULL"
+        con.execute(f"CREATE TEMP VIEW tweet_rows AS {tweet_rows}")
+    else:
+        con.execute("CREATE TEMP VIEW tweet_rows AS SELECT " + ", ".join(
+            f"NULL::{t} AS {q(c)}" for c, t in schema.TWEETS_SCHEMA.items())
+            + ", 0 AS file_index, false AS coordinates_present, " + ", ".join(
+            f"NULL::{schema.ACCOUNTS_SCHEMA[c]} AS {q(c)}" for c in user_cols if c != "userid") + " LIMIT 0")
+    _copy(con, "SELECT * FROM tweet_rows", schema.TWEETS_SCHEMA, work / "tweets.parquet")
+
+    # Accounts that tweet but are missing from the users file: their tweets' own user columns
+    # (the archive repeats the at-suspension values on every tweet; the last in file order wins).
+    position = "file_index * 1099511627776 + source_line"
+    from_tweets = ", ".join(f"arg_max({q(c)}, {position}) AS {q(c)}" for c in user_cols if c != "userid")
+    hashed = f"NOT regexp_full_match(userid, '[0-9]+') AND NOT id_damaged"
+    con.execute(f"""CREATE TEMP TABLE accounts AS
+        SELECT {', '.join(q(c) for c in user_cols)}, {hashed} AS userid_hashed, id_damaged,
+               false AS from_tweets_file, source_file, source_line, file_index
+        FROM users_ok WHERE dup_rank = 1
+        UNION ALL
+        SELECT *, {hashed} AS userid_hashed FROM (
+            SELECT userid, {from_tweets}, bool_or(id_damaged) AS id_damaged, true AS from_tweets_file,
+                   arg_max(source_file, {position}) AS source_file, arg_max(source_line, {position}) AS source_line,
+                   max(file_index) AS file_index
+            FROM tweet_rows WHERE userid NOT IN (SELECT userid FROM users_ok WHERE dup_rank = 1) GROUP BY userid)""")
+    _copy(con, "SELECT * FROM accounts ORDER BY from_tweets_file, file_index, source_line, userid",
+          schema.ACCOUNTS_SCHEMA, work / "accounts.parquet")
+
+    table_of = {e["path"]: e["kind"] for e in entries}
+    rejected = _rejected(con, work, entries, table_of, duplicate_selects)
+    _write_rejected(con, rejected, work / "rejected.parquet")
+    loaded_sql = ("SELECT source_file, count(*) FROM (SELECT source_file FROM accounts WHERE NOT from_tweets_file "
+                  "UNION ALL SELECT source_file FROM tweet_rows) GROUP BY source_file")
+    files = _file_entries(con, entries, loaded_sql, rejected)
+
+    tweets_path = lit(str(work / "tweets.parquet"))
+    missing = [r[0] for r in con.execute(
+        "SELECT userid FROM accounts WHERE from_tweets_file ORDER BY userid LIMIT 5").fetchall()]
+    n_missing, n_accounts, n_users_damaged, n_hashed = con.execute(
+        "SELECT count(*) FILTER (from_tweets_file), count(*), count(*) FILTER (id_damaged), "
+        "count(*) FILTER (userid_hashed) FROM accounts").fetchone()
+    without = con.execute(f"SELECT count(*) FROM accounts WHERE NOT from_tweets_file AND userid NOT IN "
+                          f"(SELECT DISTINCT userid FROM read_parquet({tweets_path}))").fetchone()[0]
+    damaged_by_column = dict(zip(quirks.ID_COLUMNS, con.execute("SELECT " + ", ".join(
+        f"count(*) FILTER ({quirks.damaged(c)})" for c in quirks.ID_COLUMNS)
+        + f" FROM read_parquet({tweets_path})").fetchone()))
+    n_tweets, n_damaged_tweets = con.execute(
+        f"SELECT count(*), count(*) FILTER (id_damaged) FROM read_parquet({tweets_path})").fetchone()
+    withheld = con.execute("SELECT count(*) FILTER (coordinates_present) FROM tweet_rows").fetchone()[0]
+    return {
+        "files": files,
+        "accounts_tweeting_not_in_users": {"count": n_missing, "examples": missing},
+        "users_without_tweets": without,
+        "totals": {
+            "rows_read": sum(f["rows_read"] for f in files), "rows_loaded": sum(f["rows_loaded"] for f in files),
+            "rows_rejected": len(rejected), "accounts": n_accounts, "accounts_from_users_file": n_accounts - n_missing,
+            "accounts_from_tweets_file": n_missing, "accounts_hashed": n_hashed,
+            "accounts_id_damaged": n_users_damaged, "tweets": n_tweets, "tweets_id_damaged": n_damaged_tweets,
+            "tweets_coordinates_present_withheld": withheld},
+        "tweets_id_damaged_by_column": damaged_by_column,
+        "tweets_file": "tweets.parquet is empty (no tweets file)" if not tweets else "tweets.parquet",
+    }
+
+
+ENGAGEMENT_PARTS = ["like_total", "retweet_total", "reply_total", "quote_total"]
+
+
+def _assemble_account_table(con, work, entry) -> dict:
+    part = _parts([entry], "account_table")
+    present = [c for c in ENGAGEMENT_PARTS if c not in entry["columns_missing"]]
+    if "engagement_total" not in entry["columns_missing"]:
+        engagement, note = "engagement_total", "engagement_total as given in the file"
+    else:
+        engagement = " + ".join(present) if present else "NULL"
+        note = f"engagement_total = {' + '.join(present) or 'unknown'} (the components present)"
+    _rank_duplicates(con, "table_ok", part, "userid")
+    columns = {**schema.ACCOUNT_TABLE_COLUMNS, "id_damaged": "BOOLEAN", "source_file": "VARCHAR",
+               "source_line": "BIGINT"}
+    con.execute(f"""CREATE TEMP TABLE accounts AS SELECT * REPLACE ({engagement} AS engagement_total)
+        FROM table_ok WHERE dup_rank = 1 ORDER BY source_line""")
+    _copy(con, "SELECT * FROM accounts", columns, work / "accounts.parquet")
+    duplicate = ("SELECT source_file, source_line, start_byte, end_byte, 'duplicate userid' "
+                 "FROM table_ok WHERE dup_rank > 1")
+    rejected = _rejected(con, work, [entry], {entry["path"]: "account_table"}, [duplicate])
+    _write_rejected(con, rejected, work / "rejected.parquet")
+    files = _file_entries(con, [entry], "SELECT source_file, count(*) FROM accounts GROUP BY 1", rejected)
+    n_accounts, n_damaged = con.execute("SELECT count(*), count(*) FILTER (id_damaged) FROM accounts").fetchone()
+    return {
+        "files": files,
+        "engagement_components_present": present,
+        "engagement_components_missing": [c for c in ENGAGEMENT_PARTS if c not in present],
+        "engagement_total": note,
+        "totals": {"rows_read": files[0]["rows_read"], "rows_loaded": files[0]["rows_loaded"],
+                   "rows_rejected": len(rejected), "accounts": n_accounts, "accounts_id_damaged": n_damaged},
+    }
+
+
+# ---- public API --------------------------------------------------------------
+
+
+def ingest(data_dir, campaign, out_dir, *, tweets_glob=None, users_glob=None, date_order="auto",
+           memory_limit="2GB", threads=None) -> LoadReport:
+    """Load a campaign's archive files into out_dir (see the module docstring)."""
+    if date_order not in quirks.DATE_ORDERS:
+        raise TractionError(f"date_order must be one of {', '.join(quirks.DATE_ORDERS)}, not {date_order!r}")
+    data_dir = Path(data_dir)
+    sources = find_sources(data_dir, campaign, tweets_glob, users_glob)
+    params = dict(campaign=campaign, date_order=date_order, memory_limit=memory_limit, threads=threads)
+
+    def build(con, work):
+        entries = [quirks.stage_file(con, work, i, s.kind, s.label, _materialise(s, work), date_order)
+                   for i, s in enumerate(sources)]
+        return {"campaign": campaign, "form": "archive", "data_dir": str(data_dir.resolve()),
+                  "simulated": (data_dir / "truth.json").is_file(), "date_order": date_order,
+                  **_assemble_archive(con, work, entries)}
+
+    return _run("archive", sources, out_dir, params, build)
+
+
+def ingest_account_table(path, out_dir, column_map=None, *, campaign=None, memory_limit="2GB",
+                         threads=None) -> LoadReport:
+    """Load an account-level table (one row per account); column_map maps our names to the file's."""
+    path = Path(path)
+    if not path.is_file():
+        raise TractionError(f"account table not found: {path}")
+    column_map = dict(column_map or {})
+    unknown = sorted(set(column_map) - set(schema.ACCOUNT_TABLE_COLUMNS))
+    if unknown:
+        raise TractionError(f"column_map: unknown target column(s) {', '.join(unknown)}; "
+                            f"known: {', '.join(schema.ACCOUNT_TABLE_COLUMNS)}")
+    campaign = campaign or path.stem
+    source = Source("account_table", path.name, path)
+    params = dict(campaign=campaign, column_map=column_map, memory_limit=memory_limit, threads=threads)
+
+    def build(con, work):
+        entry = quirks.stage_file(con, work, 0, "account_table", path.name, path, "auto", column_map)
+        return {"campaign": campaign, "form": "account_table", "data_dir": str(path.parent.resolve()),
+                "simulated": (path.parent / "truth.json").is_file(), "column_map": column_map,
+                **_assemble_account_table(con, work, entry)}
+
+    return _run("account_table", [source], out_dir, params, build)
+
+
+def _parse_column_map(text: str) -> dict:
+    """'{"userid": "screen_name"}' (JSON) or 'userid=screen_name,follower_count=followers_max'."""
+    if not text:
+        return {}
+    if text.strip().startswith("{"):
+        try:
+            return dict(json.loads(text))
+        except ValueError as error:
+            raise TractionError(f"--column-map is not valid JSON: {error}") from None
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise TractionError(f"--column-map: expected ours=theirs pairs separated by commas, got {text!r}")
+    return {ours.strip(): theirs.strip() for ours, theirs in pairs}
+
+
+def cli_ingest(args) -> int:
+    """`traction ingest`: run the ingest, print a one-screen summary, return the exit status."""
+    if args.account_table:
+        report = ingest_account_table(args.account_table, args.out, _parse_column_map(args.column_map),
+                                      campaign=args.campaign, memory_limit=args.memory_limit, threads=args.threads)
+    else:
+        if not args.data_dir or not args.campaign:
+            raise TractionError("--data-dir and --campaign are required (or --account-table)")
+        report = ingest(args.data_dir, args.campaign, args.out, tweets_glob=args.tweets_glob,
+                        users_glob=args.users_glob, date_order=args.date_order,
+                        memory_limit=args.memory_limit, threads=args.threads)
+    print(report.summary())
+    print(f"outputs in {Path(args.out).resolve()}")
+    return 0
