@@ -7,6 +7,7 @@ user errors (``TractionError``) become a one-line message and exit status 2.
 import argparse
 import sys
 
+from helpers import defaults
 from helpers.errors import TractionError
 
 
@@ -26,6 +27,58 @@ def _run(args):
     from helpers import pipeline
 
     return pipeline.cli_run(args)
+
+
+def _shares(text):
+    """'0.6,0.25,0.1,0.05' -> (0.6, 0.25, 0.1, 0.05)."""
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+
+
+# One option per field of helpers.simulate.Scenario (kept here so `traction --help` stays light).
+SCENARIO_OPTIONS = [
+    ("scale", float, "size relative to the release (1 = 23,750 accounts, 348,608 tweets; 30 = about 10M tweets)"),
+    ("accounts", int, "accounts at scale 1"),
+    ("tweets", int, "tweets at scale 1"),
+    ("first_day", str, "first day of tweets, YYYY-MM-DD"),
+    ("last_day", str, "last day of tweets, YYYY-MM-DD"),
+    ("follower_zero_share", float, "share of ordinary accounts with no follower"),
+    ("follower_log_mean", float, "log-mean of 1 + followers of ordinary accounts with followers"),
+    ("follower_log_sd", float, "log-sd of the same"),
+    ("established_share", float, "share of older, established accounts (many followers)"),
+    ("established_log_mean", float, "log-mean of their followers"),
+    ("established_log_sd", float, "log-sd of their followers"),
+    ("following_mean", float, "mean following count"),
+    ("recent_share", float, "share of accounts created on or after --recent-from"),
+    ("recent_from", str, "start of the recent creation period, YYYY-MM-DD"),
+    ("older_from", str, "earliest creation of ordinary older accounts"),
+    ("established_from", str, "earliest creation of established accounts"),
+    ("short_lived_share", float, "share of accounts with a short activity window"),
+    ("short_lifespan_days", float, "mean activity window of short-lived accounts (days)"),
+    ("long_lifespan_days", float, "mean activity window of the others (days)"),
+    ("activity_sd", float, "log-sd of tweets per active day across accounts"),
+    ("weekend_skip", float, "chance a weekend tweet is moved to another day"),
+    ("working_hours_share", float, "share of tweets in Beijing working hours (9-18)"),
+    ("retweet_share", float, "share of tweet rows that are retweets"),
+    ("in_network_share", float, "share of retweets, replies and quotes that target network tweets"),
+    ("reply_share", float, "share of original tweets that are replies"),
+    ("quote_share", float, "share of original tweets that are quotes"),
+    ("mean_engagement", float, "expected engagement per tweet row (Goldstein & DiResta 2021: 0.81)"),
+    ("elasticity", float, "power of (1 + followers) in the mean engagement of an original tweet"),
+    ("dispersion", float, "NB2 dispersion alpha of engagement (variance mu + alpha mu^2)"),
+    ("zero_inflation", float, "extra share of original tweets with zero engagement"),
+    ("engagement_split", _shares, "likes,retweets,replies,quotes shares of engagement"),
+    ("amplified_share", float, "share of original tweets amplified (inflated retweets, few likes); 0 for none"),
+    ("amplification", float, "factor on the mean engagement of amplified tweets"),
+    ("amplified_split", _shares, "likes,retweets,replies,quotes shares for amplified tweets"),
+    ("english_share", float, "share of tweets in English"),
+    ("undetermined_share", float, "share of tweets of hashtags only (language 'und')"),
+    ("us_politics_share", float, "share of English tweets naming US politics"),
+    ("politics_mix", _shares, "Trump,Republicans,Democrats,Biden shares of those"),
+    ("url_share", float, "share of tweets with a link"),
+]
 
 
 def build_parser():
@@ -54,9 +107,12 @@ def build_parser():
     # --- simulate (owned by helpers.simulate) ---
     simulate = sub.add_parser("simulate", help="write a simulated takedown with a known truth")
     simulate.add_argument("--out", required=True, help="folder to write the archive files into")
-    simulate.add_argument("--campaign", default="simulated_china_052020")
-    simulate.add_argument("--seed", type=int, default=20200611)
-    simulate.add_argument("--scale", type=float, default=1.0)
+    simulate.add_argument("--campaign", default=defaults.DEFAULT_CAMPAIGN, help="file-name stem of the archive files")
+    simulate.add_argument("--seed", type=int, default=defaults.DEFAULT_SEED, help="same seed and scenario, same bytes")
+    model = simulate.add_argument_group("scenario", "parameters of the generative model (default: the June 2020 "
+                                        "PRC release; see helpers.simulate.Scenario)")
+    for name, kind, text in SCENARIO_OPTIONS:
+        model.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
     simulate.set_defaults(func=_simulate)
 
     # --- run (owned by helpers.pipeline) ---
