@@ -1,0 +1,124 @@
+"""helpers.browser: pages written here are loaded in real headless Chromium (skipped without it)."""
+import base64
+import io
+import struct
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers.browser import check_page, chromium_path, first_local_link, main  # noqa: E402
+from helpers.errors import TractionError  # noqa: E402
+
+NO_CHROMIUM = "Debian's chromium is not installed (apt-get install chromium): browser check skipped"
+needs_chromium = [pytest.mark.browser, pytest.mark.skipif(chromium_path() is None, reason=NO_CHROMIUM)]
+
+
+def browser_test(func):
+    for mark in needs_chromium:
+        func = mark(func)
+    return func
+
+
+def png_data_uri() -> str:
+    figure, axes = plt.subplots(figsize=(3, 2), dpi=50)
+    axes.plot([0, 1, 2], [1, 3, 2])
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def write_page(path, body, title="test page"):
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+                    f"<body>{body}</body></html>", encoding="utf-8")
+    return path
+
+
+def png_size(path):
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+@browser_test
+def test_page_with_an_inline_figure_passes(tmp_path):
+    page = write_page(tmp_path / "good.html", f"<h1>Figure</h1><img alt='fig' src='{png_data_uri()}'>", "Good")
+    check = check_page(page)
+    assert (check.images, check.broken_images, check.console_errors, check.title) == (1, [], [], "Good")
+    assert check.ok
+
+
+@browser_test
+def test_console_error_is_reported(tmp_path):
+    check = check_page(write_page(tmp_path / "p.html", "<p>x</p><script>console.error('boom')</script>"))
+    assert check.console_errors == ["boom"]
+    assert not check.ok
+
+
+@browser_test
+def test_missing_image_is_reported_broken(tmp_path):
+    check = check_page(write_page(tmp_path / "p.html", "<img src='missing.png'>"))
+    assert check.images == 1
+    assert len(check.broken_images) == 1 and check.broken_images[0].endswith("/missing.png")
+    assert any("ERR_FILE_NOT_FOUND" in error for error in check.console_errors)  # the failed load itself
+    assert not check.ok
+
+
+@browser_test
+def test_uncaught_exception_is_reported(tmp_path):
+    check = check_page(write_page(tmp_path / "p.html", "<script>throw new Error('x')</script>"))
+    assert len(check.console_errors) == 1 and check.console_errors[0].startswith("Error: x")
+    assert not check.ok
+
+
+@browser_test
+def test_screenshot_is_a_full_page_png(tmp_path):
+    body = f"<img src='{png_data_uri()}'><div style='height:3000px;background:linear-gradient(red,blue)'></div>"
+    shot = tmp_path / "out" / "shot.png"
+    assert check_page(write_page(tmp_path / "tall.html", body), shot).ok
+    width, height = png_size(shot)
+    assert width >= 1000 and height >= 3000  # beyond the 900 px viewport: the whole page
+    assert shot.stat().st_size > 5_000
+
+
+@browser_test
+def test_main_checks_index_and_screenshots_its_first_report(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    write_page(tmp_path / "run" / "report.html", f"<img src='{png_data_uri()}'>", "Report")
+    index = write_page(tmp_path / "index.html", "<a href='https://example.org/x.html'>ext</a>"
+                       "<a href='run/report.html'>report</a>")
+    shot = tmp_path / "screenshot.png"
+    assert main([str(index), str(shot)]) == 0
+    out = capsys.readouterr().out
+    assert "title 'Report', 1 images, 0 broken" in out and f"screenshot of {tmp_path / 'run' / 'report.html'}" in out
+    assert png_size(shot)[1] > 0
+
+
+@browser_test
+def test_main_fails_on_a_broken_page(tmp_path, capsys):
+    page = write_page(tmp_path / "report.html", "<img src='gone.png'>")
+    assert main([str(page), str(tmp_path / "s.png")]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_first_local_link_skips_external_and_missing_targets(tmp_path):
+    (tmp_path / "a b").mkdir()
+    write_page(tmp_path / "a b" / "report.html", "")
+    index = write_page(tmp_path / "index.html", "<a href='http://x/y.html'>x</a><a href='nope.html'>n</a>"
+                       "<a>no href</a><a href='a%20b/report.html#top'>r</a>")
+    assert first_local_link(index) == tmp_path / "a b" / "report.html"
+    assert first_local_link(write_page(tmp_path / "empty.html", "<p>none</p>")) is None
+
+
+def test_index_without_report_link_exits_2(tmp_path, capsys):
+    index = write_page(tmp_path / "index.html", "<table></table>")
+    assert main([str(index), str(tmp_path / "s.png")]) == 2
+    assert "no link to a local report page" in capsys.readouterr().err
+
+
+def test_missing_page_is_a_traction_error(tmp_path):
+    with pytest.raises(TractionError, match="nope.html: no such page"):
+        check_page(tmp_path / "nope.html")
