@@ -133,7 +133,7 @@ def test_band_table_and_amplification(loaded):
     assert got["in_network_retweet_share"]["estimate"] == pytest.approx(2 / 3)
     assert got["in_network_retweet_share"]["n"] == 3
     assert got["retweet_to_like_ratio"]["estimate"] == pytest.approx(63 / 11)
-    assert got["share_tweets_retweets_over_5x_likes"]["estimate"] == pytest.approx(2 / 4)
+    assert got["share_tweets_over_5_retweets_per_like"]["estimate"] == pytest.approx(2 / 4)
 
 
 def test_lifespan(loaded):

@@ -166,3 +166,8 @@ def test_account_table_form(tmp_path):
     assert f.accounts["retweets"].tolist() == [8.0, 0.0]
     assert f.accounts["likes"].isna().all() and f.accounts["lifespan_days"].isna().all()
     assert f.report["campaign"] == "t"
+
+
+def test_empty_tweets_table_is_the_users_only_form(tmp_path):
+    f = frames.load(write_work_dir(tmp_path / "w", USERS, []))
+    assert f.form == "users_only" and f.tweets is None

@@ -92,9 +92,9 @@ def amplification_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
     method = (f"original tweets with retweet_count > {HEAVY_RATIO} x like_count / original tweets; a tweet with "
               "no likes counts when it has at least one retweet, a tweet with neither does not")
     if active["n_retweet_heavy"].isna().any() or active.empty:
-        out.append(skipped("share_tweets_retweets_over_5x_likes", question, method, "needs tweet-level data"))
+        out.append(skipped("share_tweets_over_5_retweets_per_like", question, method, "needs tweet-level data"))
     else:
-        out.append(_entry("share_tweets_retweets_over_5x_likes", question, method,
+        out.append(_entry("share_tweets_over_5_retweets_per_like", question, method,
                           weighted_ratio(active["n_retweet_heavy"], active["n_original"]), active,
                           n=int(active["n_original"].sum()), **common))
     return out

@@ -120,6 +120,9 @@ def bootstrap(statistic, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
 def bootstrapped_entry(test_id, question, method, statistic, n_accounts, *, n, n_boot, seed, warnings=()):
     """A result entry whose estimate and interval come from ``bootstrap``."""
     estimate, ci, notes = bootstrap(statistic, n_accounts, n_boot=n_boot, seed=seed)
+    if estimate is None:
+        return entry(test_id, question, method, n=n, converged=False,
+                     warnings=[*warnings, "skipped: undefined on this data", *notes])
     return entry(test_id, question, f"{method}; {BOOT} ({n_boot} resamples of {n_accounts} accounts)",
                  estimate, ci, n=n, warnings=[*warnings, *notes])
 

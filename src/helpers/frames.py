@@ -68,10 +68,10 @@ def load(work_dir, *, max_tweets: int | None = None, seed: int = 0) -> Frames:
                       ["account-level table: tweet-level statistics are skipped"], report)
     _require(con, "acc", accounts_path, ["userid", "follower_count", "account_creation_date"])
     _refuse_duplicate_ids(con, accounts_path)
-    if not tweets_path.is_file():
+    if not tweets_path.is_file() or _row_count(con, tweets_path) == 0:
         accounts = _accounts(con, with_tweets=False)
         return Frames(accounts, None, FORM_USERS_ONLY,
-                      ["no tweets.parquet (users file only): engagement statistics are skipped"], report)
+                      ["no tweets (users file only): engagement statistics are skipped"], report)
     con.execute(f"CREATE VIEW raw_tweets AS SELECT * FROM read_parquet('{_quote(tweets_path)}')")
     _require(con, "raw_tweets", tweets_path, ["tweetid", "userid", "tweet_time", "is_retweet",
                                               "retweet_tweetid", *COMPONENTS.values()])
@@ -127,6 +127,10 @@ def _refuse_duplicate_ids(con, path):
         dup = dup[0]
         raise TractionError(f"{path}: userid {dup[0]!r} appears {dup[1]} times "
                             f"(source lines {dup[2]}); ids must be unique")
+
+
+def _row_count(con, path) -> int:
+    return con.execute(f"SELECT count(*) FROM read_parquet('{_quote(path)}')").fetchall()[0][0]
 
 
 def _columns(con, view):

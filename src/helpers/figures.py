@@ -1,0 +1,145 @@
+"""Static figures of notebook 02: tidy frame in, (Figure, caption) out.
+
+Every function takes a tidy frame and an optional ``ax`` and returns the
+figure with a one-line caption; ``save`` writes a PNG whose bytes depend only
+on the data (fixed size and dpi, no software or date metadata). Figures are
+built on ``matplotlib.figure.Figure`` directly, so no pyplot state leaks.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from helpers.engagement import lorenz_points
+
+DPI = 100
+SIZE = (7.0, 4.5)
+PNG_METADATA = {"Software": None}  # matplotlib would stamp its version otherwise
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _axes(ax):
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def save(fig: Figure, path) -> Path:
+    """Write ``fig`` as a deterministic PNG."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=DPI, metadata=PNG_METADATA)
+    return path
+
+
+def follower_ecdf(accounts: pd.DataFrame, *, ax=None):
+    fig, ax = _axes(ax)
+    known = accounts["follower_count"].dropna()
+    sns.ecdfplot(x=known + 1, ax=ax, color="C0")
+    ax.set_xscale("log")
+    ax.axvline(10 + 1, color="grey", ls=":", lw=1)
+    ax.set(xlabel="1 + followers (log scale)", ylabel="share of accounts at or below",
+           title="Followers per account")
+    caption = (f"Cumulative distribution of follower counts over {len(known):,} accounts; "
+               f"{(known == 0).mean():.1%} have none and {(known < 10).mean():.1%} fewer than 10 (dotted line).")
+    return fig, caption
+
+
+def lorenz(accounts: pd.DataFrame, *, ax=None):
+    fig, ax = _axes(ax)
+    active = accounts.loc[accounts["n_original"] > 0, "engagement"]
+    points = lorenz_points(active)
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="equal engagement")
+    sns.lineplot(data=points, x="population_share", y="engagement_share", ax=ax, color="C3",
+                 label="accounts", drawstyle="steps-post", estimator=None, sort=False)
+    ax.set(xlabel="share of accounts (least engaged first)", ylabel="share of all engagement",
+           title="Concentration of engagement across accounts", xlim=(0, 1), ylim=(0, 1))
+    top = 1 - np.interp(0.99, points["population_share"], points["engagement_share"]) if active.sum() else np.nan
+    caption = (f"Lorenz curve of engagement over {len(active):,} accounts that posted original tweets; "
+               f"the top 1% of accounts earned {top:.1%} of all engagement.")
+    return fig, caption
+
+
+def dose_response(band_table: pd.DataFrame, curves: pd.DataFrame | None = None, *, ax=None):
+    """Mean engagement per tweet by follower band (95% intervals), fitted model curves overlaid."""
+    fig, ax = _axes(ax)
+    bands = band_table[band_table["band"].ne("unknown") & (band_table["tweets"] > 0)].dropna(
+        subset=["engagement_per_tweet"])
+    x = 1 + bands["median_followers"].to_numpy(float)
+    y = bands["engagement_per_tweet"].to_numpy(float)
+    err = np.vstack([y - bands["ci_low"].to_numpy(float), bands["ci_high"].to_numpy(float) - y])
+    if curves is not None and len(curves):
+        sns.lineplot(data=curves.assign(x=curves["follower_count"] + 1), x="x", y="mean_engagement_per_tweet",
+                     hue="model", ax=ax, estimator=None, lw=1.5, alpha=0.8)
+    ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt="o", color="black", capsize=3, label="band mean (95% CI)")
+    for xi, yi, label in zip(x, y, bands["band"]):
+        ax.annotate(label, (xi, yi), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_xscale("log")
+    if (y > 0).any():
+        ax.set_yscale("log")
+    ax.set(xlabel="1 + followers (band median; log scale)", ylabel="engagement per original tweet (log scale)",
+           title="Engagement per tweet by follower band")
+    ax.legend(fontsize=8)
+    caption = ("Mean engagement per original tweet in each follower band (account-bootstrap 95% intervals; "
+               "bands with a zero mean cannot show on the log scale), with the count models' fitted means.")
+    return fig, caption
+
+
+def rootogram(table: pd.DataFrame, *, ax=None):
+    """Hanging rootogram: bars of sqrt(observed) hang from the model's sqrt(expected)."""
+    fig, ax = _axes(ax)
+    counts = table["count"].to_numpy()
+    expected, observed = np.sqrt(table["expected"].to_numpy(float)), np.sqrt(table["observed"].to_numpy(float))
+    ax.bar(counts, observed, bottom=expected - observed, color="C0", alpha=0.6, width=0.8, label="sqrt(observed)")
+    ax.plot(counts, expected, "o-", color="C3", ms=3, label="sqrt(expected)")
+    ax.axhline(0, color="black", lw=0.8)
+    tails = table["tail"].to_numpy(bool) if "tail" in table else np.zeros(len(table), bool)
+    labels = [f">{counts[-1] - 1}" if tail else str(c) for c, tail in zip(counts, tails)]
+    step = max(1, len(counts) // 12)
+    ax.set_xticks(counts[::step], labels[::step])
+    ax.set(xlabel="engagement count", ylabel="sqrt(frequency)", title="Rootogram of the negative binomial fit")
+    ax.legend(fontsize=8)
+    caption = ("Observed counts hang from the model's expected counts (square-root scale): a bar ending above or "
+               "below zero marks a count the model under- or over-predicts; the last bar pools the tail.")
+    return fig, caption
+
+
+def lifespan_distribution(accounts: pd.DataFrame, *, ax=None):
+    fig, ax = _axes(ax)
+    days = accounts["lifespan_days"].dropna().clip(lower=0)
+    sns.histplot(x=days + 1, ax=ax, bins=40, log_scale=True, color="C2")
+    ax.axvline(90 + 1, color="grey", ls=":", lw=1)
+    ax.set(xlabel="1 + days from creation to last tweet (log scale)", ylabel="accounts",
+           title="Account lifespan")
+    caption = (f"Days from account creation to last tweet over {len(days):,} accounts that tweeted; median "
+               f"{days.median():.0f} days, {(days < 90).mean():.1%} under 90 days (dotted line).")
+    return fig, caption
+
+
+def engagement_by_lifespan(lifespan_table: pd.DataFrame, *, ax=None):
+    return _band_points(lifespan_table, "lifespan", "engagement_per_tweet", "ci_low", "ci_high", ax,
+                        "engagement per original tweet", "Engagement per tweet by account lifespan",
+                        "Mean engagement per original tweet by lifespan band (account-bootstrap 95% intervals).")
+
+
+def retweet_to_like(band_table: pd.DataFrame, *, ax=None):
+    return _band_points(band_table[band_table["band"] != "unknown"], "band", "retweet_to_like",
+                        "retweet_to_like_ci_low", "retweet_to_like_ci_high", ax, "retweets per like",
+                        "Retweet-to-like ratio by follower band",
+                        "Total retweets over total likes of original tweets in each follower band (account-bootstrap "
+                        "95% intervals); a high ratio hints at retweet amplification.")
+
+
+def _band_points(table, x, y, low, high, ax, ylabel, title, caption):
+    fig, ax = _axes(ax)
+    shown = table.dropna(subset=[y])
+    values = shown[y].to_numpy(float)
+    err = np.vstack([values - shown[low].to_numpy(float), shown[high].to_numpy(float) - values])
+    ax.errorbar(shown[x].astype(str), values, yerr=np.nan_to_num(err), fmt="o", color="C0", capsize=3)
+    ax.set(xlabel=x, ylabel=ylabel, title=title)
+    ax.set_ylim(bottom=0)
+    return fig, caption
