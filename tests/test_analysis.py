@@ -1,0 +1,76 @@
+"""helpers.analysis: notebook 02 end to end on a small simulated takedown and on the account-table form."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import analysis, archive, results, simulate
+
+REQUIRED = ["followers_share_zero", "followers_share_under_10", "followers_median", "engagement_per_tweet_mean",
+            "engagement_share_zero_tweets", "spearman_followers_engagement", "elasticity_nb_account",
+            "elasticity_ppml_account", "elasticity_nb_tweet_clustered", "hurdle_any_logit_followers",
+            "hurdle_positive_nb_followers", "in_network_retweet_share"]
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="module")
+def work_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sim")
+    simulate.write_campaign(root / "data", "tiny", simulate.Scenario(scale=0.01), seed=3)
+    archive.ingest(root / "data", "tiny", root / "work")
+    return root / "work"
+
+
+def test_results_json_is_complete_and_byte_identical(work_dir):
+    first = analysis.run(work_dir, seed=1, n_boot=49)
+    text = (work_dir / "results.json").read_bytes()
+    analysis.run(work_dir, seed=1, n_boot=49)
+    assert (work_dir / "results.json").read_bytes() == text
+    doc = json.loads(text)
+    ids = [t["id"] for t in doc["tests"]]
+    assert set(REQUIRED) <= set(ids) and len(ids) == len(set(ids))
+    assert all(list(t) == sorted(results.ENTRY_KEYS) for t in doc["tests"])
+    assert doc["dataset"]["simulated"] is True and doc["dataset"]["campaign"] == "tiny"
+    assert doc["dataset"]["input_files"][0]["sha256"]
+    with_p = [t for t in doc["tests"] if t["p_value"] is not None]
+    assert with_p and all(t["p_holm"] >= t["p_value"] for t in with_p)
+    assert [b["band"] for b in doc["descriptives"]["follower_bands"]][:6] == [
+        "0", "1-9", "10-99", "100-999", "1,000-4,999", "5,000+"]
+    names = {f["name"] for f in doc["descriptives"]["figures"]}
+    assert {"follower_ecdf", "lorenz", "dose_response", "rootogram", "lifespan", "retweet_to_like"} <= names
+    for figure in doc["descriptives"]["figures"]:
+        assert (work_dir / figure["file"]).is_file() and figure["caption"] and figure["title"]
+    assert first.fitted is not None
+
+
+def test_account_table_form_runs_and_says_why_parts_are_skipped(tmp_path):
+    table = tmp_path / "table.csv"
+    pd.DataFrame({"name": [f"a{i}" for i in range(40)], "followers": [i * i for i in range(40)],
+                  "tweets": [1 + i % 5 for i in range(40)],
+                  "rts": [(i * i) // 7 for i in range(40)]}).to_csv(table, index=False)
+    archive.ingest_account_table(table, tmp_path / "work", {"userid": "name", "follower_count": "followers",
+                                                            "tweet_count": "tweets", "engagement_total": "rts"})
+    analysis.run(tmp_path / "work", n_boot=49)
+    tests = {t["id"]: t for t in results.read(tmp_path / "work" / "results.json")["tests"]}
+    assert set(REQUIRED) <= set(tests)
+    assert tests["engagement_per_tweet_mean"]["converged"] is True
+    assert tests["likes_per_tweet_mean"]["warnings"] == ["skipped: the data has no likes counts"]
+    for test_id in ["in_network_retweet_share", "engagement_share_zero_tweets", "elasticity_nb_tweet_clustered"]:
+        assert tests[test_id]["estimate"] is None and "skipped" in tests[test_id]["warnings"][0]
+
+
+def test_real_ira_table_end_to_end(tmp_path):
+    path = REAL / "ira_buzzfeed" / "ira_retweets_by_account.csv"
+    if not path.is_file():
+        pytest.skip("real data absent")
+    archive.ingest_account_table(path, tmp_path / "work", {
+        "userid": "screen_name", "follower_count": "followers_max", "tweet_count": "tweets",
+        "engagement_total": "retweets_received_total"})  # mapping one column twice trips the ingest
+    run = analysis.run(tmp_path / "work", n_boot=99)
+    for test in run.tests:
+        if test["converged"]:
+            assert test["estimate"] is not None, test["id"]
+        else:
+            assert test["estimate"] is None and test["warnings"], test["id"]

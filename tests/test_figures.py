@@ -1,0 +1,71 @@
+"""helpers.figures: every figure has a title and a caption, and its PNG bytes depend only on the data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from helpers import bands, figures, frames
+from test_frames import write_work_dir
+
+
+@pytest.fixture(scope="module")
+def accounts(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    users, tweets = [], []
+    for i in range(60):
+        followers = int(rng.choice([0, 3, 40, 400, 2000, 8000]))
+        users.append({"userid": f"u{i:02d}", "follower_count": followers, "account_creation_date": "2019-11-01"})
+        for k in range(1 + i % 4):
+            likes = int(rng.poisson(0.1 + followers / 500))
+            tweets.append({"tweetid": f"{i}-{k}", "userid": f"u{i:02d}", "tweet_time": f"2020-0{1 + k}-0{1 + i % 9} 10:00",
+                           "is_retweet": False, "like_count": likes, "retweet_count": int(rng.poisson(1 + likes)),
+                           "reply_count": 0, "quote_count": 0})
+    return frames.load(write_work_dir(tmp_path_factory.mktemp("w"), users, tweets)).accounts
+
+
+def drawings(accounts):
+    band_table = bands.band_table(accounts, n_boot=49)
+    curve = pd.DataFrame({"follower_count": [0.0, 10, 1000], "model": "NB (account)",
+                          "mean_engagement_per_tweet": [0.1, 0.5, 5.0]})
+    rootogram = pd.DataFrame({"count": [0, 1, 2, 3], "observed": [50, 20, 5, 3], "expected": [48.0, 22, 6, 2],
+                              "tail": [False, False, False, True]})
+    return {
+        "follower_ecdf": lambda ax=None: figures.follower_ecdf(accounts, ax=ax),
+        "lorenz": lambda ax=None: figures.lorenz(accounts, ax=ax),
+        "dose_response": lambda ax=None: figures.dose_response(band_table, curve, ax=ax),
+        "rootogram": lambda ax=None: figures.rootogram(rootogram, ax=ax),
+        "lifespan": lambda ax=None: figures.lifespan_distribution(accounts, ax=ax),
+        "engagement_by_lifespan": lambda ax=None: figures.engagement_by_lifespan(
+            bands.lifespan_table(accounts, n_boot=49), ax=ax),
+        "retweet_to_like": lambda ax=None: figures.retweet_to_like(band_table, ax=ax),
+    }
+
+
+def test_each_figure_has_a_title_and_a_one_line_caption(accounts):
+    for name, draw in drawings(accounts).items():
+        fig, caption = draw()
+        assert isinstance(fig, Figure), name
+        assert fig.axes[0].get_title(), name
+        assert caption.endswith(".") and "\n" not in caption and len(caption) > 40, name
+
+
+def test_figures_draw_into_a_given_axes(accounts):
+    host = Figure()
+    ax = host.add_subplot()
+    fig, _ = drawings(accounts)["lorenz"](ax=ax)
+    assert fig is host and ax.get_title() == "Concentration of engagement across accounts"
+
+
+def test_png_bytes_are_deterministic_and_carry_no_software_stamp(accounts, tmp_path):
+    for name, draw in drawings(accounts).items():
+        first = figures.save(draw()[0], tmp_path / "a" / f"{name}.png").read_bytes()
+        second = figures.save(draw()[0], tmp_path / "b" / f"{name}.png").read_bytes()
+        assert first == second, name
+        assert first[:8] == b"\x89PNG\r\n\x1a\n" and b"matplotlib" not in first.lower(), name
+
+
+def test_captions_state_the_data(accounts):
+    _, caption = figures.follower_ecdf(accounts)
+    zero = (accounts["follower_count"] == 0).mean()
+    assert f"{len(accounts):,} accounts" in caption and f"{zero:.1%} have none" in caption
