@@ -44,11 +44,16 @@ def png_size(path):
 
 
 @browser_test
-def test_page_with_an_inline_figure_passes(tmp_path):
-    page = write_page(tmp_path / "good.html", f"<h1>Figure</h1><img alt='fig' src='{png_data_uri()}'>", "Good")
-    check = check_page(page)
+def test_page_with_an_inline_figure_passes_and_is_screenshot_whole(tmp_path):
+    body = (f"<h1>Figure</h1><img alt='fig' src='{png_data_uri()}'>"
+            "<div style='height:3000px;background:linear-gradient(red,blue)'></div>")
+    shot = tmp_path / "out" / "shot.png"
+    check = check_page(write_page(tmp_path / "good.html", body, "Good"), shot)
     assert (check.images, check.broken_images, check.console_errors, check.title) == (1, [], [], "Good")
     assert check.ok
+    width, height = png_size(shot)
+    assert width >= 1000 and height >= 3000  # beyond the 900 px viewport: the whole page
+    assert shot.stat().st_size > 5_000
 
 
 @browser_test
@@ -72,16 +77,6 @@ def test_uncaught_exception_is_reported(tmp_path):
     check = check_page(write_page(tmp_path / "p.html", "<script>throw new Error('x')</script>"))
     assert len(check.console_errors) == 1 and check.console_errors[0].startswith("Error: x")
     assert not check.ok
-
-
-@browser_test
-def test_screenshot_is_a_full_page_png(tmp_path):
-    body = f"<img src='{png_data_uri()}'><div style='height:3000px;background:linear-gradient(red,blue)'></div>"
-    shot = tmp_path / "out" / "shot.png"
-    assert check_page(write_page(tmp_path / "tall.html", body), shot).ok
-    width, height = png_size(shot)
-    assert width >= 1000 and height >= 3000  # beyond the 900 px viewport: the whole page
-    assert shot.stat().st_size > 5_000
 
 
 @browser_test

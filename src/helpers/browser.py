@@ -32,10 +32,12 @@ from helpers.errors import TractionError
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-quic", "--hide-scrollbars", "--window-size=1280,900",
+                  "--disable-quic", "--disable-extensions", "--disable-crash-reporter", "--mute-audio",
+                  "--hide-scrollbars", "--window-size=1280,900",
                   "--force-device-scale-factor=1", "--remote-debugging-port=0"]
-# Tall pages beyond this are cut: GPU-less Chromium returns blank tiles past ~16k px.
-MAX_SCREENSHOT_HEIGHT = 16000
+# A screenshot stops here (30,000 px renders fine; far taller would be hundreds of MB of pixels).
+# The console and image checks still cover the whole page.
+MAX_SCREENSHOT_HEIGHT = 50_000
 IMAGES_JS = """JSON.stringify(Array.from(document.images).map(
     i => [i.currentSrc || i.src, i.complete && i.naturalWidth > 0]))"""
 
