@@ -2,6 +2,8 @@
 import base64
 import io
 import struct
+import tempfile
+from pathlib import Path
 
 import matplotlib
 
@@ -77,6 +79,15 @@ def test_uncaught_exception_is_reported(tmp_path):
     check = check_page(write_page(tmp_path / "p.html", "<script>throw new Error('x')</script>"))
     assert len(check.console_errors) == 1 and check.console_errors[0].startswith("Error: x")
     assert not check.ok
+
+
+@browser_test
+def test_a_page_that_never_loads_times_out_and_leaves_no_profile(tmp_path):
+    page = write_page(tmp_path / "hang.html", "<script>while (true) {}</script>")
+    profiles_before = set(Path(tempfile.gettempdir()).glob("traction-chromium-*"))
+    with pytest.raises(TractionError, match="hang.html: chromium did not finish loading within 2 s"):
+        check_page(page, timeout=2)
+    assert set(Path(tempfile.gettempdir()).glob("traction-chromium-*")) <= profiles_before
 
 
 @browser_test
