@@ -335,7 +335,7 @@ def _assemble_archive(con, work, entries) -> dict:
         SELECT {', '.join(q(c) for c in user_cols)}, {hashed} AS userid_hashed, id_damaged,
                false AS from_tweets_file, source_file, source_line, file_index
         FROM users_ok WHERE dup_rank = 1
-        UNION ALL
+        UNION ALL BY NAME
         SELECT *, {hashed} AS userid_hashed FROM (
             SELECT userid, {from_tweets}, bool_or(id_damaged) AS id_damaged, true AS from_tweets_file,
                    arg_max(source_file, {position}) AS source_file, arg_max(source_line, {position}) AS source_line,

@@ -12,10 +12,10 @@ DuckDB's record number, which the map also carries (``duck_line``).
 import codecs
 import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -63,13 +63,14 @@ def sha256_of(path: Path) -> str:
 
 
 def read_header(path: Path, label: str) -> list[str]:
-    """The header's column names (BOM and surrounding spaces stripped)."""
+    """The header's column names (BOM and surrounding spaces stripped); reads only line 1."""
     with open(path, "rb") as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        try:
-            header = next(csv.reader(text), None)
-        except UnicodeDecodeError as error:
-            raise TractionError(f"{label}: line 1: bytes that are not UTF-8 ({error.reason})") from None
+        first = raw.readline(1 << 20)
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise TractionError(f"{label}: line 1: bytes that are not UTF-8 ({error.reason})") from None
+    header = next(csv.reader([text]), None)
     if not header or not any(name.strip() for name in header):
         raise TractionError(f"{label}: the file is empty (no header line)")
     return [name.strip() for name in header]
@@ -362,7 +363,10 @@ def stage_file(con, work: Path, index: int, kind: str, label: str, path: Path, d
                 f"escape='\"', auto_detect=false, strict_mode=true, store_rejects=true, "
                 f"rejects_table='rejects_{index}', rejects_scan='scans_{index}', max_line_size={MAX_LINE_SIZE})")
     date_columns = [c for c in ("account_creation_date", "tweet_time") if c in matched]
-    first = con.execute(f"SELECT count(*), {date_stats_sql(date_columns)} FROM {csv_scan}").fetchone()
+    try:
+        first = con.execute(f"SELECT count(*), {date_stats_sql(date_columns)} FROM {csv_scan}").fetchall()[0]
+    except duckdb.Error as error:
+        raise TractionError(f"{label}: not a well-formed CSV file (DuckDB: {str(error).splitlines()[0]})") from None
     parsed, order = first[0], decide_date_order(list(first[1:]), date_order, label) if date_columns else "ymd"
 
     map_path = work / f"map_{index}.parquet"
@@ -373,8 +377,9 @@ def stage_file(con, work: Path, index: int, kind: str, label: str, path: Path, d
         FROM rejects_{index} r LEFT JOIN read_parquet({lit(str(map_path))}) m ON m.duck_line = r.line
         GROUP BY r.line, m.start_line, m.start_byte, m.end_byte ORDER BY r.line""").fetchall()
     if any(row[0] is None or not row[5] for row in structural) or parsed + len(structural) != scan.records:
-        raise TractionError(f"{label}: could not match DuckDB's records to the file's lines "
-                            f"({parsed} parsed + {len(structural)} rejected != {scan.records} records)")
+        raise TractionError(f"{label}: not a well-formed CSV file: {parsed} records parsed + {len(structural)} "
+                            f"rejected, but {scan.records} records by its quotes and line ends (an unbalanced "
+                            "quote character or mixed line endings?)")
     if structural:
         loaded_map = work / f"map_loaded_{index}.parquet"
         _filter_map(map_path, {row[4] for row in structural}, loaded_map)
