@@ -104,6 +104,7 @@ def test_retweets_replies_and_quotes_are_written_as_the_archive_does(small):
     assert len(network) > 0
     expected = "RT @" + network["retweet_userid"].map(screen) + ": "
     assert [t.startswith(e) for t, e in zip(network["tweet_text"], expected)] == [True] * len(network)
+    assert (network["retweet_userid"] != network["userid"]).all()  # another network account, never itself
     # An in-network retweet points at an earlier original of its author and repeats its text.
     by_id = originals.set_index("tweetid")
     target = by_id.loc[network["retweet_tweetid"]]

@@ -26,8 +26,8 @@ Generative model (one account i, one tweet t; every symbol is a `Scenario` field
   ``weekend_skip``), Beijing hour 9-18 with probability ``working_hours_share``
   (else any hour), written in UTC.
 - Kinds: a tweet is a retweet with probability ``retweet_share``; a retweet is of
-  a network tweet (an earlier original of the same block of accounts) with
-  probability ``in_network_share``, else of an outside account. Originals are
+  a network tweet (an earlier original by another account of the same block)
+  with probability ``in_network_share``, else of an outside account. Originals are
   replies (``reply_share``) or quotes (``quote_share``), targeting network tweets
   with the same ``in_network_share``. As in the archive, retweets by network
   accounts do NOT show in ``retweet_count``, and retweet rows carry zero counts.
@@ -92,7 +92,7 @@ from helpers.errors import TractionError
 
 BLOCK_ACCOUNTS = 2048
 TARGET_LAG_MEAN = 20  # in-network targets: about this many originals back in time
-GENERATOR_VERSION = 1  # bump when the same seed and scenario would give other files
+GENERATOR_VERSION = 2  # bump when the same seed and scenario would give other files
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,7 @@ def draw_block(scenario: Scenario, rng: np.random.Generator, accounts: dict, bas
     kind_draw = rng.random(n)
     reply = ~retweet & (kind_draw < sc.reply_share)
     quote = ~retweet & ~reply & (kind_draw < sc.reply_share + sc.quote_share)
-    target = _network_targets(rng, minute, retweet | reply | quote, retweet, sc.in_network_share)
+    target = _network_targets(rng, minute, owner, retweet | reply | quote, retweet, sc.in_network_share)
 
     original = ~retweet
     followers = accounts["followers"][owner]
@@ -262,21 +262,27 @@ def draw_block(scenario: Scenario, rng: np.random.Generator, accounts: dict, bas
             "target": target, "amplified": amplified, "counts": counts}
 
 
-def _network_targets(rng, minute, targeting, retweet, in_network_share):
+def _network_targets(rng, minute, owner, targeting, retweet, in_network_share):
     """Row of the network tweet each retweet/reply/quote points at (-1: an outside tweet).
 
-    Targets are originals of the same block posted strictly earlier, mostly recent ones.
+    Targets are originals by other accounts of the same block, posted strictly
+    earlier, mostly recent ones; a row with no such original points outside.
     """
     n = len(minute)
     originals = np.flatnonzero(~retweet)
     originals = originals[np.argsort(minute[originals], kind="stable")]
     earlier = np.searchsorted(minute[originals], minute, side="left")
-    lag = rng.geometric(1 / TARGET_LAG_MEAN, n) - 1
-    pick = earlier - 1 - np.minimum(lag, np.maximum(earlier - 1, 0))
-    in_network = targeting & (rng.random(n) < in_network_share) & (earlier > 0)
-    if not len(originals):
-        return np.full(n, -1)
-    return np.where(in_network, originals[np.clip(pick, 0, len(originals) - 1)], -1)
+    pick = earlier - 1 - (rng.geometric(1 / TARGET_LAG_MEAN, n) - 1)
+    pick = np.where(pick < 0, earlier - 1, pick)
+    target = np.full(n, -1)
+    wanted = targeting & (rng.random(n) < in_network_share)
+    for _ in range(8):  # step back past the account's own tweets
+        valid = wanted & (target < 0) & (pick >= 0)
+        candidate = originals[np.maximum(pick, 0)] if len(originals) else np.zeros(n, np.int64)
+        found = valid & (owner[candidate] != owner)
+        target[found] = candidate[found]
+        pick = np.where(valid & ~found, pick - 1, -1)
+    return target
 
 
 def write_campaign(out_dir, campaign: str, scenario: Scenario = Scenario(), seed: int = defaults.DEFAULT_SEED) -> dict:
@@ -335,6 +341,7 @@ def ensure_default(size: str = "sample") -> tuple[Path, str]:
     staging = Path(tempfile.mkdtemp(prefix=f".{size}-", dir=target.parent))
     try:
         write_campaign(staging, campaign, scenario, seed=defaults.DEFAULT_SEED)
+        staging.chmod(0o755)  # mkdtemp makes it private
         if target.exists() and not _is_current(target, scenario):
             stale = Path(tempfile.mkdtemp(prefix=f".{size}-stale-", dir=target.parent))
             try:
