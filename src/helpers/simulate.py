@@ -308,6 +308,8 @@ def write_campaign(out_dir, campaign: str, scenario: Scenario = Scenario(), seed
         "seed": seed,
         "generator_version": GENERATOR_VERSION,
         "scenario": dataclasses.asdict(scenario),
+        "constants": {"block_accounts": BLOCK_ACCOUNTS, "target_lag_mean": TARGET_LAG_MEAN,
+                      **simulate_format.constants()},
         "engagement_base": base,
         "engagement_intercept": float(np.log(base * (1 - scenario.zero_inflation)
                                              * (1 - scenario.amplified_share

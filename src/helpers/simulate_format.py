@@ -111,6 +111,13 @@ def _tag_tables():
 TAG_SUFFIX, TAG_CELL = _tag_tables()
 
 
+def constants() -> dict:
+    """The fixed content parameters, for truth.json."""
+    return {"topic_hashtags": TOPIC_HASHTAGS, "topic_periods": TOPIC_PERIODS,
+            "hashtag_count_shares": HASHTAG_COUNT_SHARES, "account_languages": dict(zip(*ACCOUNT_LANGUAGES)),
+            "clients": dict(zip(*CLIENTS)), "external_accounts": EXTERNAL_ACCOUNTS}
+
+
 def _day(iso: str) -> int:
     return int(np.datetime64(iso, "D").astype(np.int64))
 
