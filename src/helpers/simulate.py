@@ -257,7 +257,7 @@ def draw_block(scenario: Scenario, rng: np.random.Generator, accounts: dict, bas
     total = np.where(original & (rng.random(n) >= sc.zero_inflation), total, 0)
     counts = np.zeros((n, 4), np.int64)  # likes, retweets, replies, quotes
     for flag, split in ((amplified, sc.amplified_split), (original & ~amplified, sc.engagement_split)):
-        counts[flag] = rng.multinomial(total[flag], split)
+        counts[flag] = rng.multinomial(total[flag], np.asarray(split) / sum(split))
     return {"owner": owner, "minute": minute, "retweet": retweet, "reply": reply, "quote": quote,
             "target": target, "amplified": amplified, "counts": counts}
 

@@ -149,7 +149,7 @@ def draw_content(scenario, rng, minute: np.ndarray) -> dict:
     language = np.digitize(rng.random(n), [1 - scenario.english_share - scenario.undetermined_share,
                                            1 - scenario.undetermined_share])  # 0 zh, 1 en, 2 und
     politics = (language == 1) & (rng.random(n) < scenario.us_politics_share)
-    term = np.where(politics, rng.choice(4, n, p=scenario.politics_mix), -1)
+    term = np.where(politics, rng.choice(4, n, p=np.asarray(scenario.politics_mix) / sum(scenario.politics_mix)), -1)
     pick = rng.random(n)
     template = np.zeros(n, np.int64)
     for index, name in enumerate(TOPICS):
