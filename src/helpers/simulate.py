@@ -92,7 +92,7 @@ from helpers.errors import TractionError
 
 BLOCK_ACCOUNTS = 2048
 TARGET_LAG_MEAN = 20  # in-network targets: about this many originals back in time
-GENERATOR_VERSION = 2  # bump when the same seed and scenario would give other files
+GENERATOR_VERSION = 3  # bump when the same seed and scenario would give other files
 
 
 @dataclass(frozen=True)
