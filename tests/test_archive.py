@@ -147,7 +147,8 @@ def test_rejected_rows_keep_their_line_raw_text_and_reason(tmp_path):
 
 
 def test_rows_read_equal_loaded_plus_rejected_for_every_file(tmp_path):
-    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1"), user_row("u1"), user_row("u2", followers="x")])
+    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1"), user_row("u1", followers="11"),
+                                                    user_row("u2", followers="x"), user_row("u1")])
     write_csv(tmp_path / "c_tweets_csv_hashed_1.csv", [tweet_row("1", "u1"), tweet_row("2", "u9", like_count="2.5")])
     write_csv(tmp_path / "c_tweets_csv_hashed_2.csv", [tweet_row("3", "u1"), tweet_row("3", "u1"),
                                                        tweet_row("4", "u1", tweet_time="")])
@@ -158,10 +159,13 @@ def test_rows_read_equal_loaded_plus_rejected_for_every_file(tmp_path):
         assert entry["rows_rejected"] == (rejected["source_file"] == entry["path"]).sum()
     by_file = {e["path"]: e for e in report["files"]}
     assert by_file["c_users_csv_hashed.csv"]["rejected_by_reason"] == {
-        "duplicate userid": 1, "follower_count is not an integer": 1}
-    assert by_file["c_tweets_csv_hashed_2.csv"]["rejected_by_reason"] == {
-        "duplicate tweetid": 1, "tweet_time is empty": 1}
-    assert report["totals"]["rows_read"] == 8 and report["totals"]["rows_loaded"] == 3
+        "duplicate userid with different values": 1, "follower_count is not an integer": 1}
+    assert by_file["c_users_csv_hashed.csv"]["rows_merged_identical_duplicates"] == 1  # the 2nd exact u1
+    assert by_file["c_tweets_csv_hashed_2.csv"]["rejected_by_reason"] == {"tweet_time is empty": 1}
+    assert by_file["c_tweets_csv_hashed_2.csv"]["rows_merged_identical_duplicates"] == 1
+    assert report["totals"]["rows_read"] == 9 and report["totals"]["rows_loaded"] == 5
+    assert column(tmp_path / "out", "accounts.parquet", "follower_count") == [10]
+    assert column(tmp_path / "out", "tweets.parquet", "tweetid") == ["1", "3"]
 
 
 def test_accounts_that_tweet_but_are_not_in_the_users_file_are_added(tmp_path):
@@ -336,7 +340,8 @@ def test_account_table_maps_columns_and_sums_the_known_engagement(tmp_path):
     assert accounts["userid"].tolist() == ["A", "B"]
     assert accounts["engagement_total"][0] == 6 and accounts["engagement_total"].isna().tolist() == [False, True]
     assert report["engagement_components_missing"] == ["reply_total", "quote_total"]
-    assert report["files"][0]["rejected_by_reason"] == {"duplicate userid": 1, "follower_count is not an integer": 1}
+    assert report["files"][0]["rejected_by_reason"] == {
+        "duplicate userid with different values": 1, "follower_count is not an integer": 1}
     assert not (tmp_path / "out" / "tweets.parquet").exists()
 
 

@@ -234,10 +234,24 @@ def _copy(con, select: str, columns: dict, target: Path):
     con.execute(f"COPY (SELECT {cast} FROM ({select})) TO {lit(str(target))} (FORMAT parquet)")
 
 
-def _rank_duplicates(con, name, rows, key):
-    """Table `name`: loaded rows of `rows`, each ranked among rows sharing `key` (1 = kept)."""
-    con.execute(f"""CREATE TEMP TABLE {name} AS SELECT *, row_number() OVER
-        (PARTITION BY {key} ORDER BY file_index, source_line) AS dup_rank FROM {rows} WHERE reason IS NULL""")
+BOOKKEEPING = ("file_index", "source_file", "source_line", "start_byte", "end_byte", "reason", "misaligned")
+
+
+def _rank_duplicates(con, name, rows, key) -> tuple[str, str]:
+    """Table `name`: the loaded rows of `rows`, ranked among rows sharing `key` (1 = kept).
+
+    A later row identical to the kept one is merged into it (loaded: nothing is lost; real
+    users files repeat rows); a later row that differs is rejected. Returns the SELECTs of
+    the rejected and of the merged rows.
+    """
+    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall() if r[0] not in BOOKKEEPING]
+    content = "md5(CAST(struct_pack(" + ", ".join(f"{q(n)} := {q(n)}" for n in names) + ") AS VARCHAR))"
+    window = f"(PARTITION BY {key} ORDER BY file_index, source_line)"
+    con.execute(f"""CREATE TEMP TABLE {name} AS SELECT *, row_number() OVER {window} AS dup_rank,
+        {content} = first_value({content}) OVER {window} AS identical FROM {rows} WHERE reason IS NULL""")
+    rejected = (f"SELECT source_file, source_line, start_byte, end_byte, 'duplicate {key} with different values' "
+                f"FROM {name} WHERE dup_rank > 1 AND NOT identical")
+    return rejected, f"SELECT source_file FROM {name} WHERE dup_rank > 1 AND identical"
 
 
 def _rejected(con, work, entries, table_of, duplicate_selects) -> list[dict]:
@@ -275,9 +289,16 @@ def _write_rejected(con, rejected, target):
     _copy(con, "SELECT * FROM rejected_rows", schema.REJECTED_SCHEMA, target)
 
 
-def _file_entries(con, entries, loaded_sql, rejected):
+def _file_entries(con, entries, loaded_selects, merged_selects, rejected):
     """Per-file accounting; rows read = loaded + rejected is checked here, not assumed."""
-    loaded = dict(con.execute(loaded_sql).fetchall()) if loaded_sql else {}
+    def per_file(selects):
+        if not selects:
+            return {}
+        union = " UNION ALL ".join(f"({select})" for select in selects)
+        return dict(con.execute(f"SELECT source_file, count(*) FROM ({union}) GROUP BY source_file").fetchall())
+
+    merged = per_file(merged_selects)
+    loaded = per_file(loaded_selects + merged_selects)
     files = []
     for entry in entries:
         reasons = {}
@@ -291,6 +312,7 @@ def _file_entries(con, entries, loaded_sql, rejected):
         keep = ("path", "kind", "sha256", "rows_read", "blank_lines", "date_order",
                 "columns_ignored", "columns_missing")
         files.append({**{k: entry[k] for k in keep}, "rows_loaded": rows_loaded, "rows_rejected": rows_rejected,
+                      "rows_merged_identical_duplicates": merged.get(entry["path"], 0),
                       "rejected_by_reason": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))})
     return files
 
@@ -298,11 +320,11 @@ def _file_entries(con, entries, loaded_sql, rejected):
 def _assemble_archive(con, work, entries) -> dict:
     users, tweets = _parts(entries, "users"), _parts(entries, "tweets")
     user_cols = [c for c in schema.USER_COLUMNS]
-    duplicate_selects = []
+    duplicate_selects, merged_selects = [], []
     if users:
-        _rank_duplicates(con, "users_ok", users, "userid")
-        duplicate_selects.append("SELECT source_file, source_line, start_byte, end_byte, 'duplicate userid' "
-                                 "FROM users_ok WHERE dup_rank > 1")
+        rejected_dups, merged = _rank_duplicates(con, "users_ok", users, "userid")
+        duplicate_selects.append(rejected_dups)
+        merged_selects.append(merged)
     else:
         con.execute("CREATE TEMP TABLE users_ok AS SELECT " + ", ".join(
             f"NULL::{schema.ACCOUNTS_SCHEMA[c]} AS {q(c)}" for c in user_cols)
@@ -312,9 +334,9 @@ def _assemble_archive(con, work, entries) -> dict:
         duplicates = con.execute(f"SELECT count(*) - count(DISTINCT tweetid) FROM {tweets} "
                                  "WHERE reason IS NULL").fetchone()[0]
         if duplicates:  # rare: rank (a sort) only when there is something to reject
-            _rank_duplicates(con, "tweets_ok", tweets, "tweetid")
-            duplicate_selects.append("SELECT source_file, source_line, start_byte, end_byte, 'duplicate tweetid' "
-                                     "FROM tweets_ok WHERE dup_rank > 1")
+            rejected_dups, merged = _rank_duplicates(con, "tweets_ok", tweets, "tweetid")
+            duplicate_selects.append(rejected_dups)
+            merged_selects.append(merged)
             tweet_rows = "SELECT * FROM tweets_ok WHERE dup_rank = 1 ORDER BY file_index, source_line"
         else:
             tweet_rows = f"SELECT * FROM {tweets} WHERE reason IS NULL"
@@ -347,9 +369,8 @@ def _assemble_archive(con, work, entries) -> dict:
     table_of = {e["path"]: e["kind"] for e in entries}
     rejected = _rejected(con, work, entries, table_of, duplicate_selects)
     _write_rejected(con, rejected, work / "rejected.parquet")
-    loaded_sql = ("SELECT source_file, count(*) FROM (SELECT source_file FROM accounts WHERE NOT from_tweets_file "
-                  "UNION ALL SELECT source_file FROM tweet_rows) GROUP BY source_file")
-    files = _file_entries(con, entries, loaded_sql, rejected)
+    loaded = ["SELECT source_file FROM accounts WHERE NOT from_tweets_file", "SELECT source_file FROM tweet_rows"]
+    files = _file_entries(con, entries, loaded, merged_selects, rejected)
 
     tweets_path = lit(str(work / "tweets.parquet"))
     missing = [r[0] for r in con.execute(
@@ -391,17 +412,15 @@ def _assemble_account_table(con, work, entry) -> dict:
     else:
         engagement = " + ".join(present) if present else "NULL"
         note = f"engagement_total = {' + '.join(present) or 'unknown'} (the components present)"
-    _rank_duplicates(con, "table_ok", part, "userid")
+    duplicate, merged = _rank_duplicates(con, "table_ok", part, "userid")
     columns = {**schema.ACCOUNT_TABLE_COLUMNS, "id_damaged": "BOOLEAN", "source_file": "VARCHAR",
                "source_line": "BIGINT"}
     con.execute(f"""CREATE TEMP TABLE accounts AS SELECT * REPLACE ({engagement} AS engagement_total)
         FROM table_ok WHERE dup_rank = 1 ORDER BY source_line""")
     _copy(con, "SELECT * FROM accounts", columns, work / "accounts.parquet")
-    duplicate = ("SELECT source_file, source_line, start_byte, end_byte, 'duplicate userid' "
-                 "FROM table_ok WHERE dup_rank > 1")
     rejected = _rejected(con, work, [entry], {entry["path"]: "account_table"}, [duplicate])
     _write_rejected(con, rejected, work / "rejected.parquet")
-    files = _file_entries(con, [entry], "SELECT source_file, count(*) FROM accounts GROUP BY 1", rejected)
+    files = _file_entries(con, [entry], ["SELECT source_file FROM accounts"], [merged], rejected)
     n_accounts, n_damaged = con.execute("SELECT count(*), count(*) FILTER (id_damaged) FROM accounts").fetchone()
     return {
         "files": files,
