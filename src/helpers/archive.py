@@ -58,7 +58,8 @@ class LoadReport(dict):
                          f"loaded {entry['rows_loaded']:,}, rejected {entry['rows_rejected']:,}")
             for reason, count in entry["rejected_by_reason"].items():
                 lines.append(f"      {count:>9,}  {reason}")
-        lines.append("  totals: " + ", ".join(f"{k} {v:,}" for k, v in totals.items() if isinstance(v, int)))
+        items = [f"{k.replace('_', ' ')} {v:,}" for k, v in totals.items() if isinstance(v, int)]
+        lines += ["  " + ", ".join(items[i:i + 4]) for i in range(0, len(items), 4)]
         missing = self.get("accounts_tweeting_not_in_users")
         if missing and missing["count"]:
             lines.append(f"  accounts tweeting but not in the users file: {missing['count']:,} (added)")
@@ -507,3 +508,55 @@ def cli_ingest(args) -> int:
     print(report.summary())
     print(f"outputs in {Path(args.out).resolve()}")
     return 0
+
+
+# ---- for notebook 01: small tables about the load ----------------------------
+
+MEANINGS = {
+    "userid": "account id as a string (hashed for accounts under 5,000 followers)",
+    "user_display_name": "display name (hashed like userid)", "user_screen_name": "@handle (hashed like userid)",
+    "user_reported_location": "self-reported location", "user_profile_description": "profile text",
+    "user_profile_url": "profile link", "follower_count": "followers at suspension (NULL: empty in the file)",
+    "following_count": "accounts followed at suspension", "account_creation_date": "creation date (UTC)",
+    "account_language": "account language", "userid_hashed": "userid is anonymised",
+    "id_damaged": "an id was rounded to scientific notation by a spreadsheet (digits lost)",
+    "from_tweets_file": "missing from the users file; taken from its tweets",
+    "source_file": "input file (path in data_dir)", "source_line": "1-based line where the record starts",
+    "tweetid": "tweet id as a string", "tweet_language": "tweet language", "tweet_text": "text",
+    "tweet_time": "time posted (UTC)", "tweet_client_name": "client used", "in_reply_to_userid": "replied-to account",
+    "in_reply_to_tweetid": "replied-to tweet", "quoted_tweet_tweetid": "quoted tweet", "is_retweet": "a retweet",
+    "retweet_userid": "retweeted account", "retweet_tweetid": "retweeted tweet",
+    "latitude": "latitude (NULL where 'absent' or withheld)", "longitude": "longitude (as latitude)",
+    "quote_count": "quotes (excluding actioned accounts)", "reply_count": "replies (as quotes)",
+    "like_count": "likes (as quotes)", "retweet_count": "retweets (as quotes)", "hashtags": "hashtags",
+    "urls": "links", "user_mentions": "mentioned account ids", "poll_choices": "poll options (some releases lack it)",
+    "tweet_count": "tweets posted", "like_total": "likes received, summed", "retweet_total": "retweets received, summed",
+    "reply_total": "replies received, summed", "quote_total": "quotes received, summed",
+    "engagement_total": "engagement received (see the report for its components)",
+    "table": "'users', 'tweets' or 'account_table'", "raw": "the record exactly as in the file",
+    "reason": "why it was not loaded",
+}
+
+
+def data_dictionary(form: str = "archive"):
+    """(table, column, type, meaning) for every output column of a form."""
+    import pandas as pd
+
+    tables = {"accounts.parquet": schema.ACCOUNTS_SCHEMA, "tweets.parquet": schema.TWEETS_SCHEMA}
+    if form == "account_table":
+        tables = {"accounts.parquet": {**schema.ACCOUNT_TABLE_COLUMNS, "id_damaged": "BOOLEAN",
+                                       "source_file": "VARCHAR", "source_line": "BIGINT"}}
+    tables["rejected.parquet"] = schema.REJECTED_SCHEMA
+    return pd.DataFrame([(table, column, sql_type, MEANINGS.get(column, ""))
+                         for table, columns in tables.items() for column, sql_type in columns.items()],
+                        columns=["table", "column", "type", "meaning"])
+
+
+def files_table(report: dict):
+    """One row per input file: rows read, loaded, rejected and the reasons."""
+    import pandas as pd
+
+    return pd.DataFrame([{"file": f["path"], "kind": f["kind"], "read": f["rows_read"], "loaded": f["rows_loaded"],
+                          "rejected": f["rows_rejected"], "date order": f.get("date_order"),
+                          "reasons": "; ".join(f"{n} {r}" for r, n in f["rejected_by_reason"].items()),
+                          "sha256": f["sha256"][:12]} for f in report["files"]])
