@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers.browser import check_page, chromium_path, first_local_link, main  # noqa: E402
+from helpers.browser import check_page, chromium_path, report_link, main  # noqa: E402
 from helpers.errors import TractionError  # noqa: E402
 
 NO_CHROMIUM = "Debian's chromium is not installed (apt-get install chromium): browser check skipped"
@@ -94,8 +94,9 @@ def test_a_page_that_never_loads_times_out_and_leaves_no_profile(tmp_path):
 def test_main_checks_index_and_screenshots_its_first_report(tmp_path, capsys):
     (tmp_path / "run").mkdir()
     write_page(tmp_path / "run" / "report.html", f"<img src='{png_data_uri()}'>", "Report")
+    write_page(tmp_path / "run" / "01_load.full.html", "<script>console.error('not this page')</script>")
     index = write_page(tmp_path / "index.html", "<a href='https://example.org/x.html'>ext</a>"
-                       "<a href='run/report.html'>report</a>")
+                       "<a href='run/01_load.full.html'>code</a><a href='run/report.html'>report</a>")
     shot = tmp_path / "screenshot.png"
     assert main([str(index), str(shot)]) == 0
     out = capsys.readouterr().out
@@ -110,13 +111,16 @@ def test_main_fails_on_a_broken_page(tmp_path, capsys):
     assert "FAIL" in capsys.readouterr().out
 
 
-def test_first_local_link_skips_external_and_missing_targets(tmp_path):
+def test_report_link_prefers_report_html_and_skips_external_and_missing_targets(tmp_path):
     (tmp_path / "a b").mkdir()
     write_page(tmp_path / "a b" / "report.html", "")
-    index = write_page(tmp_path / "index.html", "<a href='http://x/y.html'>x</a><a href='nope.html'>n</a>"
-                       "<a>no href</a><a href='a%20b/report.html#top'>r</a>")
-    assert first_local_link(index) == tmp_path / "a b" / "report.html"
-    assert first_local_link(write_page(tmp_path / "empty.html", "<p>none</p>")) is None
+    write_page(tmp_path / "a b" / "01_load.html", "")
+    index = write_page(tmp_path / "index.html", "<a href='http://x/report.html'>x</a><a href='nope.html'>n</a>"
+                       "<a>no href</a><a href='a%20b/01_load.html'>nb</a><a href='a%20b/report.html#top'>r</a>")
+    assert report_link(index) == tmp_path / "a b" / "report.html"
+    no_report = write_page(tmp_path / "nb.html", "<a href='a%20b/01_load.html'>nb</a>")
+    assert report_link(no_report) == tmp_path / "a b" / "01_load.html"
+    assert report_link(write_page(tmp_path / "empty.html", "<p>none</p>")) is None
 
 
 def test_index_without_report_link_exits_2(tmp_path, capsys):

@@ -5,8 +5,8 @@ Drives Debian's ``chromium`` over the Chrome DevTools Protocol with tornado's we
 
     python -m helpers.browser reports/index.html reports/screenshot.png
 
-checks the index and, because it is an ``index.html``, also the page its first local link points
-at (the campaign's reader report), and saves the screenshot of that page. Exit status 1 when any
+checks the index and, because it is an ``index.html``, also the first campaign's reader report it links
+(``report.html``), and saves the screenshot of that page. Exit status 1 when any
 checked page has a console error or a broken image, 2 when Chromium is missing or fails.
 """
 from __future__ import annotations
@@ -212,21 +212,25 @@ class _Links(HTMLParser):
             self.hrefs.append(dict(attrs)["href"])
 
 
-def first_local_link(html_path) -> Path | None:
-    """The first link in a page that points at an existing local .html file (an index's first report)."""
+def report_link(html_path) -> Path | None:
+    """The page an index points at: its first link to a local ``report.html``, else its first local .html link.
+
+    (The run index lists each campaign's notebook pages too, sorted by name, so the report is not first.)
+    """
     page = Path(html_path)
     parser = _Links()
     parser.feed(page.read_text(encoding="utf-8"))
+    local = []
     for href in parser.hrefs:
         parts = urlsplit(href)
         linked = page.parent / unquote(parts.path)
         if not parts.scheme and not parts.netloc and linked.suffix == ".html" and linked.is_file():
-            return linked
-    return None
+            local.append(linked)
+    return next((p for p in local if p.name == "report.html"), local[0] if local else None)
 
 
 def main(argv=None) -> int:
-    """``python -m helpers.browser PAGE PNG``: an index.html is checked and its first report screenshotted."""
+    """``python -m helpers.browser PAGE PNG``: an index.html is checked, then its first report.html screenshotted."""
     args = sys.argv[1:] if argv is None else list(argv)
     if len(args) != 2:
         print("usage: python -m helpers.browser PAGE.html SCREENSHOT.png", file=sys.stderr)
@@ -235,7 +239,7 @@ def main(argv=None) -> int:
     try:
         pages = [page]
         if page.name == "index.html":
-            report = first_local_link(page) if page.is_file() else None
+            report = report_link(page) if page.is_file() else None
             if report is None:
                 raise TractionError(f"{page}: no link to a local report page (run `make report` first)")
             pages.append(report)
