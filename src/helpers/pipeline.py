@@ -108,12 +108,13 @@ def _execute(notebook: Path, executed: Path, parameters: dict):
         ) from None
 
 
-def render_html(executed: Path, target: Path, *, with_code: bool):
+def render_html(executed: Path, target: Path, *, with_code: bool, title: str):
     """One executed notebook as a self-contained HTML page (images inline, no external scripts)."""
     exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=not with_code, exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    notebook = nbformat.read(executed, as_version=4)
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     target.write_text(body, encoding="utf-8")
 
 
@@ -124,8 +125,7 @@ def write_index(reports_dir: Path) -> Path:
         run = json.loads(run_file.read_text())
         folder = escape(run_file.parent.name)
         data = "simulated" if run.get("simulated") else "real archive"
-        links = " · ".join(f"<a href='{folder}/{escape(name)}'>{escape(label)}</a>"
-                           for label, name in run["links"].items())
+        links = " · ".join(f"<a href='{folder}/{escape(name)}'>{escape(label)}</a>" for label, name in run["links"])
         rows.append(f"<tr><td>{escape(run['campaign'])}</td><td>{data}</td><td>{links}</td></tr>")
     html = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>traction reports</title>"
             "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em 1em;text-align:left}</style></head>"
@@ -162,11 +162,12 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, log=print) -> 
         seconds[name] = round(time.perf_counter() - started, 1)
         executed.append(executed_dir / name)
         log(f"[{step}/{len(NOTEBOOKS)}] {name} done in {seconds[name]} s")
-    links = {"report": "report.html"}
+    links = [("report", "report.html")]  # the reader's report first: index and screenshot follow it
     for path in executed:
-        render_html(path, out_dir / f"{path.stem}.html", with_code=False)
-        render_html(path, out_dir / f"{path.stem}.full.html", with_code=True)
-        links[f"{path.stem} (code)"] = f"{path.stem}.full.html"
+        title = f"traction: {campaign}, {path.stem}"
+        render_html(path, out_dir / f"{path.stem}.html", with_code=False, title=title)
+        render_html(path, out_dir / f"{path.stem}.full.html", with_code=True, title=f"{title} (with code)")
+        links += [(path.stem, f"{path.stem}.html"), (f"{path.stem} with code", f"{path.stem}.full.html")]
     (out_dir / "report.html").write_bytes((out_dir / f"{Path(NOTEBOOKS[-1]).stem}.html").read_bytes())
     load_report = json.loads((work_dir / "load_report.json").read_text())
     run_record = {"campaign": campaign, "simulated": bool(load_report.get("simulated")), "links": links,

@@ -1,0 +1,52 @@
+"""The runner: parameters checked before anything runs, failures that name the notebook and cell."""
+
+import pytest
+
+from helpers import pipeline
+from helpers.errors import TractionError
+
+DECLARED = {
+    "01_load.ipynb": {"data_dir": "", "campaign": "", "work_dir": "", "date_order": "auto", "column_map": {}},
+    "02_engagement_vs_followers.ipynb": {"work_dir": "", "seed": 0, "n_boot": 999},
+    "03_narrative.ipynb": {"work_dir": "", "low_followers_share": 0.5, "show_code": False},
+}
+
+
+def test_values_take_the_type_of_the_default():
+    chosen = pipeline.parse_parameters(
+        ["seed=7", "low_followers_share=0.6", "date_order=2020_12", "column_map={\"userid\": \"name\"}",
+         "show_code=true"], DECLARED)
+    assert chosen["02_engagement_vs_followers.ipynb"] == {"seed": 7}
+    assert chosen["03_narrative.ipynb"] == {"low_followers_share": 0.6, "show_code": True}
+    assert chosen["01_load.ipynb"]["date_order"] == "2020_12"  # papermill's -p would make it 202012
+    assert chosen["01_load.ipynb"]["column_map"] == {"userid": "name"}
+
+
+def test_unknown_name_lists_the_valid_ones():
+    with pytest.raises(TractionError) as error:
+        pipeline.parse_parameters(["n_bootstrap=10"], DECLARED)
+    message = str(error.value)
+    assert "unknown parameter 'n_bootstrap'" in message
+    assert "n_boot" in message and "low_followers_share" in message and "seed" in message
+    assert "work_dir" not in message  # set by --out, not -p
+
+
+@pytest.mark.parametrize("pair, complaint", [
+    ("seed=seven", "expected int"),
+    ("low_followers_share=half", "expected float"),
+    ("show_code=maybe", "expected bool"),
+    ("column_map=[1]", "expected dict (JSON)"),
+    ("seed", "KEY=VALUE"),
+    ("work_dir=/tmp/x", "--out"),
+])
+def test_bad_values_are_refused_before_running(pair, complaint):
+    with pytest.raises(TractionError, match=complaint.replace("(", r"\(").replace(")", r"\)")):
+        pipeline.parse_parameters([pair], DECLARED)
+
+
+def test_project_notebooks_declare_what_the_runner_sets():
+    for name in pipeline.NOTEBOOKS:
+        declared = pipeline.declared_parameters(pipeline.notebooks_dir() / name)
+        assert "work_dir" in declared, name
+    first = pipeline.declared_parameters(pipeline.notebooks_dir() / pipeline.NOTEBOOKS[0])
+    assert {"data_dir", "campaign"} <= set(first)
