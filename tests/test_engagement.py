@@ -182,3 +182,14 @@ def test_real_ira_table(tmp_path):
     for e in entries:
         if e["converged"]:
             assert all(v is not None and math.isfinite(v) for v in (e["estimate"], e["ci_low"], e["ci_high"])), e["id"]
+
+
+def test_top_share_beyond_the_head_of_the_ranking_matches_the_direct_sum():
+    rng = np.random.default_rng(7)
+    values = rng.permutation(np.arange(1, 1001, dtype=float))
+    w = np.ones((2, 1000), dtype=np.int64)
+    w[1, values > 700] = 0  # the 300 largest units are not drawn: the top 1% lies outside the scanned head
+    got = engagement.weighted_top_share(values)(w)
+    kept = np.sort(values[values <= 700])[::-1]
+    assert got[0] == pytest.approx((1000 + 999 + 998 + 997 + 996 + 995 + 994 + 993 + 992 + 991) / values.sum())
+    assert got[1] == pytest.approx(kept[:7].sum() / kept.sum())  # 1% of 700 units = 7

@@ -10,7 +10,7 @@ definition. Quantiles use the inverted-CDF definition (an observed value).
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from helpers.bootstrap import resample_weights
 from helpers.results import entry, skipped
@@ -68,43 +68,84 @@ def weighted_top_share(values, top=0.01, group=None):
 
     ``group`` maps units (e.g. tweets) to the resampled accounts; default: units are accounts.
     """
-    order = np.argsort(-np.asarray(values, float), kind="stable")
-    ordered = np.asarray(values, float)[order]
-    group = np.arange(len(ordered)) if group is None else np.asarray(group)[order]
+    values = np.asarray(values, float)
+    group = np.arange(len(values)) if group is None else np.asarray(group)
+    order = np.argsort(-values, kind="stable")
+    ordered, ordered_group = values[order], group[order]
+    per_account_total = np.bincount(group, weights=values)
+    per_account_units = np.bincount(group).astype(float)
+    head = min(len(values), 3 * int(np.ceil(top * len(values))) + 100)  # the top share lies in the head
 
     def statistic(w):
-        out = np.empty(len(w))
-        for i, row in enumerate(w):  # one pass per resample, vectorised over units
-            unit_w = row[group].astype(float)
-            cum_w, cum_v = np.cumsum(unit_w), np.cumsum(unit_w * ordered)
-            target = top * cum_w[-1]
+        totals_v, totals_w = w @ per_account_total, w @ per_account_units
+        out = np.full(len(w), np.nan)
+        for i, row in enumerate(w):  # per resample, vectorised over the head of the ranking
+            target = top * totals_w[i]
+            for stop in (head, len(ordered)):
+                unit_w = row[ordered_group[:stop]].astype(float)
+                cum_w = np.cumsum(unit_w)
+                if cum_w[-1] >= target - 1e-9:
+                    break
+            cum_v = np.cumsum(unit_w * ordered[:stop])
             j = int(np.argmax(cum_w >= target - 1e-9))
             before_w, before_v = (cum_w[j - 1], cum_v[j - 1]) if j else (0.0, 0.0)
-            out[i] = (before_v + (target - before_w) * ordered[j]) / cum_v[-1] if cum_v[-1] else np.nan
+            if totals_v[i]:
+                out[i] = (before_v + (target - before_w) * ordered[j]) / totals_v[i]
         return out
     return statistic
+
+
+def weighted_ranks(values, w):
+    """Mid-ranks of each unit within each resample (units repeated ``w`` times), shape (k, n)."""
+    uniques, inverse = np.unique(values, return_inverse=True)
+    onehot = sparse.csr_array((np.ones(len(values)), (np.arange(len(values)), inverse)),
+                              shape=(len(values), len(uniques)))
+    per_value = (onehot.T @ w.T).T  # (k, distinct values): draws of each value
+    midrank = np.cumsum(per_value, axis=1) - per_value + (per_value + 1) / 2
+    return midrank[:, inverse]
 
 
 def rank_correlation(x, y, method):
     """Spearman or Kendall (tau-b) correlation of each resample (the accounts drawn, with repeats)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
-    correlate = {"spearman": stats.spearmanr, "kendall": stats.kendalltau}[method]
 
-    def statistic(w):
+    def spearman(w):  # Pearson correlation of mid-ranks, weighted by the draws
+        w = w.astype(float)
+        rx, ry = weighted_ranks(x, w), weighted_ranks(y, w)
+        total = w.sum(axis=1, keepdims=True)
+        dx = rx - (w * rx).sum(axis=1, keepdims=True) / total
+        dy = ry - (w * ry).sum(axis=1, keepdims=True) / total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (w * dx * dy).sum(axis=1) / np.sqrt((w * dx * dx).sum(axis=1) * (w * dy * dy).sum(axis=1))
+
+    def kendall(w):
         out = np.empty(len(w))
         for i, row in enumerate(w):
             drawn = np.repeat(np.arange(len(x)), row)
-            out[i] = correlate(x[drawn], y[drawn]).statistic
+            out[i] = stats.kendalltau(x[drawn], y[drawn]).statistic
         return out
-    return statistic
+    return {"spearman": spearman, "kendall": kendall}[method]
 
 
 def bootstrap(statistic, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
     """(estimate, (ci_low, ci_high), warnings): plug-in and percentile interval over account resamples."""
+    return bootstrap_many([statistic], n_accounts, n_boot=n_boot, seed=seed, level=level)[0]
+
+
+def bootstrap_many(statistics, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
+    """``bootstrap`` of several statistics of the same accounts over one pass of resamples."""
     if n_accounts == 0:
-        return None, (None, None), ["no accounts"]
-    estimate = float(statistic(np.ones((1, n_accounts), dtype=np.int64))[0])
-    replicates = np.concatenate([statistic(w) for w in resample_weights(n_accounts, n_boot, seed)])
+        return [(None, (None, None), ["no accounts"]) for _ in statistics]
+    ones = np.ones((1, n_accounts), dtype=np.int64)
+    estimates = [float(statistic(ones)[0]) for statistic in statistics]
+    replicates = [[] for _ in statistics]
+    for w in resample_weights(n_accounts, n_boot, seed):
+        for store, statistic in zip(replicates, statistics):
+            store.append(statistic(w))
+    return [_percentile(estimate, np.concatenate(reps), level) for estimate, reps in zip(estimates, replicates)]
+
+
+def _percentile(estimate, replicates, level):
     finite = replicates[np.isfinite(replicates)]
     warnings = []
     if len(finite) < len(replicates):
@@ -119,78 +160,82 @@ def bootstrap(statistic, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
 
 def bootstrapped_entry(test_id, question, method, statistic, n_accounts, *, n, n_boot, seed, warnings=()):
     """A result entry whose estimate and interval come from ``bootstrap``."""
-    estimate, ci, notes = bootstrap(statistic, n_accounts, n_boot=n_boot, seed=seed)
-    if estimate is None:
-        return entry(test_id, question, method, n=n, converged=False,
-                     warnings=[*warnings, "skipped: undefined on this data", *notes])
-    return entry(test_id, question, f"{method}; {BOOT} ({n_boot} resamples of {n_accounts} accounts)",
-                 estimate, ci, n=n, warnings=[*warnings, *notes])
+    return bootstrapped_entries([(test_id, question, method, statistic, n)], n_accounts,
+                                n_boot=n_boot, seed=seed, warnings=warnings)[0]
+
+
+def bootstrapped_entries(specs, n_accounts, *, n_boot, seed, warnings=()):
+    """Entries for ``(id, question, method, statistic, n)`` specs over the same accounts (one resampling pass)."""
+    out = []
+    outcomes = bootstrap_many([spec[3] for spec in specs], n_accounts, n_boot=n_boot, seed=seed)
+    for (test_id, question, method, _, n), (estimate, ci, notes) in zip(specs, outcomes):
+        if estimate is None:
+            out.append(entry(test_id, question, method, n=n, converged=False,
+                             warnings=[*warnings, "skipped: undefined on this data", *notes]))
+        else:
+            out.append(entry(test_id, question, f"{method}; {BOOT} ({n_boot} resamples of {n_accounts} accounts)",
+                             estimate, ci, n=n, warnings=[*warnings, *notes]))
+    return out
 
 
 # --- the result entries ---
 
 def follower_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
     known = accounts["follower_count"].dropna().to_numpy(float)
-    notes = _unknown_note(accounts)
-    common = dict(n=len(known), n_boot=n_boot, seed=seed, warnings=notes)
-    return [
-        bootstrapped_entry("followers_share_zero", "What share of the accounts had no followers?",
-                            "share of accounts with follower_count 0 (at suspension)",
-                            weighted_share(known == 0), len(known), **common),
-        bootstrapped_entry("followers_share_under_10", "What share of the accounts had fewer than 10 followers?",
-                            "share of accounts with follower_count below 10 (at suspension)",
-                            weighted_share(known < 10), len(known), **common),
-        bootstrapped_entry("followers_median", "What was the median follower count of an account?",
-                            "median follower_count (inverted-CDF: an observed value)",
-                            weighted_quantile(known, 0.5), len(known), **common),
+    n = len(known)
+    specs = [
+        ("followers_share_zero", "What share of the accounts had no followers?",
+         "share of accounts with follower_count 0 (at suspension)", weighted_share(known == 0), n),
+        ("followers_share_under_10", "What share of the accounts had fewer than 10 followers?",
+         "share of accounts with follower_count below 10 (at suspension)", weighted_share(known < 10), n),
+        ("followers_median", "What was the median follower count of an account?",
+         "median follower_count (inverted-CDF: an observed value)", weighted_quantile(known, 0.5), n),
     ]
+    return bootstrapped_entries(specs, n, n_boot=n_boot, seed=seed, warnings=_unknown_note(accounts))
 
 
 def engagement_tests(accounts, tweets=None, *, n_boot=999, seed=0) -> list[dict]:
     """Engagement per tweet (sum and components), zero shares and concentration."""
     active = accounts[accounts["n_original"] > 0]
-    n_tweets = int(active["n_original"].sum())
+    n_tweets, n_active = int(active["n_original"].sum()), len(active)
     per_tweet = "ratio of sums over accounts: total {} on original tweets / number of original tweets"
-    common = dict(n_boot=n_boot, seed=seed)
-    out = [bootstrapped_entry(
-        "engagement_per_tweet_mean", "How much engagement (likes + retweets + replies + quotes) did an original tweet get on average?",
-        per_tweet.format("engagement"), weighted_ratio(active["engagement"], active["n_original"]),
-        len(active), n=n_tweets, **common)]
+    totals = active["engagement"].to_numpy(float)
+    posting = "accounts with at least one original tweet"
+    specs = [("engagement_per_tweet_mean",
+              "How much engagement (likes + retweets + replies + quotes) did an original tweet get on average?",
+              per_tweet.format("engagement"), weighted_ratio(totals, active["n_original"]), n_tweets)]
+    separate = []  # entries over another set of accounts, or skipped
     for column in COMPONENT_NAMES:
-        test_id = f"{column}_per_tweet_mean"
-        question = f"How many {column} did an original tweet get on average?"
+        test_id, question = f"{column}_per_tweet_mean", f"How many {column} did an original tweet get on average?"
         known = active[active[column].notna()]
         if known.empty:
-            out.append(skipped(test_id, question, per_tweet.format(column), f"the data has no {column} counts"))
-            continue
-        out.append(bootstrapped_entry(test_id, question, per_tweet.format(column),
-                                       weighted_ratio(known[column], known["n_original"]), len(known),
-                                       n=int(known["n_original"].sum()), **common))
-    zero_tweets_q = "What share of original tweets got no engagement at all?"
-    zero_tweets_m = "original tweets with likes + retweets + replies + quotes = 0 / original tweets"
-    if active["n_zero_engagement"].notna().all() and len(active):
-        out.append(bootstrapped_entry("engagement_share_zero_tweets", zero_tweets_q, zero_tweets_m,
-                                       weighted_ratio(active["n_zero_engagement"], active["n_original"]),
-                                       len(active), n=n_tweets, **common))
+            separate.append(skipped(test_id, question, per_tweet.format(column), f"the data has no {column} counts"))
+        elif len(known) == n_active:
+            specs.append((test_id, question, per_tweet.format(column),
+                          weighted_ratio(known[column], known["n_original"]), n_tweets))
+        else:
+            separate.append(bootstrapped_entry(test_id, question, per_tweet.format(column),
+                                               weighted_ratio(known[column], known["n_original"]), len(known),
+                                               n=int(known["n_original"].sum()), n_boot=n_boot, seed=seed))
+    zero_q = "What share of original tweets got no engagement at all?"
+    zero_m = "original tweets with likes + retweets + replies + quotes = 0 / original tweets"
+    if n_active and active["n_zero_engagement"].notna().all():
+        specs.append(("engagement_share_zero_tweets", zero_q, zero_m,
+                      weighted_ratio(active["n_zero_engagement"], active["n_original"]), n_tweets))
     else:
-        out.append(skipped("engagement_share_zero_tweets", zero_tweets_q, zero_tweets_m, "needs tweet-level data"))
-    totals = active["engagement"].to_numpy(float)
-    accounts_note = "accounts with at least one original tweet"
-    out += [
-        bootstrapped_entry("engagement_share_zero_accounts",
-                            "What share of the accounts that posted got no engagement on any tweet?",
-                            f"share of {accounts_note} whose engagement total is 0",
-                            weighted_share(totals == 0), len(active), n=len(active), **common),
-        bootstrapped_entry("gini_engagement_accounts", "How unequally was engagement spread across accounts?",
-                            f"Gini coefficient of engagement totals across {accounts_note}",
-                            weighted_gini(totals), len(active), n=len(active), **common),
-        bootstrapped_entry("top1pct_accounts_engagement_share",
-                            "What share of all engagement went to the top 1% of accounts?",
-                            f"share of engagement earned by the 1% of {accounts_note} with most engagement",
-                            weighted_top_share(totals), len(active), n=len(active), **common),
+        separate.append(skipped("engagement_share_zero_tweets", zero_q, zero_m, "needs tweet-level data"))
+    specs += [
+        ("engagement_share_zero_accounts", "What share of the accounts that posted got no engagement on any tweet?",
+         f"share of {posting} whose engagement total is 0", weighted_share(totals == 0), n_active),
+        ("gini_engagement_accounts", "How unequally was engagement spread across accounts?",
+         f"Gini coefficient of engagement totals across {posting}", weighted_gini(totals), n_active),
+        ("top1pct_accounts_engagement_share", "What share of all engagement went to the top 1% of accounts?",
+         f"share of engagement earned by the 1% of {posting} with most engagement", weighted_top_share(totals),
+         n_active),
     ]
-    out.append(top_tweets_entry(tweets, n_boot=n_boot, seed=seed))
-    return out
+    entries = bootstrapped_entries(specs, n_active, n_boot=n_boot, seed=seed) + separate
+    entries.append(top_tweets_entry(tweets, n_boot=n_boot, seed=seed))
+    return entries
 
 
 def top_tweets_entry(tweets, *, n_boot=999, seed=0) -> dict:
@@ -209,22 +254,17 @@ def rank_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
     usable = accounts[(accounts["n_original"] > 0) & accounts["follower_count"].notna()]
     x = usable["follower_count"].to_numpy(float)
     y = (usable["engagement"] / usable["n_original"]).to_numpy(float)
-    out = []
-    for method, name, scipy_name in [("spearman", "Spearman's rho", "spearmanr"),
-                                     ("kendall", "Kendall's tau-b", "kendalltau")]:
-        test_id = f"{method}_followers_engagement"
-        question = "Did accounts with more followers get more engagement per tweet (rank association)?"
-        description = (f"{name} between an account's follower_count and its engagement per original tweet, "
-                       f"over accounts with at least one original tweet; p-value from scipy.stats.{scipy_name} "
-                       "(H0: no association)")
-        if len(usable) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-            out.append(skipped(test_id, question, description, "fewer than 3 accounts or a constant variable"))
-            continue
-        result = bootstrapped_entry(test_id, question, description, rank_correlation(x, y, method),
-                                     len(usable), n=len(usable), n_boot=n_boot, seed=seed,
-                                     warnings=_unknown_note(accounts))
-        result["p_value"] = float(getattr(stats, scipy_name)(x, y).pvalue)
-        out.append(result)
+    question = "Did accounts with more followers get more engagement per tweet (rank association)?"
+    methods = [("spearman", "Spearman's rho", stats.spearmanr), ("kendall", "Kendall's tau-b", stats.kendalltau)]
+    specs = [(f"{method}_followers_engagement", question,
+              f"{name} between an account's follower_count and its engagement per original tweet, over accounts "
+              f"with at least one original tweet; p-value from scipy.stats.{test.__name__} (H0: no association)",
+              rank_correlation(x, y, method), len(usable)) for method, name, test in methods]
+    if len(usable) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return [skipped(*spec[:3], "fewer than 3 accounts or a constant variable") for spec in specs]
+    out = bootstrapped_entries(specs, len(usable), n_boot=n_boot, seed=seed, warnings=_unknown_note(accounts))
+    for result, (_, _, test) in zip(out, methods):
+        result["p_value"] = float(test(x, y).pvalue)
     return out
 
 

@@ -55,7 +55,7 @@ def lorenz(accounts: pd.DataFrame, *, ax=None):
     points = lorenz_points(active)
     ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="equal engagement")
     sns.lineplot(data=points, x="population_share", y="engagement_share", ax=ax, color="C3",
-                 label="accounts", drawstyle="steps-post", estimator=None, sort=False)
+                 label="accounts", estimator=None, sort=False)
     ax.set(xlabel="share of accounts (least engaged first)", ylabel="share of all engagement",
            title="Concentration of engagement across accounts", xlim=(0, 1), ylim=(0, 1))
     top = 1 - np.interp(0.99, points["population_share"], points["engagement_share"]) if active.sum() else np.nan
