@@ -1,0 +1,197 @@
+"""Checked maximum-likelihood fits for the count models of ``helpers.models``.
+
+statsmodels' default settings diverge on heavy-tailed engagement counts (its
+NB starts from a Poisson fit that overflows; Newton can report "converged" on
+NaN). Each fitter here starts from the Poisson quasi-ML solution and a moment
+estimate of the dispersion, tries a list of optimisers in turn, and accepts a
+result only when it passes :func:`problem`. statsmodels' warnings are captured
+and returned as text, never printed.
+"""
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import statsmodels.api as sm
+from statsmodels.discrete.discrete_model import Logit, NegativeBinomial
+from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
+from statsmodels.regression.quantile_regression import QuantReg
+
+# Above this the NB2 dispersion is numerically a divergence, not an estimate.
+MAX_ALPHA = 1e4
+# Largest mean score (log-likelihood gradient per observation) accepted at a solution.
+MAX_GRADIENT = 1e-4
+# Share of observations sitting exactly on a fitted quantile above which the
+# kernel density at the quantile (and so its interval) is meaningless.
+MAX_TIED_SHARE = 0.01
+# QuantReg's IRLS solution is exact to about 1e-6, so a tie is a residual within this.
+TIE_TOLERANCE = 1e-5
+
+
+@dataclass
+class Fit:
+    """One model's outcome: the statsmodels result if it passed the checks."""
+
+    result: object = None
+    converged: bool = False
+    warnings: list = field(default_factory=list)
+    n: int = 0
+
+
+def problem(result, *, has_alpha=False, has_llf=True):
+    """Why ``result`` cannot be trusted, or None when it passes every check."""
+    retvals = getattr(result, "mle_retvals", None)
+    if retvals is not None and not retvals.get("converged", False):
+        return "optimiser did not converge"
+    if getattr(result, "converged", True) is False:
+        return "IRLS did not converge"
+    params = np.asarray(result.params, dtype=float)
+    if not np.all(np.isfinite(params)):
+        return "non-finite parameter estimates"
+    if has_llf and not np.isfinite(result.llf):
+        return "non-finite log-likelihood"
+    cov = np.asarray(result.cov_params(), dtype=float)
+    if not np.all(np.isfinite(cov)):
+        return "non-finite standard errors (Hessian not invertible)"
+    if np.linalg.eigvalsh((cov + cov.T) / 2).min() <= 0:
+        return "covariance matrix not positive definite"
+    if has_alpha and not 0 < params[-1] < MAX_ALPHA:
+        return f"dispersion alpha = {params[-1]:.3g} outside (0, {MAX_ALPHA:g})"
+    if retvals is not None:  # Nelder-Mead stops on simplex size, not on a zero gradient
+        gradient = np.abs(result.model.score(params)).max() / result.nobs
+        if not gradient < MAX_GRADIENT:
+            return f"not a maximum: mean score {gradient:.2g} at the solution"
+    return None
+
+
+def _captured_text(caught):
+    counts = Counter(f"{w.category.__name__}: {w.message}" for w in caught)
+    return [text if k == 1 else f"{text} (x{k})" for text, k in counts.items()]
+
+
+def _fit_in_turn(model, attempts, fit_kwds, *, has_alpha=False, n=0):
+    """Try ``(method, maxiter, start)`` attempts in order; keep the first that passes."""
+    notes = []
+    for method, maxiter, start in attempts:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = model.fit(
+                    start_params=start, method=method, maxiter=maxiter, disp=0, **fit_kwds
+                )
+                why = problem(result, has_alpha=has_alpha)
+            except Exception as exc:  # a failed optimiser must not stop the others
+                why = f"{type(exc).__name__}: {exc}"
+        if why is None:
+            return Fit(result, True, notes + _captured_text(caught), n)
+        notes.append(f"{method} (maxiter {maxiter}) rejected: {why}")
+    return Fit(None, False, notes, n)
+
+
+def _no_estimate(y):
+    """A Fit explaining why there is nothing to estimate, or None when there is."""
+    if len(y) == 0:
+        return Fit(None, False, ["no observations to fit"], 0)
+    if not np.any(y > 0):
+        return Fit(None, False, ["every count is zero: the mean runs to zero and the "
+                                 "maximum-likelihood estimate does not exist"], len(y))
+    return None
+
+
+def _cov(groups, robust):
+    if groups is not None:
+        return {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
+    return {"cov_type": robust}
+
+
+def moment_alpha(y, mu):
+    """Cameron-Trivedi moment estimate of the NB2 dispersion, clipped to a safe start."""
+    alpha = np.sum((y - mu) ** 2 - y) / np.sum(mu**2)
+    return float(np.clip(alpha, 0.01, 100.0)) if np.isfinite(alpha) else 1.0
+
+
+def fit_poisson(y, X, *, offset=None, groups=None, robust="HC1"):
+    """Poisson quasi-ML (PPML) by IRLS, robust or cluster-robust errors."""
+    if (empty := _no_estimate(y)) is not None:
+        return empty
+    model = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = model.fit(maxiter=100, **_cov(groups, robust))
+            why = problem(result)
+        except Exception as exc:
+            why = f"{type(exc).__name__}: {exc}"
+    notes = _captured_text(caught)
+    if why is None:
+        return Fit(result, True, notes, len(y))
+    return Fit(None, False, notes + [f"IRLS rejected: {why}"], len(y))
+
+
+def fit_nb(y, X, *, start, offset=None, groups=None, robust="HC1"):
+    """NB2 by ML with the dispersion estimated; ``start`` = [betas, alpha]."""
+    if (empty := _no_estimate(y)) is not None:
+        return empty
+    model = NegativeBinomial(y, X, loglike_method="nb2", offset=offset)
+    attempts = [("newton", 100, start), ("bfgs", 2000, start), ("nm", 20000, start)]
+    return _fit_in_turn(model, attempts, _cov(groups, robust), has_alpha=True, n=len(y))
+
+
+def fit_logit(y_any, X, *, groups):
+    """Logit of any engagement, cluster-robust errors."""
+    model = Logit(y_any, X)
+    start = np.zeros(X.shape[1])
+    start[0] = np.log(max(y_any.mean(), 1e-6) / max(1 - y_any.mean(), 1e-6))
+    attempts = [("newton", 100, start), ("bfgs", 2000, start)]
+    return _fit_in_turn(model, attempts, _cov(groups, None), n=len(y_any))
+
+
+def fit_truncated_nb(y_pos, X, *, start, groups):
+    """Zero-truncated NB2 of the positive counts, cluster-robust errors.
+
+    BFGS first: Newton on this model uses numerical Hessians and is slow.
+    """
+    model = TruncatedLFNegativeBinomialP(y_pos, X, p=2)
+    attempts = [("bfgs", 2000, start), ("nm", 20000, start)]
+    return _fit_in_turn(model, attempts, _cov(groups, None), has_alpha=True, n=len(y_pos))
+
+
+def fit_quantile(y, X, q, *, groups=None):
+    """QuantReg at quantile ``q``; errors clustered by ``groups`` when given.
+
+    The clustered covariance keeps statsmodels' kernel estimate of the density
+    at the quantile (``sparsity``) and replaces its per-observation score sum by
+    per-cluster sums, the cluster analogue of its "robust" estimator.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = QuantReg(y, X).fit(q=q, max_iter=5000)
+            why = problem(result, has_llf=False)  # QuantReg has no likelihood
+        except Exception as exc:
+            result, why = None, f"{type(exc).__name__}: {exc}"
+    notes = _captured_text(caught)
+    if any("IterationLimitWarning" in text for text in notes):
+        why = "iteration limit reached"
+    if why is not None:
+        return Fit(None, False, notes + [f"QuantReg rejected: {why}"], len(y)), None
+    tied = float(np.mean(np.abs(result.resid) < TIE_TOLERANCE))
+    if tied > MAX_TIED_SHARE:
+        notes.append(
+            f"{tied:.1%} of observations lie exactly on the fitted quantile (a mass point "
+            "such as zero engagement): its density is undefined, so no interval or p-value"
+        )
+        return Fit(result, True, notes, len(y)), None
+    if groups is None:
+        return Fit(result, True, notes, len(y)), np.asarray(result.bse)
+    psi = q - (np.asarray(result.resid) < 0)
+    _, codes = np.unique(groups, return_inverse=True)
+    cluster_scores = np.column_stack(
+        [np.bincount(codes, weights=X[:, j] * psi) for j in range(X.shape[1])]
+    )
+    xtxi = np.linalg.pinv(X.T @ X)
+    n_clusters = len(cluster_scores)
+    meat = cluster_scores.T @ cluster_scores * n_clusters / max(n_clusters - 1, 1)
+    cov = result.sparsity**2 * xtxi @ meat @ xtxi
+    return Fit(result, True, notes, len(y)), np.sqrt(np.diag(cov))

@@ -1,0 +1,266 @@
+"""helpers.models: count models fitted to frames drawn from a known model."""
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.discrete.discrete_model import NegativeBinomial
+
+from helpers import models, models_fit
+from helpers.errors import TractionError
+
+REQUIRED_IDS = {"elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered",
+                "hurdle_any_logit_followers", "hurdle_positive_nb_followers", "overdispersion_test",
+                "quantreg_median_followers", "quantreg_p90_followers"}
+CONTRACT_KEYS = {"id", "question", "method", "estimate", "ci_low", "ci_high", "p_value", "p_holm",
+                 "n", "converged", "warnings"}
+IRA_TABLE = (Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "ira_buzzfeed"
+             / "ira_retweets_by_account.csv")
+
+
+def simulate_frames(seed, *, n_accounts=1500, elasticity=0.5, b0=-1.0, alpha=1.5,
+                    account_effect_shape=None, mean_tweets=8):
+    """Accounts and tweets whose engagement per tweet is NB2(exp(b0) (1 + f)^elasticity, alpha).
+
+    With ``account_effect_shape`` each account's mean is multiplied by a
+    Gamma(shape, 1/shape) draw (mean 1): tweets of an account are then correlated.
+    """
+    rng = np.random.default_rng(seed)
+    followers = np.where(rng.random(n_accounts) < 0.3, 0,
+                         np.floor(np.exp(rng.normal(3, 2, n_accounts)))).astype(np.int64)
+    n_original = rng.geometric(1 / mean_tweets, n_accounts)
+    effect = (rng.gamma(account_effect_shape, 1 / account_effect_shape, n_accounts)
+              if account_effect_shape else np.ones(n_accounts))
+    owner = np.repeat(np.arange(n_accounts), n_original)
+    mu = np.exp(b0) * (1 + followers[owner]) ** elasticity * effect[owner]
+    engagement = rng.negative_binomial(1 / alpha, 1 / (1 + alpha * mu))
+    userid = np.array([f"acct{i:05d}" for i in range(n_accounts)])
+    tweets = pd.DataFrame({"userid": userid[owner], "follower_count": followers[owner],
+                           "engagement": engagement})
+    accounts = pd.DataFrame({"userid": userid, "follower_count": followers,
+                             "n_original": n_original,
+                             "engagement": np.bincount(owner, engagement, n_accounts).astype(np.int64)})
+    return accounts, tweets
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    accounts, tweets = simulate_frames(1)
+    return models.fit_engagement_models(accounts, tweets)
+
+
+def covers(entry, truth):
+    return entry["converged"] and entry["ci_low"] <= truth <= entry["ci_high"]
+
+
+def test_every_entry_follows_the_results_contract(fitted):
+    assert {entry["id"] for entry in fitted.tests} == REQUIRED_IDS
+    for entry in fitted.tests:
+        assert set(entry) == CONTRACT_KEYS
+        assert entry["p_holm"] is None
+        assert isinstance(entry["warnings"], list) and isinstance(entry["converged"], bool)
+        numbers = [entry[key] for key in ("estimate", "ci_low", "ci_high", "p_value")]
+        assert all(x is None or (type(x) is float and math.isfinite(x)) for x in numbers)
+        assert type(entry["n"]) is int
+    json.dumps(fitted.to_dict(), allow_nan=False)  # no NaN, no numpy scalars
+
+
+def test_elasticity_recovered_within_intervals(fitted):
+    for test_id in ("elasticity_nb_account", "elasticity_ppml_account",
+                    "elasticity_nb_tweet_clustered", "hurdle_positive_nb_followers"):
+        entry = fitted.test(test_id)
+        assert covers(entry, 0.5), entry
+        assert entry["ci_high"] - entry["ci_low"] < 0.2
+    logit = fitted.test("hurdle_any_logit_followers")
+    assert logit["converged"] and logit["ci_low"] > 0  # more followers, more often engaged
+    assert fitted.test("elasticity_nb_tweet_clustered")["n"] == len(simulate_frames(1)[1])
+    assert fitted.test("elasticity_nb_account")["n"] == 1500
+
+
+def test_tweet_level_dispersion_recovered(fitted):
+    alpha = fitted.fits["nb_tweet"].result.params[-1]
+    assert abs(alpha - 1.5) < 0.25
+
+
+def test_overdispersion_detected_and_absent():
+    assert fitted_p(alpha=1.5) < 1e-6
+    # Poisson counts: the NB must not claim overdispersion (or honestly fail at alpha = 0).
+    accounts, _ = simulate_frames(2, alpha=1e-8)
+    entry = models.fit_engagement_models(accounts).test("overdispersion_test")
+    assert not entry["converged"] or entry["p_value"] > 0.01
+
+
+def fitted_p(alpha):
+    accounts, _ = simulate_frames(3, alpha=alpha)
+    entry = models.fit_engagement_models(accounts).test("overdispersion_test")
+    assert entry["converged"] and entry["ci_low"] < entry["estimate"] < entry["ci_high"]
+    return entry["p_value"]
+
+
+def test_clustered_errors_wider_than_naive_on_clustered_data():
+    accounts, tweets = simulate_frames(4, account_effect_shape=1.0, mean_tweets=20, n_accounts=800)
+    fitted = models.fit_engagement_models(accounts, tweets)
+    clustered = fitted.test("elasticity_nb_tweet_clustered")
+    data = fitted.data["tweet"]
+    naive = models_fit.fit_nb(data["y"], data["X"], start=fitted.fits["nb_tweet"].result.params,
+                              robust="nonrobust")
+    assert naive.converged
+    naive_se = naive.result.bse[1]
+    clustered_se = (clustered["ci_high"] - clustered["ci_low"]) / (2 * models.Z95)
+    assert clustered_se > 1.5 * naive_se
+    assert abs(clustered["estimate"] - 0.5) < 3 * clustered_se  # coverage: tests/test_recovery.py
+
+
+def test_model_comparison_prefers_nb_on_nb_data(fitted):
+    table = fitted.model_comparison.set_index("model")
+    assert list(fitted.model_comparison.columns) == ["model", "level", "n", "n_params", "loglik",
+                                                     "aic", "bic", "converged"]
+    assert table.loc["NB (tweet)", "aic"] < table.loc["Poisson (tweet)", "aic"]
+    assert table.loc["NB (account)", "bic"] < table.loc["Poisson (account)", "bic"]
+    assert table.loc["Hurdle: logit + truncated NB (tweet)", "n_params"] == 5
+    assert table["converged"].all()
+
+
+def test_rootogram_sums_to_n_and_fits_nb_counts(fitted):
+    root = fitted.rootogram(max_count=15)
+    n = fitted.test("elasticity_nb_tweet_clustered")["n"]
+    assert list(root.columns) == ["count", "observed", "expected", "tail"]
+    assert list(root["count"]) == list(range(17)) and root["tail"].tolist() == [False] * 16 + [True]
+    assert root["observed"].sum() == n
+    assert root["expected"].sum() == pytest.approx(n)
+    zeros = root.iloc[0]
+    assert zeros["expected"] == pytest.approx(zeros["observed"], rel=0.03)
+    account = fitted.rootogram(level="account")
+    assert account["observed"].sum() == 1500
+
+
+def test_fitted_curve_follows_the_true_mean(fitted):
+    grid = [0, 10, 100, 1000]
+    curve = fitted.fitted_curve(grid)
+    assert set(curve["model"]) == {"NB (account)", "PPML (account)", "NB (tweet)", "Hurdle (tweet)"}
+    truth = np.exp(-1.0) * (1 + np.asarray(grid)) ** 0.5
+    for model, rows in curve.groupby("model"):
+        assert np.all(np.diff(rows["mean_engagement_per_tweet"]) > 0), model
+        np.testing.assert_allclose(rows["mean_engagement_per_tweet"], truth, rtol=0.25)
+    banded = curve[curve["model"] != "Hurdle (tweet)"]
+    assert (banded["ci_low"] < banded["mean_engagement_per_tweet"]).all()
+
+
+def test_account_table_form_skips_tweet_level_entries():
+    accounts, _ = simulate_frames(5)
+    fitted = models.fit_engagement_models(accounts, None)
+    for test_id in ("elasticity_nb_tweet_clustered", "hurdle_any_logit_followers",
+                    "hurdle_positive_nb_followers"):
+        entry = fitted.test(test_id)
+        assert entry["estimate"] is None and entry["converged"] is False
+        assert any("account-table form" in text for text in entry["warnings"])
+    assert covers(fitted.test("elasticity_nb_account"), 0.5)
+    assert fitted.test("quantreg_p90_followers")["n"] == 1500
+    assert set(fitted.fitted_curve([1, 10])["model"]) == {"NB (account)", "PPML (account)"}
+    assert fitted.rootogram()["observed"].sum() == 1500
+
+
+def test_quantile_regression_slope_on_large_counts():
+    # Large NB counts: log(1 + y) ~ log mu + noise, so quantile slopes approach the elasticity.
+    accounts, tweets = simulate_frames(6, b0=4.0, alpha=0.2, n_accounts=600)
+    fitted = models.fit_engagement_models(accounts, tweets)
+    for test_id in ("quantreg_median_followers", "quantreg_p90_followers"):
+        entry = fitted.test(test_id)
+        assert entry["converged"] and abs(entry["estimate"] - 0.5) < 0.05
+        assert entry["ci_low"] < entry["estimate"] < entry["ci_high"]
+
+
+def test_quantile_at_a_mass_point_reports_no_interval():
+    accounts, tweets = simulate_frames(7, b0=-3.0, n_accounts=600)  # ~90% zero engagement
+    entry = models.fit_engagement_models(accounts, tweets).test("quantreg_median_followers")
+    assert entry["converged"] and entry["ci_low"] is None and entry["p_value"] is None
+    assert any("mass point" in text for text in entry["warnings"])
+
+
+def test_unusable_accounts_are_counted_not_silently_dropped():
+    accounts, tweets = simulate_frames(8, n_accounts=400)
+    accounts = accounts.astype({"follower_count": "Int64"})
+    accounts.loc[:4, "follower_count"] = pd.NA
+    accounts.loc[5:7, "n_original"] = 0
+    fitted = models.fit_engagement_models(accounts, tweets)
+    entry = fitted.test("elasticity_nb_account")
+    assert entry["n"] == 392
+    assert any(text.startswith("5 of 400 accounts excluded") for text in entry["warnings"])
+    assert any(text.startswith("3 of 400 accounts excluded") for text in entry["warnings"])
+
+
+def test_bad_input_names_the_column_and_account():
+    accounts, tweets = simulate_frames(9, n_accounts=50)
+    with pytest.raises(TractionError, match="accounts frame: missing column 'n_original'"):
+        models.fit_engagement_models(accounts.drop(columns="n_original"))
+    tweets.loc[3, "engagement"] = -1
+    with pytest.raises(TractionError, match=r"tweets frame: column 'engagement' is negative.*acct"):
+        models.fit_engagement_models(accounts, tweets)
+
+
+def test_failed_model_reports_not_converged_with_reason():
+    accounts, tweets = simulate_frames(10, n_accounts=200)
+    accounts["engagement"] = 0  # no engagement at all: the NB mean runs to zero
+    tweets["engagement"] = 0
+    fitted = models.fit_engagement_models(accounts, tweets)
+    for entry in fitted.tests:
+        if not entry["converged"]:
+            assert entry["estimate"] is None and entry["warnings"]
+    nb = fitted.test("elasticity_nb_account")
+    assert nb["converged"] is False
+    assert any("estimate does not exist" in text for text in nb["warnings"])
+    assert any("no tweet has engagement" in text
+               for text in fitted.test("hurdle_any_logit_followers")["warnings"])
+
+
+def test_row_cap_samples_whole_accounts_reproducibly():
+    accounts, tweets = simulate_frames(11, n_accounts=300)
+    first = models.fit_engagement_models(accounts, tweets, seed=3, max_tweet_rows=1000)
+    again = models.fit_engagement_models(accounts, tweets, seed=3, max_tweet_rows=1000)
+    entry = first.test("elasticity_nb_tweet_clustered")
+    assert 0 < entry["n"] <= 1000 < len(tweets)
+    assert any("seeded (seed 3) sample of whole accounts" in text for text in entry["warnings"])
+    sampled = first.data["tweet"]["groups"]
+    per_account = np.bincount(pd.factorize(tweets["userid"])[0])
+    assert np.array_equal(np.bincount(sampled, minlength=300)[np.unique(sampled)],
+                          per_account[np.unique(sampled)])
+    assert json.dumps(first.to_dict(), sort_keys=True) == json.dumps(again.to_dict(), sort_keys=True)
+
+
+def test_summary_mentions_every_entry(fitted):
+    text = fitted.summary()
+    assert all(test_id in text for test_id in REQUIRED_IDS)
+    assert "Model comparison" in text
+
+
+def test_real_ira_table_fits_and_reports_convergence_honestly():
+    if not IRA_TABLE.is_file():
+        pytest.skip(f"real data absent: {IRA_TABLE}")
+    table = pd.read_csv(IRA_TABLE)
+    accounts = pd.DataFrame({"userid": table["screen_name"], "follower_count": table["followers_max"],
+                             "n_original": table["tweets"],
+                             "engagement": table["retweets_received_total"]})
+    fitted = models.fit_engagement_models(accounts)
+    json.dumps(fitted.to_dict(), allow_nan=False)
+    for entry in fitted.tests:
+        if entry["converged"]:
+            assert math.isfinite(entry["estimate"])
+        else:
+            assert entry["estimate"] is None and entry["warnings"]
+    # statsmodels' defaults diverge here; the checked fits must not.
+    for test_id in ("elasticity_nb_account", "elasticity_ppml_account", "overdispersion_test"):
+        assert fitted.test(test_id)["converged"], fitted.test(test_id)
+    nb = fitted.fits["nb_account"].result
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default = NegativeBinomial(nb.model.endog, nb.model.exog, offset=nb.model.offset).fit(disp=0)
+    assert models_fit.problem(default, has_alpha=True) is not None  # the check catches divergence
+    assert 0 < nb.params[-1] < models_fit.MAX_ALPHA and np.all(np.isfinite(nb.bse))
+    table = fitted.model_comparison.set_index("model")
+    assert table.loc["NB (account)", "aic"] < table.loc["Poisson (account)", "aic"]
+    root = fitted.rootogram()
+    assert root["observed"].sum() == len(accounts)
