@@ -197,6 +197,9 @@ def _run(form, sources, out_dir, params, build):
         con = _connect(work, params.get("memory_limit", "2GB"), params.get("threads"))
         try:
             report = LoadReport(build(con, work))
+        except duckdb.OutOfMemoryException as error:
+            raise TractionError(f"DuckDB ran out of memory ({str(error).splitlines()[0]}); raise the memory "
+                                f"limit (now {params.get('memory_limit', '2GB')})") from None
         except duckdb.Error as error:
             raise TractionError(f"DuckDB could not read the input: {str(error).splitlines()[0]}") from None
         finally:

@@ -274,7 +274,6 @@ TWEET_TYPED = {"is_retweet": as_boolean, "latitude": as_coordinate, "longitude":
                "quote_count": as_integer, "reply_count": as_integer, "like_count": as_integer,
                "retweet_count": as_integer, "hashtags": as_list, "urls": as_list, "user_mentions": as_list,
                "poll_choices": as_list}
-MAX_LINE_SIZE = 1 << 26  # a record may be long (multi-line text); DuckDB's default is 2 MB
 
 
 def match_columns(kind: str, header: list[str], label: str, column_map: dict | None = None) -> dict:
@@ -361,10 +360,13 @@ def stage_file(con, work: Path, index: int, kind: str, label: str, path: Path, d
     columns = "{" + ", ".join(f"{lit(names[i])}: 'VARCHAR'" for i in range(len(header))) + "}"
     csv_scan = (f"read_csv({lit(str(path))}, columns={columns}, header=true, delim=',', quote='\"', "
                 f"escape='\"', auto_detect=false, strict_mode=true, store_rejects=true, "
-                f"rejects_table='rejects_{index}', rejects_scan='scans_{index}', max_line_size={MAX_LINE_SIZE})")
+                f"rejects_table='rejects_{index}', rejects_scan='scans_{index}')")
     date_columns = [c for c in ("account_creation_date", "tweet_time") if c in matched]
     try:
         first = con.execute(f"SELECT count(*), {date_stats_sql(date_columns)} FROM {csv_scan}").fetchall()[0]
+    except duckdb.OutOfMemoryException as error:
+        raise TractionError(f"{label}: DuckDB ran out of memory ({str(error).splitlines()[0]}); "
+                            "raise the memory limit") from None
     except duckdb.Error as error:
         raise TractionError(f"{label}: not a well-formed CSV file (DuckDB: {str(error).splitlines()[0]})") from None
     parsed, order = first[0], decide_date_order(list(first[1:]), date_order, label) if date_columns else "ymd"
