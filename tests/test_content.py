@@ -1,4 +1,5 @@
 import duckdb
+import numpy as np
 import pytest
 
 from helpers import content
@@ -74,3 +75,29 @@ def test_top_hashtags_are_case_folded_and_ranked(work_dir):
     assert top.iloc[0]["tweets"] == 1
     assert set(top["hashtag"]) == {"香港", "暴徒", "郭文贵", "肺炎", "hongkong"}
     assert top["share_of_tweets"].max() == pytest.approx(1 / 8)
+
+
+def test_ratio_z_test_small_for_a_clear_difference_large_for_none():
+    rng = np.random.default_rng(2)
+    tweets = rng.integers(1, 30, size=300)
+    clear = rng.binomial(tweets, 0.2) - rng.binomial(tweets, 0.05)
+    none = rng.binomial(tweets, 0.1) - rng.binomial(tweets, 0.1)
+    assert content.ratio_z_test(clear, tweets) < 1e-6
+    assert content.ratio_z_test(none, tweets) > 0.05
+
+
+def test_ratio_z_test_rejects_at_about_five_percent_under_the_null():
+    rng = np.random.default_rng(8)
+    rejections = 0
+    for _ in range(400):
+        tweets = rng.integers(1, 40, size=200)
+        lean = rng.normal(0, 0.05, size=200).clip(-0.09, 0.09)  # accounts differ, the network does not
+        difference = rng.binomial(tweets, 0.1 + lean) - rng.binomial(tweets, 0.1 - lean)
+        rejections += content.ratio_z_test(difference, tweets) < 0.05
+    assert 0.025 <= rejections / 400 <= 0.08
+
+
+def test_without_tweets_the_entries_say_why():
+    entries = content.empty_entries("no tweet-level data (account_table form)")
+    assert {entry["id"] for entry in entries} >= {"tweets_share_chinese", "us_politics_republican_minus_democrat_share"}
+    assert all(entry["estimate"] is None and not entry["converged"] for entry in entries)

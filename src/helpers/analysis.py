@@ -42,7 +42,7 @@ def statistics(loaded: frames_io.Frames, *, n_boot=999, seed=0) -> tuple[list, d
 def content_measures(work_dir, loaded: frames_io.Frames, *, n_boot=999, seed=0) -> tuple[list, list]:
     """Language and topic shares (helpers.content): tests and top hashtags, or why they are skipped."""
     if loaded.tweets is None:
-        return content.empty_entries(f"skipped: no tweet-level data ({loaded.form} form)"), []
+        return content.empty_entries(f"no tweet-level data ({loaded.form} form)"), []
     measured = content.measure(work_dir, n_boot=n_boot, seed=seed)
     top = measured.top_hashtags if measured.top_hashtags is not None else []
     return measured.tests, top
