@@ -78,12 +78,14 @@ def test_numbers_in_the_evidence_are_the_results_numbers():
     for number in ["80.0%", "78.0%", "82.0%", "0.81", "0.31", "0.22", "0.40", "84.0%", "21.0%", "64.0%", "41"]:
         assert number in text
     assert "0.32" not in text  # nothing invented
+    assert "had 2 followers" in text  # whole numbers are written as such
 
 
 def test_summary_counts_the_verdicts_and_names_simulated_data():
     summary = claims.assess(results()).summary()
-    assert summary.startswith("Tested against a simulated takedown (not real data), 6 of the 8 claims are supported, "
-                              "1 are not supported and 1 cannot be tested")
+    assert summary.startswith("Tested against a simulated takedown (not real data), 6 claims are supported, "
+                              "1 claim is not supported and 1 claim cannot be tested with the released data "
+                              "(of 8 claims).")
     assert "the released archive" in claims.assess(results(simulated=False)).summary()
 
 

@@ -20,6 +20,13 @@ CAVEAT_ENGAGEMENT = ("Engagement counts exclude likes and retweets by accounts T
 CAVEAT_HASHING = "Accounts under 5,000 followers have hashed ids, so they cannot be looked up or linked to other data."
 
 
+MODEL_LABELS = {
+    "elasticity_nb_account": "account-level negative binomial",
+    "elasticity_ppml_account": "account-level Poisson quasi-ML",
+    "elasticity_nb_tweet_clustered": "tweet-level negative binomial, errors clustered by account",
+}
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """What turns a number into a verdict. Each is stated in the report's text."""
@@ -49,7 +56,7 @@ def pct(value):
 def num(value, digits=2):
     if value is None:
         return "n/a"
-    if float(value).is_integer() and abs(value) >= 1:
+    if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:.{digits}f}"
 
@@ -131,9 +138,9 @@ def _tracked_followers(tests, limits):
         return Claim(4, claim, "Twitter (implied)", NOT_TESTABLE, reasons, test_ids=order)
     primary = tests[usable[0]]
     evidence = (f"The elasticity of engagement with respect to (1 + followers) is {interval(primary, num)} "
-                f"({primary['method']}): a 10% larger audience goes with about "
+                f"({MODEL_LABELS[usable[0]]}): a 10% larger audience goes with about "
                 f"{pct(1.1 ** primary['estimate'] - 1)} more engagement per tweet.")
-    others = [f"{test_id}: {interval(tests[test_id], num)}" for test_id in usable[1:]]
+    others = [f"{MODEL_LABELS[test_id]} {interval(tests[test_id], num)}" for test_id in usable[1:]]
     if others:
         evidence += " Other models: " + "; ".join(others) + "."
     spearman = tests.get("spearman_followers_engagement")
@@ -184,6 +191,10 @@ def _us_politics(tests, limits):
                   "us_politics_republican_minus_democrat_share"])
 
 
+def _count(n, singular, plural):
+    return f"{n} {'claim' if n == 1 else 'claims'} {singular if n == 1 else plural}"
+
+
 @dataclass
 class Assessment:
     claims: list
@@ -203,9 +214,10 @@ class Assessment:
         data = "a simulated takedown (not real data)" if self.simulated else "the released archive"
         headline = " ".join(claim.evidence.split(". ")[0].rstrip(".") + "." for claim in self.claims
                             if claim.number in (2, 3, 4) and claim.verdict != NOT_TESTABLE)
-        return (f"Tested against {data}, {counts[SUPPORTED]} of the {len(self.claims)} claims are supported, "
-                f"{counts[NOT_SUPPORTED]} are not supported and {counts[NOT_TESTABLE]} cannot be tested with "
-                f"the released data. {headline}").strip()
+        return (f"Tested against {data}, {_count(counts[SUPPORTED], 'is', 'are')} supported, "
+                f"{_count(counts[NOT_SUPPORTED], 'is', 'are')} not supported and "
+                f"{_count(counts[NOT_TESTABLE], 'cannot', 'cannot')} be tested with the released data "
+                f"(of {len(self.claims)} claims). {headline}").strip()
 
     def to_html(self) -> str:
         """The claims table; every cell escaped, since some text derives from the data."""

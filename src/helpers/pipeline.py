@@ -100,6 +100,8 @@ def _execute(notebook: Path, executed: Path, parameters: dict):
         papermill.execute_notebook(
             str(notebook), str(executed), parameters=parameters, kernel_name="python3", cwd=str(notebook.parent),
             progress_bar=False, execution_timeout=CELL_TIMEOUT_SECONDS,
+            # The kernel's own log (TCP notice, shutdown interrupt) is noise here; cell errors arrive as outputs.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as error:
         raise TractionError(

@@ -1,0 +1,129 @@
+"""`traction run` end to end on a small simulated campaign seeded with hostile strings."""
+
+import csv
+import json
+import re
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from helpers import claims, pipeline, simulate
+from helpers.errors import TractionError
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+CAMPAIGN = "hostile_test"
+
+
+def add_hostile_tweets(data_dir: Path, copies=60):
+    """Copy original tweets, giving them a script as text and an img tag as hashtag (enough to rank in the top)."""
+    path = data_dir / f"{CAMPAIGN}_tweets_csv_hashed.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    originals = [row for row in rows if row["is_retweet"] == "False"][:copies]
+    added = []
+    for number, row in enumerate(originals):
+        row = dict(row, tweetid=f"9{number:017d}", tweet_text=SCRIPT, hashtags=f"[{IMG}]",
+                   user_display_name=SCRIPT if row["userid"].isdigit() else row["user_display_name"])
+        added.append(row)
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        csv.DictWriter(handle, fieldnames=list(rows[0]), quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(added)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("archive")
+    simulate.write_campaign(data_dir, CAMPAIGN, simulate.Scenario(scale=0.03), seed=3)
+    add_hostile_tweets(data_dir)
+    out = tmp_path_factory.mktemp("reports") / CAMPAIGN
+    result = pipeline.run(data_dir, CAMPAIGN, out, ["n_boot=199"], log=lambda message: None)
+    return result
+
+
+class Elements(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attributes = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes += [name for name, _ in attrs]
+
+
+def test_every_output_lies_under_the_run_folder(report):
+    out = report.out_dir
+    for name in ["report.html", "run.json", "work/results.json", "work/tweets.parquet", "work/load_report.json",
+                 "executed/01_load.ipynb", "executed/03_narrative.ipynb", "02_engagement_vs_followers.full.html"]:
+        assert (out / name).is_file(), name
+    assert list((out / "work" / "figures").glob("*.png"))
+    assert (out.parent / "index.html").is_file()
+
+
+def test_no_string_from_the_data_reaches_any_page_unescaped(report):
+    pages = list(report.out_dir.glob("*.html")) + [report.out_dir.parent / "index.html"]
+    assert len(pages) >= 8
+    hashtags_shown = False
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert SCRIPT not in text and IMG not in text, page.name
+        parsed = Elements()
+        parsed.feed(text)
+        assert "onerror" not in parsed.attributes, page.name
+        hashtags_shown |= "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert hashtags_shown, "the hostile hashtag should be shown (escaped) in the hashtag table"
+
+
+def claim_rows(html: str):
+    table = re.search(r"<table class='claims'>.*?</table>", html.replace('"', "'"), re.S)
+    assert table, "no claims table in the report"
+    return re.findall(r"<tr><td>(\d)</td>.*?<td class='verdict'>(.*?)</td><td>(.*?)</td>", table.group(0), re.S)
+
+
+def test_claims_table_has_eight_verdicts_with_the_numbers_of_results_json(report):
+    html = report.report.read_text(encoding="utf-8")
+    rows = claim_rows(html)
+    assert [number for number, _, _ in rows] == [str(n) for n in range(1, 9)]
+    results = json.loads((report.out_dir / "work" / "results.json").read_text())
+    expected = claims.assess(results)
+    for (number, verdict, evidence), claim in zip(rows, expected.claims):
+        assert verdict == claim.verdict
+        assert unescape(evidence) == claim.evidence
+    numbers_in_report = re.findall(r"\d+\.\d+", " ".join(evidence for _, _, evidence in rows))
+    assert numbers_in_report, "the evidence should carry numbers"
+    tests = {entry["id"]: entry for entry in results["tests"]}
+    shown = claims.pct(tests["followers_share_under_10"]["estimate"])
+    assert shown in rows[1][2]
+
+
+def test_the_report_says_it_is_simulated_at_the_top(report):
+    html = report.report.read_text(encoding="utf-8")
+    body = html[html.index("<body"):]
+    assert body.index("SIMULATED DATA") < body.index("Did the network achieve traction?")
+
+
+def test_a_failing_cell_names_the_notebook_and_cell_and_keeps_the_partial_notebook(tmp_path):
+    out = tmp_path / "broken"
+    with pytest.raises(TractionError) as error:
+        pipeline.run(tmp_path / "no-such-folder", "china_052020", out, log=lambda message: None)
+    message = str(error.value)
+    assert "01_load.ipynb failed in cell" in message
+    assert "no-such-folder" in message
+    partial = out / "executed" / "01_load.ipynb"
+    assert partial.is_file() and str(partial) in message
+
+
+def test_a_bad_parameter_stops_the_run_before_any_notebook_executes(tmp_path):
+    out = tmp_path / "never"
+    with pytest.raises(TractionError, match="unknown parameter 'n_bootstrap'"):
+        pipeline.run(tmp_path, "china_052020", out, ["n_bootstrap=5"], log=lambda message: None)
+    assert not out.exists()
+
+
+def test_cli_exit_status_and_message(tmp_path, capsys):
+    from helpers.cli import main
+
+    assert main(["run", "--data-dir", str(tmp_path), "--campaign", "x", "--out", str(tmp_path / "o"),
+                 "-p", "seed=abc"]) == 2
+    assert "parameter seed='abc': expected int" in capsys.readouterr().err
