@@ -98,6 +98,13 @@ def machine() -> dict:
             "pyarrow": versions[2] if len(versions) > 2 else None}
 
 
+def code_version() -> dict:
+    """The commit measured, and which source files differed from it (others may be mid-edit)."""
+    git = lambda *a: subprocess.run(["git", *a], capture_output=True, text=True, cwd=ROOT).stdout.strip()  # noqa: E731
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "modified_sources": git("status", "--porcelain", "--", "src").splitlines()}
+
+
 def available_mb() -> float:
     return int(re.search(r"MemAvailable:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) * 1024 / MB
 
@@ -148,7 +155,7 @@ def bench_size(scale: float, timeout: float, previous_baseline: dict | None) -> 
     tag = f"scale{scale:g}"
     warm([users, tweets])
     entry = {"scale": scale, "tweets": n_tweets, "users": n_users, "input_mb": round(size_mb, 1),
-             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "code": code_version()}
 
     print(f"[{tag}] ceiling: DuckDB all-text CSV -> Parquet ...", flush=True)
     ceiling_out = RUNS / f"ceiling-{tag}"
@@ -209,7 +216,7 @@ def bench_run(timeout: float) -> dict:
     result = measure("run-default", [BIN / "traction", "run", "--out", out], timeout)
     record = json.loads((out / "run.json").read_text())
     return {**result, "campaign": record["campaign"], "per_notebook_seconds": record["seconds"],
-            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "code": code_version()}
 
 
 # ---- targets and tables ------------------------------------------------------
