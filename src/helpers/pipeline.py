@@ -142,19 +142,21 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, log=print) -> 
     """Execute 01-03 on a campaign and render its HTML; the default is the full simulated takedown."""
     declared = {name: declared_parameters(notebooks_dir() / name) for name in NOTEBOOKS}
     per_notebook = parse_parameters(parameters, declared)
-    if data_dir is None:
+    account_table = per_notebook[NOTEBOOKS[0]].get("account_table")
+    if data_dir is None and not account_table:
         from helpers import simulate
 
         log("Preparing the embedded default data (a simulated takedown) ...")
         data_dir, default_campaign = simulate.ensure_default("full")
         campaign = campaign or default_campaign
     elif not campaign:
-        raise TractionError("--campaign is required with --data-dir (e.g. --campaign china_052020)")
+        raise TractionError("--campaign is required with --data-dir or an account_table (e.g. --campaign china_052020)")
     out_dir = Path(out) if out else defaults.project_root() / "reports" / campaign
     out_dir = out_dir.resolve()
     work_dir, executed_dir = out_dir / "work", out_dir / "executed"
     executed_dir.mkdir(parents=True, exist_ok=True)
-    shared = {"data_dir": str(Path(data_dir).resolve()), "campaign": campaign, "work_dir": str(work_dir)}
+    shared = {"data_dir": str(Path(data_dir).resolve()) if data_dir else "", "campaign": campaign,
+              "work_dir": str(work_dir)}
     seconds, executed = {}, []
     for step, name in enumerate(NOTEBOOKS, 1):
         log(f"[{step}/{len(NOTEBOOKS)}] {name} ...")
