@@ -5,7 +5,7 @@
 
 - account level, engagement ~ log(1 + followers) with log(original tweets) as
   offset: NB2 by ML (dispersion estimated) and Poisson quasi-ML (PPML), both
-  with HC1 robust errors;
+  with robust (sandwich, HC0) errors;
 - tweet level (original tweets): NB2 with errors clustered by account, and a
   two-part hurdle (logit of any engagement; zero-truncated NB2 of the positive
   counts), both parts clustered by account;
@@ -37,12 +37,12 @@ DESCRIPTIONS = {
     "elasticity_nb_account": (
         _ELASTICITY,
         "Account level: negative binomial (NB2, ML, dispersion estimated) of engagement on "
-        "log(1 + followers), log(original tweets) offset, HC1 robust errors; estimate is the "
+        "log(1 + followers), log(original tweets) offset, robust (sandwich, HC0) errors; estimate is the "
         "elasticity (log-follower coefficient)"),
     "elasticity_ppml_account": (
         _ELASTICITY,
         "Account level: Poisson quasi-ML (PPML) of engagement on log(1 + followers), "
-        "log(original tweets) offset, HC1 robust errors; distribution-free check of the NB"),
+        "log(original tweets) offset, robust (sandwich, HC0) errors; distribution-free check of the NB"),
     "elasticity_nb_tweet_clustered": (
         _ELASTICITY,
         "Tweet level: negative binomial (NB2, ML) of engagement per original tweet on "

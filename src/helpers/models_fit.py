@@ -111,7 +111,7 @@ def moment_alpha(y, mu):
     return float(np.clip(alpha, 0.01, 100.0)) if np.isfinite(alpha) else 1.0
 
 
-def fit_poisson(y, X, *, offset=None, groups=None, robust="HC1"):
+def fit_poisson(y, X, *, offset=None, groups=None, robust="HC0"):
     """Poisson quasi-ML (PPML) by IRLS, robust or cluster-robust errors."""
     if (empty := _no_estimate(y)) is not None:
         return empty
@@ -129,7 +129,7 @@ def fit_poisson(y, X, *, offset=None, groups=None, robust="HC1"):
     return Fit(None, False, notes + [f"IRLS rejected: {why}"], len(y))
 
 
-def fit_nb(y, X, *, start, offset=None, groups=None, robust="HC1"):
+def fit_nb(y, X, *, start, offset=None, groups=None, robust="HC0"):
     """NB2 by ML with the dispersion estimated; ``start`` = [betas, alpha]."""
     if (empty := _no_estimate(y)) is not None:
         return empty
