@@ -48,9 +48,9 @@ PPML_UNDERCOVERS = pytest.mark.xfail(
 
 
 def cases():
-    for test_id in ESTIMATORS:
-        marks = [PPML_UNDERCOVERS] if test_id == "elasticity_ppml_account" else []
-        yield pytest.param(test_id, marks=marks, id=test_id)
+    return [pytest.param(test_id, id=test_id,
+                         marks=[PPML_UNDERCOVERS] if test_id == "elasticity_ppml_account" else [])
+            for test_id in ESTIMATORS]
 
 
 @pytest.fixture(scope="module")
