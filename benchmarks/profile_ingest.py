@@ -8,6 +8,7 @@ wall and process-CPU seconds (CPU covers DuckDB's threads too).
 """
 
 import functools
+import resource
 import re
 import shutil
 import sys
@@ -18,6 +19,15 @@ from pathlib import Path
 from helpers import archive
 from helpers import archive_quirks as quirks
 
+try:
+    from helpers import archive_scan
+except ImportError:
+    archive_scan = None
+MODULES = [m for m in (archive, quirks, archive_scan) if m is not None]
+PHASES = {"sha256_of": "sha256 of an input (cache key)",
+          "scan_file": "byte scan: sha256 + UTF-8 check + record map (numpy)",
+          "_filter_map": "filter record map", "filter_map": "filter record map",
+          "_rejected": "rejected rows (incl. their SQL)"}
 EVENTS = []
 
 
@@ -28,8 +38,12 @@ def timed(label, function):
         try:
             return function(*args, **kwargs)
         finally:
-            EVENTS.append((label, time.perf_counter() - wall, time.process_time() - cpu))
+            EVENTS.append((label, time.perf_counter() - wall, time.process_time() - cpu, peak_mb()))
     return wrapper
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def describe(sql: str) -> str:
@@ -55,7 +69,7 @@ class TimedConnection:
     def execute(self, sql, *args):
         wall, cpu = time.perf_counter(), time.process_time()
         result = self._con.execute(sql, *args)
-        EVENTS.append(("sql: " + describe(sql), time.perf_counter() - wall, time.process_time() - cpu))
+        EVENTS.append(("sql: " + describe(sql), time.perf_counter() - wall, time.process_time() - cpu, peak_mb()))
         return result
 
     def __getattr__(self, name):
@@ -65,20 +79,20 @@ class TimedConnection:
 def main(data_dir, campaign, out_dir=None):
     out = Path(out_dir or tempfile.mkdtemp(prefix="profile-ingest-"))
     shutil.rmtree(out, ignore_errors=True)
-    quirks.sha256_of = timed("sha256 of the inputs (cache key)", quirks.sha256_of)
-    quirks.scan_file = timed("byte scan: sha256 + UTF-8 check + record map (numpy)", quirks.scan_file)
-    quirks._filter_map = timed("filter record map", quirks._filter_map)
-    archive._rejected = timed("rejected rows (incl. their SQL)", archive._rejected)
+    for name, label in PHASES.items():  # wherever the ingest keeps them (its modules are being reorganised)
+        for module in MODULES:
+            if callable(getattr(module, name, None)):
+                setattr(module, name, timed(label, getattr(module, name)))
     connect = archive._connect
     archive._connect = lambda *a, **k: TimedConnection(connect(*a, **k))
     wall, cpu = time.perf_counter(), time.process_time()
     report = archive.ingest(data_dir, campaign, out)
     total_wall, total_cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(f"ingest of {report['totals']['tweets']:,} tweets: {total_wall:.1f} s wall, {total_cpu:.1f} s CPU\n")
-    print(f"{'wall s':>8} {'CPU s':>8} {'wall %':>7}  phase")
-    for label, seconds, cpu_seconds in EVENTS:
+    print(f"{'wall s':>8} {'CPU s':>8} {'CPU %':>6} {'peak MB':>8}  phase")
+    for label, seconds, cpu_seconds, peak in EVENTS:
         if seconds >= 0.05:
-            print(f"{seconds:8.2f} {cpu_seconds:8.2f} {100 * seconds / total_wall:6.1f}%  {label}")
+            print(f"{seconds:8.2f} {cpu_seconds:8.2f} {100 * cpu_seconds / total_cpu:5.1f}% {peak:8.0f}  {label}")
     if out_dir is None:
         shutil.rmtree(out, ignore_errors=True)
 
