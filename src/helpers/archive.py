@@ -35,6 +35,7 @@ import duckdb
 
 from helpers import schema
 from helpers import archive_quirks as quirks
+from helpers import archive_scan as scan
 from helpers.errors import TractionError
 
 INGEST_VERSION = 1  # bump when outputs change for the same input
@@ -76,6 +77,7 @@ class Source:
     label: str  # path relative to data_dir ('x.zip/member.csv' for zip members)
     container: Path  # the file on disk (the zip for members)
     member: str | None = None
+    sha256: str | None = None  # the file's content hash, once the cache key has computed it
 
 
 # ---- finding the files -------------------------------------------------------
@@ -132,7 +134,7 @@ def _content_hash(path: Path, memo: dict) -> str:
     stat = path.stat()
     key, stamp = str(path.resolve()), [stat.st_size, stat.st_mtime_ns]
     if memo.get(key, {}).get("stamp") != stamp:
-        memo[key] = {"stamp": stamp, "sha256": quirks.sha256_of(path)}
+        memo[key] = {"stamp": stamp, "sha256": scan.sha256_of(path)}
     return memo[key]["sha256"]
 
 
@@ -140,6 +142,8 @@ def _cache_key(form: str, sources: list[Source], params: dict, out_dir: Path) ->
     memo_path = out_dir / ".hash_memo.json"
     memo = json.loads(memo_path.read_text()) if memo_path.is_file() else {}
     inputs = [[s.kind, s.label, _content_hash(s.container, memo)] for s in sources]
+    for source, (*_, sha256) in zip(sources, inputs):
+        source.sha256 = sha256 if source.member is None else None  # a zip member is hashed when read
     _write_atomic(memo_path, json.dumps(memo))
     blob = json.dumps({"version": INGEST_VERSION, "form": form, "inputs": inputs, **params}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -177,7 +181,7 @@ def _connect(work: Path, memory_limit: str, threads):
     con = duckdb.connect()
     con.execute(f"SET memory_limit = {quirks.lit(memory_limit)}")
     con.execute(f"SET temp_directory = {quirks.lit(str(work / 'duckdb_tmp'))}")
-    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET preserve_insertion_order = true")  # rows keep file order: line numbers pair by position
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con
@@ -227,9 +231,11 @@ def _materialise(source: Source, work: Path) -> Path:
 lit, q = quirks.lit, quirks.q
 
 
-def _parts(entries, kind):
-    paths = [e["part"] for e in entries if e["kind"] == kind]
-    return "read_parquet([" + ", ".join(lit(p) for p in paths) + "])" if paths else None
+def _loaded(entries, kind):
+    """The loaded rows of a kind's files, in file order (re-read from the CSV on each use)."""
+    selects = [f"SELECT * FROM {e['view']}" + (" WHERE reason IS NULL" if e["rejects"] else "")
+               for e in entries if e["kind"] == kind]
+    return "(" + " UNION ALL ".join(selects) + ")" if selects else None
 
 
 def _copy(con, select: str, columns: dict, target: Path):
@@ -238,7 +244,7 @@ def _copy(con, select: str, columns: dict, target: Path):
     con.execute(f"COPY (SELECT {cast} FROM ({select})) TO {lit(str(target))} (FORMAT parquet)")
 
 
-BOOKKEEPING = ("file_index", "source_file", "source_line", "start_byte", "end_byte", "reason", "misaligned")
+BOOKKEEPING = ("file_index", "source_file", "source_line", "reason", "misaligned", "__slash_dates", "__parsed")
 
 
 def _rank_duplicates(con, name, rows, key) -> tuple[str, str]:
@@ -252,23 +258,15 @@ def _rank_duplicates(con, name, rows, key) -> tuple[str, str]:
     content = "md5(CAST(struct_pack(" + ", ".join(f"{q(n)} := {q(n)}" for n in names) + ") AS VARCHAR))"
     window = f"(PARTITION BY {key} ORDER BY file_index, source_line)"
     con.execute(f"""CREATE TEMP TABLE {name} AS SELECT *, row_number() OVER {window} AS dup_rank,
-        {content} = first_value({content}) OVER {window} AS identical FROM {rows} WHERE reason IS NULL""")
-    rejected = (f"SELECT source_file, source_line, start_byte, end_byte, 'duplicate {key} with different values' "
+        {content} = first_value({content}) OVER {window} AS identical FROM {rows}""")
+    rejected = (f"SELECT source_file, source_line, 'duplicate {key} with different values' "
                 f"FROM {name} WHERE dup_rank > 1 AND NOT identical")
     return rejected, f"SELECT source_file FROM {name} WHERE dup_rank > 1 AND identical"
 
 
 def _rejected(con, work, entries, table_of, duplicate_selects) -> list[dict]:
-    """Every row not loaded, with its exact raw text read back from the file by byte range."""
-    rows = []
-    for entry in entries:
-        for line, start, stop, reason in entry["structural_rejects"]:
-            rows.append((entry["path"], line, start, stop, reason))
-    for kind in ("users", "tweets", "account_table"):
-        parts = _parts(entries, kind)
-        if parts:
-            rows += con.execute(f"SELECT source_file, source_line, start_byte, end_byte, reason "
-                                f"FROM {parts} WHERE reason IS NOT NULL").fetchall()
+    """Every row not loaded, with its exact raw text read back from the file by line."""
+    rows = [(entry["path"], line, reason) for entry in entries for line, reason in entry["rejects"]]
     for select in duplicate_selects:
         rows += con.execute(select).fetchall()
     disk = {e["path"]: e["disk_path"] for e in entries}
@@ -276,13 +274,11 @@ def _rejected(con, work, entries, table_of, duplicate_selects) -> list[dict]:
     rows.sort(key=lambda r: (order[r[0]], r[1]))
     by_file = {}
     for row in rows:
-        by_file.setdefault(row[0], []).append(row)
-    raw = {}
-    for label, group in by_file.items():
-        texts = quirks.read_raw(Path(disk[label]), [(r[2], r[3]) for r in group])
-        raw.update({(label, r[1]): text for r, text in zip(group, texts)})
+        by_file.setdefault(row[0], []).append(row[1])
+    raw = {(label, line): text for label, lines in by_file.items()
+           for line, text in scan.read_records(Path(disk[label]), lines).items()}
     return [{"table": table_of[r[0]], "source_file": r[0], "source_line": r[1],
-             "raw": raw[(r[0], r[1])], "reason": r[4]} for r in rows]
+             "raw": raw[(r[0], r[1])], "reason": r[2]} for r in rows]
 
 
 def _write_rejected(con, rejected, target):
@@ -322,9 +318,10 @@ def _file_entries(con, entries, loaded_selects, merged_selects, rejected):
 
 
 def _assemble_archive(con, work, entries) -> dict:
-    users, tweets = _parts(entries, "users"), _parts(entries, "tweets")
+    users, tweets = _loaded(entries, "users"), _loaded(entries, "tweets")
     user_cols = [c for c in schema.USER_COLUMNS]
     duplicate_selects, merged_selects = [], []
+    tweets_path = work / "tweets.parquet"
     if users:
         rejected_dups, merged = _rank_duplicates(con, "users_ok", users, "userid")
         duplicate_selects.append(rejected_dups)
@@ -334,29 +331,36 @@ def _assemble_archive(con, work, entries) -> dict:
             f"NULL::{schema.ACCOUNTS_SCHEMA[c]} AS {q(c)}" for c in user_cols)
             + ", false AS id_damaged, 0 AS file_index, NULL::VARCHAR AS source_file, 0::BIGINT AS source_line,"
             " 1 AS dup_rank LIMIT 0")
+    withheld = sum(e["withheld"] for e in entries if e["kind"] == "tweets")
     if tweets:
-        duplicates = con.execute(f"SELECT count(*) - count(DISTINCT tweetid) FROM {tweets} "
-                                 "WHERE reason IS NULL").fetchone()[0]
-        if duplicates:  # rare: rank (a sort) only when there is something to reject
+        # The one write of the tweets: straight from the CSV files into the final Parquet.
+        _copy(con, f"SELECT * FROM {tweets}", schema.TWEETS_SCHEMA, tweets_path)
+        con.execute(f"CREATE TEMP VIEW tweet_rows AS SELECT * FROM {tweets}")
+        duplicates = con.execute(f"SELECT count(*) - count(DISTINCT tweetid) FROM read_parquet({lit(str(tweets_path))})"
+                                 ).fetchone()[0]
+        if duplicates:  # rare: rank (a sort) and write again only when there is something to reject
             rejected_dups, merged = _rank_duplicates(con, "tweets_ok", tweets, "tweetid")
             duplicate_selects.append(rejected_dups)
             merged_selects.append(merged)
-            tweet_rows = "SELECT * FROM tweets_ok WHERE dup_rank = 1 ORDER BY file_index, source_line"
-        else:
-            tweet_rows = f"SELECT * FROM {tweets} WHERE reason IS NULL"
-        con.execute(f"CREATE TEMP VIEW tweet_rows AS {tweet_rows}")
+            con.execute("CREATE OR REPLACE TEMP VIEW tweet_rows AS "
+                        "SELECT * FROM tweets_ok WHERE dup_rank = 1 ORDER BY file_index, source_line")
+            _copy(con, "SELECT * FROM tweet_rows", schema.TWEETS_SCHEMA, tweets_path)
+            withheld = con.execute("SELECT count(*) FILTER (coordinates_present) FROM tweet_rows").fetchone()[0]
     else:
         con.execute("CREATE TEMP VIEW tweet_rows AS SELECT " + ", ".join(
             f"NULL::{t} AS {q(c)}" for c, t in schema.TWEETS_SCHEMA.items())
             + ", 0 AS file_index, false AS coordinates_present, " + ", ".join(
             f"NULL::{schema.ACCOUNTS_SCHEMA[c]} AS {q(c)}" for c in user_cols if c != "userid") + " LIMIT 0")
-    _copy(con, "SELECT * FROM tweet_rows", schema.TWEETS_SCHEMA, work / "tweets.parquet")
+        _copy(con, "SELECT * FROM tweet_rows", schema.TWEETS_SCHEMA, tweets_path)
 
     # Accounts that tweet but are missing from the users file: their tweets' own user columns
     # (the archive repeats the at-suspension values on every tweet; the last in file order wins).
     position = "file_index * 1099511627776 + source_line"
     from_tweets = ", ".join(f"arg_max({q(c)}, {position}) AS {q(c)}" for c in user_cols if c != "userid")
     hashed = f"NOT regexp_full_match(userid, '[0-9]+') AND NOT id_damaged"
+    # Found from the written Parquet (one column), so the CSV is read again only when some are missing.
+    con.execute(f"""CREATE TEMP TABLE missing_users AS SELECT DISTINCT userid FROM read_parquet({lit(str(tweets_path))})
+        WHERE userid NOT IN (SELECT userid FROM users_ok WHERE dup_rank = 1)""")
     con.execute(f"""CREATE TEMP TABLE accounts AS
         SELECT {', '.join(q(c) for c in user_cols)}, {hashed} AS userid_hashed, id_damaged,
                false AS from_tweets_file, source_file, source_line, file_index
@@ -366,17 +370,18 @@ def _assemble_archive(con, work, entries) -> dict:
             SELECT userid, {from_tweets}, bool_or(id_damaged) AS id_damaged, true AS from_tweets_file,
                    arg_max(source_file, {position}) AS source_file, arg_max(source_line, {position}) AS source_line,
                    max(file_index) AS file_index
-            FROM tweet_rows WHERE userid NOT IN (SELECT userid FROM users_ok WHERE dup_rank = 1) GROUP BY userid)""")
+            FROM tweet_rows WHERE userid IN (SELECT userid FROM missing_users) GROUP BY userid)""")
     _copy(con, "SELECT * FROM accounts ORDER BY from_tweets_file, file_index, source_line, userid",
           schema.ACCOUNTS_SCHEMA, work / "accounts.parquet")
 
     table_of = {e["path"]: e["kind"] for e in entries}
     rejected = _rejected(con, work, entries, table_of, duplicate_selects)
     _write_rejected(con, rejected, work / "rejected.parquet")
-    loaded = ["SELECT source_file FROM accounts WHERE NOT from_tweets_file", "SELECT source_file FROM tweet_rows"]
+    loaded = ["SELECT source_file FROM accounts WHERE NOT from_tweets_file",
+              f"SELECT source_file FROM read_parquet({lit(str(tweets_path))})"]
     files = _file_entries(con, entries, loaded, merged_selects, rejected)
 
-    tweets_path = lit(str(work / "tweets.parquet"))
+    tweets_path = lit(str(tweets_path))
     missing = [r[0] for r in con.execute(
         "SELECT userid FROM accounts WHERE from_tweets_file ORDER BY userid LIMIT 5").fetchall()]
     n_missing, n_accounts, n_users_damaged, n_hashed = con.execute(
@@ -389,7 +394,6 @@ def _assemble_archive(con, work, entries) -> dict:
         + f" FROM read_parquet({tweets_path})").fetchone()))
     n_tweets, n_damaged_tweets = con.execute(
         f"SELECT count(*), count(*) FILTER (id_damaged) FROM read_parquet({tweets_path})").fetchone()
-    withheld = con.execute("SELECT count(*) FILTER (coordinates_present) FROM tweet_rows").fetchone()[0]
     return {
         "files": files,
         "accounts_tweeting_not_in_users": {"count": n_missing, "examples": missing},
@@ -409,7 +413,7 @@ ENGAGEMENT_PARTS = ["like_total", "retweet_total", "reply_total", "quote_total"]
 
 
 def _assemble_account_table(con, work, entry) -> dict:
-    part = _parts([entry], "account_table")
+    part = _loaded([entry], "account_table")
     present = [c for c in ENGAGEMENT_PARTS if c not in entry["columns_missing"]]
     if "engagement_total" not in entry["columns_missing"]:
         engagement, note = "engagement_total", "engagement_total as given in the file"
@@ -449,8 +453,8 @@ def ingest(data_dir, campaign, out_dir, *, tweets_glob=None, users_glob=None, da
     params = dict(campaign=campaign, date_order=date_order, memory_limit=memory_limit, threads=threads)
 
     def build(con, work):
-        entries = [quirks.stage_file(con, work, i, s.kind, s.label, _materialise(s, work), date_order)
-                   for i, s in enumerate(sources)]
+        entries = [quirks.stage_file(con, work, i, s.kind, s.label, _materialise(s, work), date_order,
+                                     sha256=s.sha256) for i, s in enumerate(sources)]
         return {"campaign": campaign, "form": "archive", "data_dir": str(data_dir.resolve()),
                   "simulated": (data_dir / "truth.json").is_file(), "date_order": date_order,
                   **_assemble_archive(con, work, entries)}
@@ -474,7 +478,8 @@ def ingest_account_table(path, out_dir, column_map=None, *, campaign=None, memor
     params = dict(campaign=campaign, column_map=column_map, memory_limit=memory_limit, threads=threads)
 
     def build(con, work):
-        entry = quirks.stage_file(con, work, 0, "account_table", path.name, path, "auto", column_map)
+        entry = quirks.stage_file(con, work, 0, "account_table", path.name, path, "auto", column_map,
+                                  sha256=source.sha256)
         return {"campaign": campaign, "form": "account_table", "data_dir": str(path.parent.resolve()),
                 "simulated": (path.parent / "truth.json").is_file(), "column_map": column_map,
                 **_assemble_account_table(con, work, entry)}
