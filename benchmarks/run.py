@@ -156,7 +156,7 @@ def bench_size(scale: float, timeout: float, previous_baseline: dict | None) -> 
     tag = f"scale{scale:g}"
     warm([users, tweets])
     entry = {"scale": scale, "tweets": n_tweets, "users": n_users, "input_mb": round(size_mb, 1),
-             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "code": code_version()}
+             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
     print(f"[{tag}] ceiling: DuckDB all-text CSV -> Parquet ...", flush=True)
     ceiling_out = RUNS / f"ceiling-{tag}"
@@ -169,6 +169,7 @@ def bench_size(scale: float, timeout: float, previous_baseline: dict | None) -> 
     shutil.rmtree(ingest_out, ignore_errors=True)
     command = [BIN / "traction", "ingest", "--data-dir", folder, "--campaign", CAMPAIGN, "--out", ingest_out]
     print(f"[{tag}] traction ingest (cold) ...", flush=True)
+    entry["code"] = code_version()  # taken as the ingest starts: others may be editing the sources
     entry["ingest"] = throughput(measure(f"ingest-{tag}", command, timeout), rows, size_mb)
     loaded = json.loads((ingest_out / "load_report.json").read_text())["totals"]
     if loaded["tweets"] != n_tweets or loaded["rows_rejected"]:
@@ -214,10 +215,11 @@ def bench_run(timeout: float) -> dict:
     out = RUNS / "default"
     shutil.rmtree(out, ignore_errors=True)
     print("traction run --out benchmarks/runs/default (cold: ingest included) ...", flush=True)
+    code = code_version()
     result = measure("run-default", [BIN / "traction", "run", "--out", out], timeout)
     record = json.loads((out / "run.json").read_text())
     return {**result, "campaign": record["campaign"], "per_notebook_seconds": record["seconds"],
-            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "code": code_version()}
+            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "code": code}
 
 
 # ---- targets and tables ------------------------------------------------------
