@@ -1,6 +1,7 @@
 """Archive ingest on small handwritten files: each quirk, line numbers, accounting, cache, errors."""
 
 import csv
+import hashlib
 import io
 import json
 import zipfile
@@ -9,7 +10,7 @@ from datetime import date, datetime
 import duckdb
 import pytest
 
-from helpers import archive, schema
+from helpers import archive, archive_scan, schema
 from helpers.cli import main
 from helpers.errors import TractionError
 
@@ -366,3 +367,85 @@ def test_cli_ingest_prints_a_summary(tmp_path, capsys):
 def test_cli_ingest_bad_input_exits_2_with_the_message(tmp_path, capsys):
     assert main(["ingest", "--data-dir", str(tmp_path / "none"), "--campaign", "c", "--out", str(tmp_path)]) == 2
     assert "data folder not found" in capsys.readouterr().err
+
+
+# ---- the byte scan and the paths it chooses ------------------------------------------
+
+
+@pytest.mark.parametrize("body, single_line, records, blank", [
+    (b'"a","b"\n"1","2"\n"3","4"\n', True, 2, 0),
+    (b'"a","b"\n"1","2"\n"3","4"', True, 2, 0),  # no final newline
+    (b'"a","b"\r\n"1","2"\r\n', True, 1, 0),
+    (b'"a","b"\n"1","x\ny"\n"3","4"\n', False, 2, 0),  # a record spans two lines
+    (b'"a","b"\n"1","2"\n\n"3","4"\n', False, 2, 1),  # a blank line
+    (b'"a","b"\n"1","x\ry"\n"3","4"\n', False, 2, 0),  # a CR alone: DuckDB could end a record there
+])
+def test_scan_counts_records_and_says_when_record_k_is_on_line_k_plus_1(tmp_path, body, single_line, records, blank):
+    path = tmp_path / "f.csv"
+    path.write_bytes(body)
+    found = archive_scan.scan_file(path, "f.csv")
+    assert (found.single_line, found.records, found.blank_lines) == (single_line, records, blank)
+    assert found.sha256 == hashlib.sha256(body).hexdigest()
+
+
+def test_scan_checks_utf8_across_chunk_borders(tmp_path, monkeypatch):
+    monkeypatch.setattr(archive_scan, "CHUNK", 7)  # every multi-byte character may straddle a chunk
+    path = tmp_path / "f.csv"
+    path.write_bytes('"a"\n"香港人"\n"ok"\n'.encode() + b'"\xe9"\n')
+    with pytest.raises(TractionError, match=r"f.csv: line 4: bytes that are not UTF-8"):
+        archive_scan.scan_file(path, "f.csv")
+    path.write_bytes('"a"\n"香港人"\n"ok"\n'.encode())
+    assert archive_scan.scan_file(path, "f.csv").records == 2
+
+
+def test_read_records_returns_whole_records_without_their_line_ending(tmp_path, monkeypatch):
+    monkeypatch.setattr(archive_scan, "CHUNK", 5)
+    path = tmp_path / "f.csv"
+    path.write_bytes(b'"h"\r\n"one"\r\n"two\r\nlines, ""q"""\r\n"x"\n"last"')
+    texts = archive_scan.read_records(path, [3, 2, 6, 5])
+    assert texts == {2: '"one"', 3: '"two\r\nlines, ""q"""', 5: '"x"', 6: '"last"'}
+
+
+def test_one_line_records_with_rejects_get_their_lines_from_a_second_pass(tmp_path):
+    rows = [tweet_row(str(i), "u1") for i in range(1, 7)]
+    rows[2]["like_count"] = "many"
+    rows[4]["tweet_time"] = "yesterday"
+    path = write_csv(tmp_path / "c_tweets_csv_hashed.csv", rows)
+    assert archive_scan.scan_file(path, "x").single_line  # the fast path: no record map
+    report = archive.ingest(tmp_path, "c", tmp_path / "out")
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    physical = path.read_text().split("\n")
+    assert rejected["source_line"].tolist() == [4, 6]
+    assert rejected["raw"].tolist() == [physical[3], physical[5]]
+    assert rejected["reason"].tolist() == ["like_count is not an integer", "tweet_time is not a YYYY-MM-DD date"]
+    assert column(tmp_path / "out", "tweets.parquet", "source_line") == [2, 3, 5, 7]
+    assert report["files"][0]["rows_read"] == 6 and report["files"][0]["rows_loaded"] == 4
+
+
+def test_a_record_duckdb_rejects_in_a_one_line_file_shifts_no_line_number(tmp_path):
+    path = write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row(f"u{i}") for i in range(1, 6)])
+    text = path.read_text().replace('"u2",', '"u2","extra",', 1)
+    path.write_text(text)
+    archive.ingest(tmp_path, "c", tmp_path / "out")
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    assert rejected["source_line"].tolist() == [3] and rejected["reason"].tolist() == ["csv: too many columns"]
+    assert rejected["raw"][0] == text.split("\n")[2]
+    accounts = read(tmp_path / "out", "accounts.parquet")
+    assert accounts["userid"].tolist() == ["u1", "u3", "u4", "u5"]
+    assert accounts["source_line"].tolist() == [2, 4, 5, 6]
+
+
+def test_a_lone_cr_inside_a_quoted_field_is_kept_and_lines_stay_exact(tmp_path):
+    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1", description="a\rb"), user_row("u2")])
+    archive.ingest(tmp_path, "c", tmp_path / "out")
+    accounts = read(tmp_path / "out", "accounts.parquet")
+    assert accounts["user_profile_description"][0] == "a\rb"
+    assert accounts["source_line"].tolist() == [2, 3]
+
+
+def test_a_stray_quote_before_other_records_is_a_clear_error(tmp_path):
+    path = write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1"), user_row("u2"), user_row("u4")])
+    path.write_text(path.read_text().replace('"u2","name u2"', '"u2","name "u2"', 1))
+    assert archive_scan.scan_file(path, "x").unbalanced_quotes
+    with pytest.raises(TractionError, match="c_users_csv_hashed.csv: not a well-formed CSV file"):
+        archive.ingest(tmp_path, "c", tmp_path / "out")

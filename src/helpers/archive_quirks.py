@@ -87,7 +87,9 @@ def as_time(name: str, order: str, sql_type: str) -> tuple[str, str]:
 def list_inner(name: str) -> str:
     """What is between a list's brackets, trimmed; computed once per row (as_list tests it often)."""
     col = q(name)
-    return f"CASE WHEN {col} = '[]' THEN '' ELSE trim(substr(trim({col}), 2, length(trim({col})) - 2)) END"
+    return f"""CASE WHEN {col} = '[]' THEN ''
+        WHEN starts_with({col}, '[') AND ends_with({col}, ']') THEN trim({col}[2:-2])
+        ELSE trim(substr(trim({col}), 2, length(trim({col})) - 2)) END"""  # the same, for spaced values
 
 
 def as_list(name: str) -> tuple[str, str]:
@@ -396,10 +398,14 @@ def _has_rejects(con, index: int) -> bool:
 
 
 def _structural(con, index: int, map_path: Path) -> list:
-    """DuckDB's own rejects (rows it could not parse), placed by the record map."""
+    """DuckDB's own rejects (rows it could not parse), placed by the record map.
+
+    DuckDB numbers records as the map does (``duck_line``); its byte positions must fall in
+    that record (its line position is sometimes one past the record's first byte)."""
     return con.execute(f"""
         SELECT m.start_line, 'csv: ' || lower(string_agg(DISTINCT r.error_type, ', ' ORDER BY r.error_type)),
-               r.line, any_value(m.start_byte = r.line_byte_position)
+               r.line, bool_and(r.line_byte_position BETWEEN m.start_byte AND m.end_byte + 1
+                                AND r.byte_position BETWEEN m.start_byte AND m.end_byte + 1)
         FROM rejects_{index} r LEFT JOIN read_parquet({lit(str(map_path))}) m ON m.duck_line = r.line
         GROUP BY r.line, m.start_line ORDER BY r.line""").fetchall()
 
@@ -428,7 +434,8 @@ def stage_file(con, work: Path, index: int, kind: str, label: str, path: Path, d
         scan.filter_map(map_path, {row[2] for row in structural}, loaded_map)
         lines, joined = _lines(found.records, loaded_map), True
         counts = _aggregate(con, sql, csv, lines, order)
-    if (any(row[0] is None or not row[3] for row in structural) or counts["parsed"] + len(structural) != found.records
+    if (found.unbalanced_quotes or any(row[0] is None or not row[3] for row in structural)
+            or counts["parsed"] + len(structural) != found.records
             or (joined and counts["lined"] != counts["parsed"])):
         raise TractionError(f"{label}: not a well-formed CSV file: {counts['parsed']} records parsed + "
                             f"{len(structural)} rejected, but {found.records} records by its quotes and line ends "

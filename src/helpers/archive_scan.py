@@ -27,7 +27,7 @@ from helpers.errors import TractionError
 CHUNK = 1 << 22
 NEWLINE, QUOTE, CR = 10, 34, 13
 MAP_SCHEMA = pa.schema([("duck_line", pa.int64()), ("start_line", pa.int64()), ("n_lines", pa.int64()),
-                       ("start_byte", pa.int64())])
+                       ("start_byte", pa.int64()), ("end_byte", pa.int64())])
 
 
 @dataclass
@@ -38,6 +38,7 @@ class FileScan:
     records: int = 0  # data records, header and blank lines excluded
     blank_lines: int = 0
     single_line: bool = True  # record k is on line k + 1: no newline inside quotes, no blank line, no lone CR
+    unbalanced_quotes: bool = False  # the file ends inside a quoted field (a stray quote somewhere)
     map_path: Path | None = None
 
 
@@ -105,7 +106,8 @@ def scan_file(path: Path, label: str, map_path: Path | None = None, sha256: str 
         scan.blank_lines += int(np.count_nonzero(stops[duck_lines > 1] == starts[duck_lines > 1]))
         scan.records += int(np.count_nonzero(data))
         if writer is not None:
-            batch = [duck_lines[data], start_lines[data], (end_lines - start_lines + 1)[data], starts[data]]
+            batch = [duck_lines[data], start_lines[data], (end_lines - start_lines + 1)[data], starts[data],
+                     stops[data]]
             writer.write_batch(pa.record_batch([pa.array(c, pa.int64()) for c in batch], schema=MAP_SCHEMA))
         prev_end, prev_line, segment = int(ends[-1]), int(end_lines[-1]), segment + len(ends)
 
@@ -145,6 +147,7 @@ def scan_file(path: Path, label: str, map_path: Path | None = None, sha256: str 
     if offset == 0:
         raise TractionError(f"{label}: the file is empty")
     scan.single_line &= scan.blank_lines == 0
+    scan.unbalanced_quotes = quotes_before % 2 == 1
     return scan
 
 
