@@ -449,3 +449,17 @@ def test_a_stray_quote_before_other_records_is_a_clear_error(tmp_path):
     assert archive_scan.scan_file(path, "x").unbalanced_quotes
     with pytest.raises(TractionError, match="c_users_csv_hashed.csv: not a well-formed CSV file"):
         archive.ingest(tmp_path, "c", tmp_path / "out")
+
+
+def test_a_clean_one_line_tweets_file_is_checked_by_its_count_not_a_second_pass(tmp_path, monkeypatch):
+    from helpers import archive_quirks
+    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1")])
+    write_csv(tmp_path / "c_tweets_csv_hashed.csv", [tweet_row(str(i), "u1", latitude="present") for i in (1, 2, 3)])
+    passes = []
+    aggregate = archive_quirks._aggregate
+    monkeypatch.setattr(archive_quirks, "_aggregate", lambda con, sql, *a: passes.append(sql.kind) or
+                        aggregate(con, sql, *a))
+    report = archive.ingest(tmp_path, "c", tmp_path / "out")
+    assert passes == ["users"]  # the tweets file: written once, its count matched rows_read
+    assert report["files"][1]["rows_loaded"] == 3 and report["totals"]["tweets_coordinates_present_withheld"] == 3
+    assert column(tmp_path / "out", "tweets.parquet", "source_line") == [2, 3, 4]

@@ -21,6 +21,7 @@ marker a later run trusts.
 """
 
 import fnmatch
+import functools
 import hashlib
 import json
 import os
@@ -233,8 +234,9 @@ lit, q = quirks.lit, quirks.q
 
 def _loaded(entries, kind):
     """The loaded rows of a kind's files, in file order (re-read from the CSV on each use)."""
-    selects = [f"SELECT * FROM {e['view']}" + (" WHERE reason IS NULL" if e["rejects"] else "")
-               for e in entries if e["kind"] == kind]
+    where = {e["path"]: " WHERE reason IS NULL" if e["rejects"] else " WHERE NOT __bad" if e["unchecked"] else ""
+             for e in entries}
+    selects = [f"SELECT * FROM {e['view']}{where[e['path']]}" for e in entries if e["kind"] == kind]
     return "(" + " UNION ALL ".join(selects) + ")" if selects else None
 
 
@@ -317,6 +319,35 @@ def _file_entries(con, entries, loaded_selects, merged_selects, rejected):
     return files
 
 
+def _write_tweets(con, entries, tweets_path) -> str:
+    """The one write of the tweets, straight from the CSV files; returns the SELECT of their rows.
+
+    Unchecked files (see ``stage_file``) are checked by their count: exactly rows_read rows
+    written means none was rejected or dropped; otherwise the file is staged again, checked,
+    and the tweets written again (rare: rejects, slash dates, a malformed file).
+    """
+    for attempt in range(2):
+        tweets = _loaded(entries, "tweets")
+        _copy(con, f"SELECT * FROM {tweets}", schema.TWEETS_SCHEMA, tweets_path)
+        written = {path: (rows, lined) for path, rows, lined in con.execute(
+            f"SELECT source_file, count(*), count(source_line) FROM read_parquet({lit(str(tweets_path))}) "
+            "GROUP BY source_file").fetchall()}
+        again = False
+        for entry in entries:
+            if entry["kind"] != "tweets" or not entry["unchecked"]:
+                continue
+            if written.get(entry["path"], (0, 0)) == (entry["rows_read"], entry["rows_read"]):
+                entry["unchecked"] = False
+                entry["withheld"] = con.execute(
+                    f"SELECT count(*) FILTER (coordinates_present) FROM {entry['view']}").fetchone()[0]
+            else:
+                entry.update(entry.pop("restage")())
+                again = True
+        if not again:
+            return tweets
+    raise AssertionError("unreachable: restaged files are checked")
+
+
 def _assemble_archive(con, work, entries) -> dict:
     users, tweets = _loaded(entries, "users"), _loaded(entries, "tweets")
     user_cols = [c for c in schema.USER_COLUMNS]
@@ -331,13 +362,12 @@ def _assemble_archive(con, work, entries) -> dict:
             f"NULL::{schema.ACCOUNTS_SCHEMA[c]} AS {q(c)}" for c in user_cols)
             + ", false AS id_damaged, 0 AS file_index, NULL::VARCHAR AS source_file, 0::BIGINT AS source_line,"
             " 1 AS dup_rank LIMIT 0")
-    withheld = sum(e["withheld"] for e in entries if e["kind"] == "tweets")
     if tweets:
-        # The one write of the tweets: straight from the CSV files into the final Parquet.
-        _copy(con, f"SELECT * FROM {tweets}", schema.TWEETS_SCHEMA, tweets_path)
+        tweets = _write_tweets(con, entries, tweets_path)
         con.execute(f"CREATE TEMP VIEW tweet_rows AS SELECT * FROM {tweets}")
         duplicates = con.execute(f"SELECT count(*) - count(DISTINCT tweetid) FROM read_parquet({lit(str(tweets_path))})"
                                  ).fetchone()[0]
+        withheld = sum(e["withheld"] for e in entries if e["kind"] == "tweets")
         if duplicates:  # rare: rank (a sort) and write again only when there is something to reject
             rejected_dups, merged = _rank_duplicates(con, "tweets_ok", tweets, "tweetid")
             duplicate_selects.append(rejected_dups)
@@ -352,6 +382,7 @@ def _assemble_archive(con, work, entries) -> dict:
             + ", 0 AS file_index, false AS coordinates_present, " + ", ".join(
             f"NULL::{schema.ACCOUNTS_SCHEMA[c]} AS {q(c)}" for c in user_cols if c != "userid") + " LIMIT 0")
         _copy(con, "SELECT * FROM tweet_rows", schema.TWEETS_SCHEMA, tweets_path)
+        withheld = 0
 
     # Accounts that tweet but are missing from the users file: their tweets' own user columns
     # (the archive repeats the at-suspension values on every tweet; the last in file order wins).
@@ -453,8 +484,13 @@ def ingest(data_dir, campaign, out_dir, *, tweets_glob=None, users_glob=None, da
     params = dict(campaign=campaign, date_order=date_order, memory_limit=memory_limit, threads=threads)
 
     def build(con, work):
-        entries = [quirks.stage_file(con, work, i, s.kind, s.label, _materialise(s, work), date_order,
-                                     sha256=s.sha256) for i, s in enumerate(sources)]
+        entries = []
+        for i, s in enumerate(sources):
+            path = _materialise(s, work)
+            stage = functools.partial(quirks.stage_file, con, work, i, s.kind, s.label, path, date_order,
+                                      sha256=s.sha256)
+            # tweets files: checked by the count of rows written (see stage_file), unless that fails
+            entries.append({**stage(speculative=s.kind == "tweets"), "restage": stage})
         return {"campaign": campaign, "form": "archive", "data_dir": str(data_dir.resolve()),
                   "simulated": (data_dir / "truth.json").is_file(), "date_order": date_order,
                   **_assemble_archive(con, work, entries)}

@@ -411,13 +411,24 @@ def _structural(con, index: int, map_path: Path) -> list:
 
 
 def stage_file(con, work: Path, index: int, kind: str, label: str, path: Path, date_order: str,
-               column_map: dict | None = None, sha256: str | None = None) -> dict:
-    """Check and type one file; leaves the view ``rows_<index>`` and returns what the report needs."""
+               column_map: dict | None = None, sha256: str | None = None, speculative: bool = False) -> dict:
+    """Check and type one file; leaves the view ``rows_<index>`` and returns what the report needs.
+
+    ``speculative`` (big tweets files): when record k is on line k + 1, skip the checking pass
+    and mark the entry ``unchecked``; the caller writes the rows that pass every check and
+    stages the file again, checked, unless exactly ``rows_read`` rows came through (then no
+    row was rejected or dropped, and the date order was YYYY-MM-DD or as declared).
+    """
     header = scan.read_header(path, label)
     sql = FileSQL(index, kind, label, path, header, match_columns(kind, header, label, column_map))
     found = scan.scan_file(path, label, sha256=sha256)
     if found.records == 0:
         raise TractionError(f"{label}: the file has a header but no data rows")
+    if speculative and found.single_line:
+        order = "ymd" if date_order == "auto" else date_order
+        con.execute(f"CREATE OR REPLACE TEMP VIEW rows_{index} AS "
+                    f"{sql.rows(sql.csv(store_rejects=False), _lines(found.records, None), order)}")
+        return _entry(sql, found, header, order, withheld=None, rejects=[], unchecked=True)
     map_path = None
     if not found.single_line:  # records span lines (or blank lines): line numbers need the record map
         map_path = scan.scan_file(path, label, work / f"map_{index}.parquet", found.sha256).map_path
@@ -450,10 +461,14 @@ def stage_file(con, work: Path, index: int, kind: str, label: str, path: Path, d
             counts = _aggregate(con, sql, csv, lines if joined else None, order)
     if counts["bad"] and not joined:  # the rejected rows' line numbers: a second, serial pass
         counts = _aggregate(con, sql, csv, lines, order)
-    con.execute(f"CREATE TEMP VIEW rows_{index} AS {sql.rows(csv, lines, order)}")
-    return {"path": label, "kind": kind, "sha256": found.sha256, "rows_read": found.records,
+    con.execute(f"CREATE OR REPLACE TEMP VIEW rows_{index} AS {sql.rows(csv, lines, order)}")
+    return _entry(sql, found, header, order, withheld=counts["withheld"], unchecked=False,
+                  rejects=[(line, reason) for line, reason, *_ in structural] + counts["rejects"])
+
+
+def _entry(sql: FileSQL, found, header: list, order: str, **rest) -> dict:
+    return {"path": sql.label, "kind": sql.kind, "sha256": found.sha256, "rows_read": found.records,
             "blank_lines": found.blank_lines, "date_order": order if sql.date_columns else None,
             "columns_ignored": [h for h, n in zip(header, sql.names) if n.startswith("_extra_")],
-            "columns_missing": [c for c in KIND_COLUMNS[kind] if c not in sql.matched],
-            "view": f"rows_{index}", "disk_path": str(path), "withheld": counts["withheld"],
-            "rejects": [(line, reason) for line, reason, *_ in structural] + counts["rejects"]}
+            "columns_missing": [c for c in KIND_COLUMNS[sql.kind] if c not in sql.matched],
+            "view": f"rows_{sql.index}", "disk_path": str(sql.path), **rest}
