@@ -165,81 +165,6 @@ def decide_date_order(stats: list, declared: str, label: str) -> str:
     )
 
 
-# ---- staging one file: header, byte scan, two DuckDB passes -----------------
-
-KIND_COLUMNS = {"users": schema.USER_COLUMNS, "tweets": schema.TWEET_COLUMNS,
-                "account_table": list(schema.ACCOUNT_TABLE_COLUMNS)}
-REQUIRED = {"users": schema.USER_COLUMNS,
-            "tweets": [c for c in schema.TWEET_COLUMNS if c not in schema.OPTIONAL_TWEET_COLUMNS],
-            "account_table": ["userid", "follower_count"]}
-ID_COLUMNS = ["tweetid", "userid", "in_reply_to_userid", "in_reply_to_tweetid", "quoted_tweet_tweetid",
-              "retweet_userid", "retweet_tweetid"]
-USER_TYPED = {"follower_count": as_integer, "following_count": as_integer}
-TWEET_TYPED = {"is_retweet": as_boolean, "latitude": as_coordinate, "longitude": as_coordinate,
-               "quote_count": as_integer, "reply_count": as_integer, "like_count": as_integer,
-               "retweet_count": as_integer, "hashtags": as_list, "urls": as_list, "user_mentions": as_list,
-               "poll_choices": as_list}
-
-
-def match_columns(kind: str, header: list[str], label: str, column_map: dict | None = None) -> dict:
-    """{our column: the file's column index}, matched by header name, in any order."""
-    wanted = {c: (column_map or {}).get(c, c) for c in KIND_COLUMNS[kind]}
-    position = {}
-    for index, name in enumerate(header):
-        if name.lower() in position:
-            raise TractionError(f"{label}: column {name!r} appears twice in the header")
-        position.setdefault(name.lower(), index)
-    for ours, theirs in wanted.items():
-        if ours in REQUIRED[kind] and theirs.lower() not in position:
-            mapped = f" (mapped to {theirs!r})" if theirs != ours else ""
-            raise TractionError(f"{label}: missing required column {ours!r}{mapped}; "
-                                f"columns present: {', '.join(header)}")
-    return {ours: position[theirs.lower()] for ours, theirs in wanted.items() if theirs.lower() in position}
-
-
-# ---- date order: decided per file from all its values ----------------------
-
-
-def date_stats_sql(columns: list[str]) -> str:
-    """Aggregates over a file's date columns that decide its date order."""
-    parts = []
-    for name in columns:
-        col = q(name)
-        parts += [
-            f"count(*) FILTER (regexp_matches({col}, {lit(ISO_DATE)}))",
-            f"count(*) FILTER (regexp_matches({col}, {lit(SLASH_DATE)}))",
-            f"max(TRY_CAST(regexp_extract({col}, {lit(SLASH_DATE)}, 1) AS INTEGER))",
-            f"max(TRY_CAST(regexp_extract({col}, {lit(SLASH_DATE)}, 2) AS INTEGER))",
-        ]
-    return ", ".join(parts) or "NULL"
-
-
-def decide_date_order(stats: list, declared: str, label: str) -> str:
-    """'ymd', 'mdy' or 'dmy' for a whole file: declared, or read from all its values."""
-    if declared != "auto":
-        return declared
-    iso = slash = first_max = second_max = 0
-    for i in range(0, len(stats), 4):
-        iso += stats[i] or 0
-        slash += stats[i + 1] or 0
-        first_max = max(first_max, stats[i + 2] or 0)
-        second_max = max(second_max, stats[i + 3] or 0)
-    if slash <= iso:
-        return "ymd"  # rows in another format are rejected, never re-read one by one
-    if first_max > 12 and second_max > 12:
-        raise TractionError(
-            f"{label}: slash dates with both parts above 12; this is not one date order"
-        )
-    if first_max > 12:
-        return "dmy"
-    if second_max > 12:
-        return "mdy"
-    raise TractionError(
-        f"{label}: dates like 1/2/2019 could be month/day or day/month (no part above 12 in "
-        "the whole file); declare date_order='mdy' or 'dmy'"
-    )
-
-
 # ---- staging one file: byte scan, one aggregate pass, a view of the typed rows ----
 
 KIND_COLUMNS = {"users": schema.USER_COLUMNS, "tweets": schema.TWEET_COLUMNS,
@@ -428,7 +353,8 @@ def stage_file(con, work: Path, index: int, kind: str, label: str, path: Path, d
         order = "ymd" if date_order == "auto" else date_order
         con.execute(f"CREATE OR REPLACE TEMP VIEW rows_{index} AS "
                     f"{sql.rows(sql.csv(store_rejects=False), _lines(found.records, None), order)}")
-        return _entry(sql, found, header, order, withheld=None, rejects=[], unchecked=True)
+        withheld = f"SELECT count(*) FILTER (coordinates_present) FROM ({sql.rows(sql.csv(False), None, order)})"
+        return _entry(sql, found, header, order, withheld=withheld, rejects=[], unchecked=True)
     map_path = None
     if not found.single_line:  # records span lines (or blank lines): line numbers need the record map
         map_path = scan.scan_file(path, label, work / f"map_{index}.parquet", found.sha256).map_path
