@@ -2,12 +2,14 @@
 
 DuckDB parses each file (all VARCHAR, so ids stay strings) and one SELECT types
 it: every quirk is a SQL expression (value, and the reason that rejects a row).
-:func:`stage_file` reads a file twice at most, never writing it: an aggregate
-pass counts the records DuckDB parsed and rejected, collects the rejected
-records' lines and reasons and the date statistics; it leaves a view of the
-typed rows (``rows_<index>``) that the caller COPYs once into the final Parquet.
-The record count is checked against the byte scan's (``archive_scan``), so a
-record DuckDB drops silently is an error, not a lost row.
+:func:`stage_file` leaves a view of the typed rows (``rows_<index>``) that the
+caller COPYs once into the final Parquet. Before that, a checking pass (an
+aggregate, nothing written) counts the records DuckDB parsed and rejected and
+collects the rejected records' lines and reasons and the date statistics; a big
+tweets file whose records are one line each skips it and is checked by the count
+of rows written instead. Either way the record count is checked against the byte
+scan's (``archive_scan``), so a record DuckDB drops silently is an error, not a
+lost row.
 """
 
 from pathlib import Path

@@ -7,7 +7,7 @@ newline ends a record when the quotes before it are even), chunk by chunk in
 O(chunk) memory. When no record spans lines and there is no blank line, line k+1
 holds record k, so no per-record map is needed; otherwise (multi-line fields,
 blank lines, or DuckDB rejects) :func:`scan_file` with ``map_path`` writes a
-record map (each record's DuckDB number, start line and line count) to Parquet,
+record map (each record's DuckDB number, start line, line count, byte range) to Parquet,
 streamed, for DuckDB to pair with its rows by position. The raw text of the few
 rejected records is read back by line number (:func:`read_records`).
 """
