@@ -178,7 +178,8 @@ def bench_size(scale: float, timeout: float, previous_baseline: dict | None) -> 
     print(f"[{tag}] traction ingest (cached re-run) ...", flush=True)
     entry["ingest_cached"] = measure(f"ingest-cached-{tag}", command, timeout)
     if "[cache]" not in (RUNS / "logs" / f"ingest-cached-{tag}.log").read_text():
-        raise RuntimeError(f"{tag}: the re-run did not come from the ingest's cache")
+        raise RuntimeError(f"{tag}: the re-run did not come from the ingest's cache (did the ingest's code or "
+                           "INGEST_VERSION change between the two runs? run this size again)")
     shutil.rmtree(ingest_out, ignore_errors=True)
 
     budget = min(24_000, 0.85 * available_mb())
