@@ -264,3 +264,43 @@ def test_real_ira_table_fits_and_reports_convergence_honestly():
     assert table.loc["NB (account)", "aic"] < table.loc["Poisson (account)", "aic"]
     root = fitted.rootogram()
     assert root["observed"].sum() == len(accounts)
+
+
+def test_working_variance_recovers_per_tweet_and_between_account_dispersion():
+    # Account sums of n NB2(m, alpha) tweets, m scaled by a Gamma(shape) account effect:
+    # Var = mu + alpha (1 + 1/shape) mu^2 / n + (1/shape) mu^2.
+    rng = np.random.default_rng(3)
+    n_accounts, alpha, shape = 40_000, 2.0, 4.0
+    n = rng.geometric(1 / 6, n_accounts).astype(float)
+    m = np.exp(rng.normal(0, 1, n_accounts))
+    effect = rng.gamma(shape, 1 / shape, n_accounts)
+    owner = np.repeat(np.arange(n_accounts), n.astype(int))
+    per_tweet = m[owner] * effect[owner]
+    y = np.bincount(owner, rng.negative_binomial(1 / alpha, 1 / (1 + alpha * per_tweet)), n_accounts)
+    kappa, tau = models_fit.working_variance(y, m * n, n)
+    assert kappa == pytest.approx(alpha * (1 + 1 / shape), rel=0.15)
+    assert tau == pytest.approx(1 / shape, rel=0.25)
+    without_effect = np.bincount(owner, rng.negative_binomial(1 / alpha, 1 / (1 + alpha * m[owner])),
+                                 n_accounts)
+    kappa, tau = models_fit.working_variance(without_effect, m * n, n)
+    assert kappa == pytest.approx(alpha, rel=0.15) and tau < 0.03
+
+
+def test_working_variance_cov_with_squared_residuals_is_hc0():
+    accounts, _ = simulate_frames(5)
+    data = models._account_data(accounts)
+    y, X, offset = data["y"], data["X"], data["offset"]
+    fit = models_fit.fit_poisson(y, X, offset=offset)
+    mu = fit.result.mu
+    cov = models_fit.working_variance_cov(X, mu, (y - mu) ** 2, np.ones_like(mu))
+    np.testing.assert_allclose(cov, fit.result.cov_params(), rtol=1e-8)
+
+
+def test_account_intervals_use_the_working_variance(fitted):
+    for test_id, name in (("elasticity_ppml_account", "ppml_account"),
+                          ("elasticity_nb_account", "nb_account")):
+        entry, fit = fitted.test(test_id), fitted.fits[name]
+        se = math.sqrt(fit.cov[1, 1])
+        assert entry["ci_high"] - entry["ci_low"] == pytest.approx(2 * models.Z95 * se)
+        assert "working variance" in entry["method"] and "HC0" in entry["method"]
+        assert any(w.startswith("working variance: kappa = ") for w in entry["warnings"])

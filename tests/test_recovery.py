@@ -3,8 +3,12 @@
 For true elasticities 0, 0.3 and 0.8 the 95% intervals of the account-level NB
 and PPML and of the clustered tweet-level NB must cover the truth: one seed
 each in the normal suite, and in at least 90% of 50 seeds each under
-``-m slow``. The measured coverage is printed, and written as JSON to
-``$TRACTION_RECOVERY_OUT`` when that variable names a file.
+``-m slow``. The measured coverage and mean interval width are printed, and
+written as JSON to ``$TRACTION_RECOVERY_OUT`` when that variable names a file.
+
+The scale is the notebooks' sample: there about a dozen high-follower accounts
+carry the account-level fits, the hard case for their intervals (HC0 covered
+0.8 in 64% of these seeds for PPML; the working-variance intervals in 92%).
 """
 
 import json
@@ -40,17 +44,8 @@ def covered(entry, truth):
     return entry["ci_low"] <= truth <= entry["ci_high"]
 
 
-# Measured (see the lead's README): PPML's sandwich interval undercovers when a few
-# high-follower accounts carry most of the Poisson weight (hat values up to 0.96 at
-# scale 0.02; coverage 0.45-0.55 at elasticity 0.8 for scales 0.02 and 0.1).
-PPML_UNDERCOVERS = pytest.mark.xfail(
-    reason="PPML sandwich errors undercover on the simulator's heavy-tailed followers", strict=False)
-
-
 def cases():
-    return [pytest.param(test_id, id=test_id,
-                         marks=[PPML_UNDERCOVERS] if test_id == "elasticity_ppml_account" else [])
-            for test_id in ESTIMATORS]
+    return [pytest.param(test_id, id=test_id) for test_id in ESTIMATORS]
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +65,16 @@ def test_one_seed_covers_the_true_elasticity(one_seed, elasticity, test_id):
 def coverage(tmp_path_factory):
     folder = tmp_path_factory.mktemp("coverage")
     hits = {(e, test_id): 0 for e in ELASTICITIES for test_id in ESTIMATORS}
+    widths = {(e, test_id): 0.0 for e in ELASTICITIES for test_id in ESTIMATORS}
     for elasticity in ELASTICITIES:
         for seed in range(1, SLOW_SEEDS + 1):
             for test_id, entry in replicate(folder, elasticity, seed).items():
                 hits[elasticity, test_id] += covered(entry, elasticity)
-    measured = {f"{test_id} @ elasticity {e}": hit / SLOW_SEEDS for (e, test_id), hit in hits.items()}
-    report = {"seeds": SLOW_SEEDS, "scale": SCALE, "coverage": measured}
+                widths[elasticity, test_id] += (entry["ci_high"] - entry["ci_low"]) / SLOW_SEEDS
+    label = "{1} @ elasticity {0}".format
+    report = {"seeds": SLOW_SEEDS, "scale": SCALE,
+              "coverage": {label(*key): hit / SLOW_SEEDS for key, hit in hits.items()},
+              "mean_width": {label(*key): round(width, 4) for key, width in widths.items()}}
     print(json.dumps(report, indent=2))
     if os.environ.get("TRACTION_RECOVERY_OUT"):
         with open(os.environ["TRACTION_RECOVERY_OUT"], "w", encoding="utf-8") as out:

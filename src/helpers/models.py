@@ -5,7 +5,10 @@
 
 - account level, engagement ~ log(1 + followers) with log(original tweets) as
   offset: NB2 by ML (dispersion estimated) and Poisson quasi-ML (PPML), both
-  with robust (sandwich, HC0) errors;
+  with working-variance sandwich errors (``models_fit.working_variance_cov``):
+  the HC0 sandwich undercovers here because a few high-follower accounts carry
+  the fit (PPML's HC0 intervals covered a true elasticity of 0.8 in 64% of 50
+  simulated samples, these in 92%; tests/test_recovery.py);
 - tweet level (original tweets): NB2 with errors clustered by account, and a
   two-part hurdle (logit of any engagement; zero-truncated NB2 of the positive
   counts), both parts clustered by account;
@@ -33,16 +36,23 @@ MAX_TWEET_ROWS = 500_000
 Z95 = float(stats.norm.ppf(0.975))
 
 _ELASTICITY = "How does engagement per original tweet scale with follower count?"
+_WORKING_VARIANCE = (
+    "95% Wald interval from a sandwich whose meat is the working variance "
+    "Var(engagement) = mu + kappa mu^2 / n_original + tau mu^2 (kappa: per-tweet, tau: "
+    "between-account overdispersion, both >= 0, pooled over accounts by weighted moments) "
+    "instead of each account's squared residual (HC0, which undercovers when a few "
+    "high-follower accounts carry the fit)")
 DESCRIPTIONS = {
     "elasticity_nb_account": (
         _ELASTICITY,
         "Account level: negative binomial (NB2, ML, dispersion estimated) of engagement on "
-        "log(1 + followers), log(original tweets) offset, robust (sandwich, HC0) errors; estimate is the "
-        "elasticity (log-follower coefficient)"),
+        "log(1 + followers), log(original tweets) offset; estimate is the elasticity "
+        "(log-follower coefficient); " + _WORKING_VARIANCE),
     "elasticity_ppml_account": (
         _ELASTICITY,
         "Account level: Poisson quasi-ML (PPML) of engagement on log(1 + followers), "
-        "log(original tweets) offset, robust (sandwich, HC0) errors; distribution-free check of the NB"),
+        "log(original tweets) offset; distribution-free check of the NB's estimate; "
+        + _WORKING_VARIANCE),
     "elasticity_nb_tweet_clustered": (
         _ELASTICITY,
         "Tweet level: negative binomial (NB2, ML) of engagement per original tweet on "
@@ -162,8 +172,32 @@ def _entry(test_id, n, notes, *, fit=None, estimate=None, se=None, p_value=None,
 def _slope_entry(test_id, fit, notes):
     if not fit.converged:
         return _entry(test_id, fit.n, notes, fit=fit, why="model did not converge: no estimate")
-    params, bse = np.asarray(fit.result.params), np.asarray(fit.result.bse)
-    return _entry(test_id, fit.n, notes, fit=fit, estimate=params[1], se=bse[1])
+    params = np.asarray(fit.result.params)
+    cov = fit.cov if fit.cov is not None else np.asarray(fit.result.cov_params())
+    return _entry(test_id, fit.n, notes, fit=fit, estimate=params[1], se=np.sqrt(cov[1, 1]))
+
+
+def _working_variance_covs(fits, acc):
+    """Set ``.cov`` of the account-level fits from the working variance around their means."""
+    y, X, exposure = acc["y"], acc["X"], np.exp(acc["offset"])
+    for name in ("ppml_account", "nb_account"):
+        fit = fits[name]
+        if not fit.converged:
+            continue
+        params = np.asarray(fit.result.params)
+        mu = np.exp(X @ params[:X.shape[1]] + acc["offset"])
+        score_weight = 1 / (1 + params[-1] * mu) if name == "nb_account" else np.ones_like(mu)
+        kappa, tau = models_fit.working_variance(y, mu, exposure)
+        variance = mu + kappa * mu**2 / exposure + tau * mu**2
+        cov = models_fit.working_variance_cov(X, mu, variance, score_weight)
+        if not (np.all(np.isfinite(cov)) and cov[1, 1] > 0):
+            fit.converged = False
+            fit.warnings.append("working-variance covariance not finite or not positive")
+            continue
+        hc0 = float(np.sqrt(np.asarray(fit.result.cov_params())[1, 1]))
+        fit.cov = cov
+        fit.warnings.append(f"working variance: kappa = {kappa:.4g}, tau = {tau:.4g}; standard "
+                            f"error of the elasticity {np.sqrt(cov[1, 1]):.4g} (HC0: {hc0:.4g})")
 
 
 def _overdispersion_entry(fits, notes):
@@ -244,7 +278,7 @@ class EngagementModels:
             if fit is None or not fit.converged:
                 continue
             beta = np.asarray(fit.result.params)[:2]
-            cov = np.asarray(fit.result.cov_params())[:2, :2]
+            cov = (fit.cov if fit.cov is not None else np.asarray(fit.result.cov_params()))[:2, :2]
             eta, se = X @ beta, np.sqrt(np.einsum("ij,jk,ik->i", X, cov, X))
             parts.append(pd.DataFrame({"follower_count": grid, "model": label,
                                        "mean_engagement_per_tweet": np.exp(eta),
@@ -348,6 +382,7 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
                                   offset=offset)
     fits["nb_account"] = _timed(seconds, "nb_account", models_fit.fit_nb, y, X, offset=offset,
                                 start=_start(fits["ppml_account"], y, X, offset))
+    _timed(seconds, "account_working_variance", _working_variance_covs, fits, acc)
     tests = [_slope_entry("elasticity_nb_account", fits["nb_account"], notes),
              _slope_entry("elasticity_ppml_account", fits["ppml_account"], notes),
              _overdispersion_entry(fits, notes)]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import statsmodels.api as sm
+from scipy import optimize
 from statsmodels.discrete.discrete_model import Logit, NegativeBinomial
 from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
 from statsmodels.regression.quantile_regression import QuantReg
@@ -37,6 +38,7 @@ class Fit:
     converged: bool = False
     warnings: list = field(default_factory=list)
     n: int = 0
+    cov: object = None  # covariance of the mean parameters when not the result's own
 
 
 def problem(result, *, has_alpha=False, has_llf=True):
@@ -195,3 +197,36 @@ def fit_quantile(y, X, q, *, groups=None):
     meat = cluster_scores.T @ cluster_scores * n_clusters / max(n_clusters - 1, 1)
     cov = result.sparsity**2 * xtxi @ meat @ xtxi
     return Fit(result, True, notes, len(y)), np.sqrt(np.diag(cov))
+
+
+def working_variance(y, mu, exposure, *, iterations=5):
+    """Moment estimates (kappa, tau) >= 0 of Var(y) = mu + kappa mu^2/exposure + tau mu^2.
+
+    For an account's engagement summed over ``exposure`` original tweets, kappa
+    is the per-tweet overdispersion (tweets independent given the account) and
+    tau the between-account one (the NB2 term). They solve the regression of
+    (y - mu)^2 - mu on (mu^2/exposure, mu^2), nonnegative, weighted by
+    1/Var(y)^2 (iterated from Poisson weights): pooled over every account, so a
+    handful of high-follower accounts cannot set them alone.
+    """
+    Q = np.column_stack([mu**2 / exposure, mu**2])
+    u = (y - mu) ** 2 - mu
+    theta = np.zeros(2)
+    for _ in range(iterations):
+        root_weight = 1 / (mu + Q @ theta)
+        theta = optimize.nnls(Q * root_weight[:, None], u * root_weight)[0]
+    return theta
+
+
+def working_variance_cov(X, mu, variance, score_weight):
+    """Sandwich covariance of the mean parameters under a working variance.
+
+    Score of observation i: x_i (y_i - mu_i) score_weight_i (1 for Poisson,
+    1 / (1 + alpha mu_i) for NB2 at fixed alpha); bread is its expected
+    information X' diag(mu score_weight) X, meat X' diag(variance score_weight^2) X.
+    Unlike HC0, whose meat uses each account's own squared residual, this does not
+    shrink when the few accounts that carry a fit happen to sit close to it.
+    """
+    bread = np.linalg.inv(X.T @ (X * (mu * score_weight)[:, None]))
+    meat = X.T @ (X * (variance * score_weight**2)[:, None])
+    return bread @ meat @ bread
