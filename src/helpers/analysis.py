@@ -90,9 +90,11 @@ def dataset(loaded: frames_io.Frames, work_dir, **parameters) -> dict:
     """Provenance: campaign, form, input files and their hashes, simulated or not, the run's parameters."""
     report = loaded.report
     files = [{k: f.get(k) for k in ("path", "kind", "sha256")} for f in report.get("files", [])]
-    return {"campaign": report.get("campaign"), "form": loaded.form, "data_dir": report.get("data_dir"),
-            "work_dir": str(Path(work_dir)), "simulated": bool(report.get("simulated")), "input_files": files,
-            "ingest_cache_key": report.get("cache_key"), "accounts": len(loaded.accounts),
+    # Only location-free facts: the same input and seed give the same bytes wherever the run lives.
+    data_dir = report.get("data_dir")
+    return {"campaign": report.get("campaign"), "form": loaded.form,
+            "data_folder": Path(data_dir).name if data_dir else None,
+            "simulated": bool(report.get("simulated")), "input_files": files, "accounts": len(loaded.accounts),
             "original_tweets_in_frame": 0 if loaded.tweets is None else len(loaded.tweets),
             "frame_warnings": loaded.warnings, "parameters": parameters}
 
@@ -104,6 +106,10 @@ def run(work_dir, *, seed=0, n_boot=999, max_tweets=2_000_000) -> Analysis:
     content_tests, tables["top_hashtags"] = content_measures(work_dir, loaded, n_boot=n_boot, seed=seed)
     fitted = fit_models(loaded, seed=seed)
     tables["model_comparison"] = fitted.model_comparison
+    try:
+        tables["rootogram"] = fitted.rootogram()
+    except TractionError as error:  # no converged NB to compare with
+        tables["rootogram"] = {"not_computed": str(error)}
     drawn = draw_figures(loaded, tables, fitted, work_dir)
     all_tests = tests + fitted.tests + content_tests
     document = results.build(dataset(loaded, work_dir, seed=seed, n_boot=n_boot, max_tweets=max_tweets),
