@@ -14,7 +14,7 @@ from helpers.errors import TractionError
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
-CAMPAIGN = "hostile_test"
+CAMPAIGN = "hostile<b onmouseover=alert(1)>test"  # names the files, the folder and the pages
 
 
 def add_hostile_tweets(data_dir: Path, copies=60):
@@ -67,12 +67,14 @@ def test_no_string_from_the_data_reaches_any_page_unescaped(report):
     hashtags_shown = False
     for page in pages:
         text = page.read_text(encoding="utf-8")
-        assert SCRIPT not in text and IMG not in text, page.name
+        assert SCRIPT not in text and IMG not in text and CAMPAIGN not in text, page.name
         parsed = Elements()
         parsed.feed(text)
-        assert "onerror" not in parsed.attributes, page.name
+        assert not {"onerror", "onmouseover"} & set(parsed.attributes), page.name
         hashtags_shown |= "&lt;img src=x onerror=alert(1)&gt;" in text
     assert hashtags_shown, "the hostile hashtag should be shown (escaped) in the hashtag table"
+    for name in ["report.html", "01_load.html", "02_engagement_vs_followers.html"]:
+        assert "hostile&lt;b onmouseover=alert(1)&gt;test" in (report.out_dir / name).read_text(encoding="utf-8")
 
 
 def claim_rows(html: str):

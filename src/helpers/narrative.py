@@ -4,7 +4,6 @@ Every string that may come from the data or a library (file names, hashtags,
 warnings) passes through ``html.escape`` or pandas' escaping ``to_html``.
 """
 
-import json
 from html import escape
 from pathlib import Path
 
@@ -13,11 +12,6 @@ import pandas as pd
 from helpers import claims
 
 BANNER_STYLE = "padding:.8em 1em;border-radius:4px;font-size:1.1em;margin-bottom:1em;"
-
-
-def read_load_report(work_dir) -> dict:
-    path = Path(work_dir) / "load_report.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def banner(results: dict, load_report: dict) -> str:

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 import nbformat
 import papermill
@@ -125,7 +126,7 @@ def write_index(reports_dir: Path) -> Path:
     rows = []
     for run_file in sorted(reports_dir.glob("*/run.json")):
         run = json.loads(run_file.read_text())
-        folder = escape(run_file.parent.name)
+        folder = escape(quote(run_file.parent.name))  # a folder name is a path, never a URL scheme
         data = "simulated" if run.get("simulated") else "real archive"
         links = " · ".join(f"<a href='{folder}/{escape(name)}'>{escape(label)}</a>" for label, name in run["links"])
         rows.append(f"<tr><td>{escape(run['campaign'])}</td><td>{data}</td><td>{links}</td></tr>")
