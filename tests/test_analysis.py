@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import analysis, archive, results, simulate
+from helpers import analysis, archive, frames, results, simulate
 
 REQUIRED = ["followers_share_zero", "followers_share_under_10", "followers_median", "engagement_per_tweet_mean",
             "engagement_share_zero_tweets", "spearman_followers_engagement", "elasticity_nb_account",
@@ -34,8 +34,10 @@ def test_results_json_is_complete_and_byte_identical(work_dir):
     assert all(list(t) == sorted(results.ENTRY_KEYS) for t in doc["tests"])
     assert doc["dataset"]["simulated"] is True and doc["dataset"]["campaign"] == "tiny"
     assert doc["dataset"]["input_files"][0]["sha256"]
-    with_p = [t for t in doc["tests"] if t["p_value"] is not None]
-    assert with_p and all(t["p_holm"] >= t["p_value"] for t in with_p)
+    family = [t for t in doc["tests"] if t["p_holm"] is not None]
+    assert family and all(t["p_holm"] >= t["p_value"] and t["converged"] for t in family)
+    outside = {t["id"] for t in doc["tests"] if t["p_value"] is not None and t["p_holm"] is None}
+    assert outside <= {"overdispersion_test"} | {t["id"] for t in doc["tests"] if not t["converged"]}
     assert [b["band"] for b in doc["descriptives"]["follower_bands"]][:6] == [
         "0", "1-9", "10-99", "100-999", "1,000-4,999", "5,000+"]
     names = {f["name"] for f in doc["descriptives"]["figures"]}
@@ -74,3 +76,12 @@ def test_real_ira_table_end_to_end(tmp_path):
             assert test["estimate"] is not None, test["id"]
         else:
             assert test["estimate"] is None and test["warnings"], test["id"]
+
+
+def test_a_sampled_tweet_frame_is_said_in_the_entries_computed_from_it(work_dir):
+    loaded = frames.load(work_dir, max_tweets=200, seed=2)
+    assert loaded.tweets_sample_note and loaded.tweets_sample_note in loaded.warnings
+    tests, _ = analysis.statistics(loaded, n_boot=19, seed=2)
+    by_id = {t["id"]: t for t in tests}
+    assert loaded.tweets_sample_note in by_id["top1pct_tweets_engagement_share"]["warnings"]
+    assert loaded.tweets_sample_note not in by_id["engagement_per_tweet_mean"]["warnings"]  # uses every account

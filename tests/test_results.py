@@ -28,6 +28,16 @@ def test_holm_caps_at_one_and_ignores_nan():
     assert built["tests"][1]["p_value"] is None
 
 
+def test_holm_family_leaves_out_failed_fits_and_model_checks():
+    tests = entries([0.01, 0.04, 0.03, 0.02])
+    tests[1]["converged"] = False  # a fit that failed keeps its raw p but is no finding
+    tests[2]["estimate"] = float("inf")  # demoted to not converged before the family is formed
+    tests[3]["id"] = "overdispersion_test"  # a model check, not a claim
+    built = results.build({}, tests, {})
+    assert [t["p_holm"] for t in built["tests"]] == [0.01, None, None, None]
+    assert built["tests"][2]["converged"] is False
+
+
 def test_entries_have_exactly_the_contract_keys():
     built = results.build({}, entries([0.5]), {})
     assert set(built["tests"][0]) == set(results.ENTRY_KEYS)

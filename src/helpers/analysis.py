@@ -29,7 +29,7 @@ def statistics(loaded: frames_io.Frames, *, n_boot=999, seed=0) -> tuple[list, d
     """Descriptive result entries (parts 1, 2, 6, 7) and the descriptive tables."""
     acc, tw = loaded.accounts, loaded.tweets
     common = dict(n_boot=n_boot, seed=seed)
-    tests = (engagement.follower_tests(acc, **common) + engagement.engagement_tests(acc, tw, **common)
+    tests = (engagement.follower_tests(acc, **common) + engagement.engagement_tests(acc, tw, tweets_note=loaded.tweets_sample_note, **common)
              + engagement.rank_tests(acc, **common) + bands.amplification_tests(acc, **common)
              + bands.lifespan_tests(acc, **common))
     tables = {"follower_quantiles": engagement.follower_quantiles(acc),
@@ -50,6 +50,15 @@ def content_measures(work_dir, loaded: frames_io.Frames, *, n_boot=999, seed=0) 
 
 def fit_models(loaded: frames_io.Frames, *, seed=0) -> models.EngagementModels:
     return models.fit_engagement_models(loaded.accounts, loaded.tweets, seed=seed)
+
+
+def model_tables(fitted: models.EngagementModels) -> dict:
+    """The models' tables for results.json: AIC/BIC comparison and the rootogram's counts."""
+    try:
+        rootogram = fitted.rootogram()
+    except TractionError as error:  # no converged NB to compare with
+        rootogram = {"not_computed": str(error)}
+    return {"model_comparison": fitted.model_comparison, "rootogram": rootogram}
 
 
 def draw_figures(loaded: frames_io.Frames, tables: dict, fitted, work_dir) -> list[dict]:
@@ -90,10 +99,9 @@ def dataset(loaded: frames_io.Frames, work_dir, **parameters) -> dict:
     """Provenance: campaign, form, input files and their hashes, simulated or not, the run's parameters."""
     report = loaded.report
     files = [{k: f.get(k) for k in ("path", "kind", "sha256")} for f in report.get("files", [])]
-    # Only location-free facts: the same input and seed give the same bytes wherever the run lives.
-    data_dir = report.get("data_dir")
+    # Only location-free facts (the input files' hashes identify the data): the same input and seed
+    # give the same bytes wherever the run lives.
     return {"campaign": report.get("campaign"), "form": loaded.form,
-            "data_folder": Path(data_dir).name if data_dir else None,
             "simulated": bool(report.get("simulated")), "input_files": files, "accounts": len(loaded.accounts),
             "original_tweets_in_frame": 0 if loaded.tweets is None else len(loaded.tweets),
             "frame_warnings": loaded.warnings, "parameters": parameters}
@@ -105,11 +113,7 @@ def run(work_dir, *, seed=0, n_boot=999, max_tweets=2_000_000) -> Analysis:
     tests, tables = statistics(loaded, n_boot=n_boot, seed=seed)
     content_tests, tables["top_hashtags"] = content_measures(work_dir, loaded, n_boot=n_boot, seed=seed)
     fitted = fit_models(loaded, seed=seed)
-    tables["model_comparison"] = fitted.model_comparison
-    try:
-        tables["rootogram"] = fitted.rootogram()
-    except TractionError as error:  # no converged NB to compare with
-        tables["rootogram"] = {"not_computed": str(error)}
+    tables.update(model_tables(fitted))
     drawn = draw_figures(loaded, tables, fitted, work_dir)
     all_tests = tests + fitted.tests + content_tests
     document = results.build(dataset(loaded, work_dir, seed=seed, n_boot=n_boot, max_tweets=max_tweets),

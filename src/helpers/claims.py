@@ -54,10 +54,13 @@ def pct(value):
 
 
 def num(value, digits=2):
+    """Whole numbers as such; others with two decimals, or three significant digits when smaller."""
     if value is None:
         return "n/a"
     if float(value).is_integer():
         return f"{int(value):,}"
+    if abs(value) < 0.1:
+        return f"{value:.3g}"
     return f"{value:.{digits}f}"
 
 

@@ -26,6 +26,28 @@ REPUBLICAN_PATTERN = r"\btrump\b|republican|\bgop\b|特朗普|川普|共和党|�
 DEMOCRAT_PATTERN = r"\bbiden\b|democrat|拜登|民主党|民主黨"
 
 
+ALL_ROWS = "all tweet rows, retweets included; ratio of sums over accounts"
+# (id, question, method, numerator column of account_counts)
+SHARES = [
+    ("tweets_share_chinese", "What share of the tweets was in Chinese?",
+     f"tweet_language starting 'zh' (Twitter's language detection); {ALL_ROWS}", "n_chinese"),
+    ("tweets_share_english", "What share of the tweets was in English?",
+     f"tweet_language 'en'; {ALL_ROWS}", "n_english"),
+    ("hong_kong_share_tweets", "What share of the tweets was about Hong Kong?",
+     f"a Hong Kong hashtag or keyword in the text; {ALL_ROWS}", "n_hong_kong"),
+    ("hong_kong_hashtag_share_tweets", "What share of the tweets carried a Hong Kong hashtag?",
+     f"hashtag in the Hong Kong list; {ALL_ROWS}", "n_hong_kong_hashtag"),
+    ("us_politics_republican_share", "What share of the tweets named Trump or the Republicans?",
+     f"keyword match in the text; {ALL_ROWS}", "n_republican"),
+    ("us_politics_democrat_share", "What share of the tweets named Biden or the Democrats?",
+     f"keyword match in the text; {ALL_ROWS}", "n_democrat"),
+]
+DIFFERENCE = ("us_politics_republican_minus_democrat_share",
+              "Did the accounts name Trump and the Republicans more often than Biden and the Democrats?",
+              "difference of the shares of all tweets naming each side (keyword match, Chinese and English); "
+              "p-value from a cluster-robust z-test of no difference", None)
+
+
 @dataclass
 class ContentResults:
     """Per-account counts and the result entries computed from them."""
@@ -104,42 +126,17 @@ def measure(work_dir, *, n_boot=999, seed=0, **patterns) -> ContentResults:
     tweets_path = Path(work_dir) / "tweets.parquet"
     counts = account_counts(tweets_path, **patterns)
     if counts.empty:
-        return ContentResults(counts)
-    all_rows = "all tweet rows, retweets included; ratio of sums over accounts"
-    specs = [
-        ("tweets_share_chinese", "What share of the tweets was in Chinese?",
-         f"tweet_language starting 'zh' (Twitter's language detection); {all_rows}", "n_chinese"),
-        ("tweets_share_english", "What share of the tweets was in English?",
-         f"tweet_language 'en'; {all_rows}", "n_english"),
-        ("hong_kong_share_tweets", "What share of the tweets was about Hong Kong?",
-         f"a Hong Kong hashtag or keyword in the text; {all_rows}", "n_hong_kong"),
-        ("hong_kong_hashtag_share_tweets", "What share of the tweets carried a Hong Kong hashtag?",
-         f"hashtag in the Hong Kong list; {all_rows}", "n_hong_kong_hashtag"),
-        ("us_politics_republican_share", "What share of the tweets named Trump or the Republicans?",
-         f"keyword match in the text; {all_rows}", "n_republican"),
-        ("us_politics_democrat_share", "What share of the tweets named Biden or the Democrats?",
-         f"keyword match in the text; {all_rows}", "n_democrat"),
-    ]
+        return ContentResults(counts, empty_entries("the campaign has no tweets"))
     tweets = counts["n_tweets"].to_numpy(float)
     shares = [(test_id, question, method, weighted_ratio(counts[numerator].to_numpy(float), tweets), int(tweets.sum()))
-              for test_id, question, method, numerator in specs]
+              for test_id, question, method, numerator in SHARES]
     difference = counts["n_republican"].to_numpy(float) - counts["n_democrat"].to_numpy(float)
-    shares.append((
-        "us_politics_republican_minus_democrat_share",
-        "Did the accounts name Trump and the Republicans more often than Biden and the Democrats?",
-        "difference of the shares of all tweets naming each side (keyword match, Chinese and English); "
-        "p-value from a cluster-robust z-test of no difference", weighted_ratio(difference, tweets), int(tweets.sum())))
+    shares.append(DIFFERENCE[:3] + (weighted_ratio(difference, tweets), int(tweets.sum())))
     tests = bootstrapped_entries(shares, len(counts), n_boot=n_boot, seed=seed)
     tests[-1]["p_value"] = ratio_z_test(difference, tweets)
     return ContentResults(counts, tests, top_hashtags(tweets_path))
 
 
 def empty_entries(reason: str) -> list:
-    """Entries for data without tweets (account-table form): present, not computed, and saying why."""
-    specs = [("tweets_share_chinese", "What share of the tweets was in Chinese?"),
-             ("hong_kong_share_tweets", "What share of the tweets was about Hong Kong?"),
-             ("us_politics_republican_share", "What share of the tweets named Trump or the Republicans?"),
-             ("us_politics_democrat_share", "What share of the tweets named Biden or the Democrats?"),
-             ("us_politics_republican_minus_democrat_share",
-              "Did the accounts name Trump and the Republicans more often than Biden and the Democrats?")]
-    return [skipped(test_id, question, "needs tweet-level data", reason) for test_id, question in specs]
+    """The entries of ``measure`` for data without tweets (account-table form): present, not computed, saying why."""
+    return [skipped(test_id, question, method, reason) for test_id, question, method, _ in SHARES + [DIFFERENCE]]

@@ -194,8 +194,11 @@ def follower_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
     return bootstrapped_entries(specs, n, n_boot=n_boot, seed=seed, warnings=_unknown_note(accounts))
 
 
-def engagement_tests(accounts, tweets=None, *, n_boot=999, seed=0) -> list[dict]:
-    """Engagement per tweet (sum and components), zero shares and concentration."""
+def engagement_tests(accounts, tweets=None, *, n_boot=999, seed=0, tweets_note=None) -> list[dict]:
+    """Engagement per tweet (sum and components), zero shares and concentration.
+
+    ``tweets_note`` says the tweet frame is a sample; it goes into the entries computed from it.
+    """
     active = accounts[accounts["n_original"] > 0]
     n_tweets, n_active = int(active["n_original"].sum()), len(active)
     per_tweet = "ratio of sums over accounts: total {} on original tweets / number of original tweets"
@@ -234,11 +237,11 @@ def engagement_tests(accounts, tweets=None, *, n_boot=999, seed=0) -> list[dict]
          n_active),
     ]
     entries = bootstrapped_entries(specs, n_active, n_boot=n_boot, seed=seed) + separate
-    entries.append(top_tweets_entry(tweets, n_boot=n_boot, seed=seed))
+    entries.append(top_tweets_entry(tweets, n_boot=n_boot, seed=seed, warnings=[tweets_note] if tweets_note else []))
     return entries
 
 
-def top_tweets_entry(tweets, *, n_boot=999, seed=0) -> dict:
+def top_tweets_entry(tweets, *, n_boot=999, seed=0, warnings=()) -> dict:
     test_id, question = "top1pct_tweets_engagement_share", "What share of all engagement went to the top 1% of tweets?"
     method = "share of engagement earned by the 1% of original tweets with most engagement"
     if tweets is None or tweets.empty:
@@ -246,7 +249,7 @@ def top_tweets_entry(tweets, *, n_boot=999, seed=0) -> dict:
     codes, uniques = pd.factorize(tweets["userid"], sort=True)
     return bootstrapped_entry(test_id, question, method,
                                weighted_top_share(tweets["engagement"].to_numpy(float), group=codes),
-                               len(uniques), n=len(tweets), n_boot=n_boot, seed=seed)
+                               len(uniques), n=len(tweets), n_boot=n_boot, seed=seed, warnings=warnings)
 
 
 def rank_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:

@@ -40,6 +40,7 @@ class Frames:
     form: str
     warnings: list[str] = field(default_factory=list)
     report: dict = field(default_factory=dict)  # load_report.json, {} when absent
+    tweets_sample_note: str | None = None  # set when `tweets` holds a sample of whole accounts
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -91,7 +92,7 @@ def load(work_dir, *, max_tweets: int | None = None, seed: int = 0) -> Frames:
     tweets, note = _tweets(con, accounts, max_tweets, seed)
     if note:
         warnings.append(note)
-    return Frames(accounts, tweets, FORM_ARCHIVE, warnings, report)
+    return Frames(accounts, tweets, FORM_ARCHIVE, warnings, report, note)
 
 
 def read_report(work_dir) -> dict:

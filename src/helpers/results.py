@@ -20,6 +20,8 @@ from helpers.errors import TractionError
 ENTRY_KEYS = ("id", "question", "method", "estimate", "ci_low", "ci_high", "p_value", "p_holm",
               "n", "converged", "warnings")
 SIGNIFICANT_DIGITS = 6
+# Model checks are not claims about the network: their p-values stay raw, outside the Holm family.
+NOT_IN_HOLM_FAMILY = ("overdispersion_test",)
 
 
 def entry(test_id, question, method, estimate=None, ci=(None, None), *, n=None, p_value=None,
@@ -47,17 +49,17 @@ def build(dataset: dict, tests: list[dict], descriptives: dict) -> dict:
             raise TractionError(f"test entry {test['id']!r} appears twice")
         seen.add(test["id"])
     tests = [dict(test) for test in tests]
-    with_p = [i for i, test in enumerate(tests) if _finite(test["p_value"])]
     for test in tests:
         test["p_holm"] = None
-    if with_p:
-        adjusted = multipletests([tests[i]["p_value"] for i in with_p], method="holm")[1]
-        for i, p in zip(with_p, adjusted):
-            tests[i]["p_holm"] = float(p)
-    for test in tests:
         if test["converged"] and not _finite(test["estimate"]) and test["estimate"] is not None:
             test["converged"] = False
             test["warnings"] = [*test["warnings"], "estimate is not a finite number"]
+    family = [i for i, test in enumerate(tests)
+              if test["converged"] and _finite(test["p_value"]) and test["id"] not in NOT_IN_HOLM_FAMILY]
+    if family:
+        adjusted = multipletests([tests[i]["p_value"] for i in family], method="holm")[1]
+        for i, p in zip(family, adjusted):
+            tests[i]["p_holm"] = float(p)
     return _clean({"dataset": dataset, "tests": tests, "descriptives": descriptives})
 
 
