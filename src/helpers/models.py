@@ -26,11 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers import models_fit
+from helpers import models_fit, results
 from helpers.errors import TractionError
 
-TEST_KEYS = ("id", "question", "method", "estimate", "ci_low", "ci_high",
-             "p_value", "p_holm", "n", "converged", "warnings")
 # Above this many tweets the tweet-level models use a seeded sample of whole accounts.
 MAX_TWEET_ROWS = 500_000
 Z95 = float(stats.norm.ppf(0.975))
@@ -152,7 +150,7 @@ def _tweet_data(tweets, max_rows, seed):
 
 def _entry(test_id, n, notes, *, fit=None, estimate=None, se=None, p_value=None, why=None):
     question, method = DESCRIPTIONS[test_id]
-    entry = dict.fromkeys(TEST_KEYS)
+    entry = dict.fromkeys(results.ENTRY_KEYS)
     converged = fit is not None and fit.converged and estimate is not None
     entry.update(id=test_id, question=question, method=method, n=int(n),
                  converged=bool(converged), warnings=list(notes) + (fit.warnings if fit else []))
