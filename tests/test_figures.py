@@ -69,3 +69,11 @@ def test_captions_state_the_data(accounts):
     _, caption = figures.follower_ecdf(accounts)
     zero = (accounts["follower_count"] == 0).mean()
     assert f"{len(accounts):,} accounts" in caption and f"{zero:.1%} have none" in caption
+
+
+def test_lifespan_caption_uses_the_results_definition_of_the_median():
+    accounts = pd.DataFrame({"lifespan_days": [-3.0, 1.0, 4.0, 10.0, 200.0, 300.0]})
+    _, caption = figures.lifespan_distribution(accounts)
+    entry = {t["id"]: t for t in bands.lifespan_tests(accounts, n_boot=9)}["lifespan_median_days"]
+    assert entry["estimate"] == 4.0  # inverted CDF: an observed value, not the mean of 4 and 10
+    assert "median 4 days" in caption and "66.7% under 90 days" in caption
