@@ -278,10 +278,11 @@ class EngagementModels:
             beta = np.asarray(fit.result.params)[:2]
             cov = (fit.cov if fit.cov is not None else np.asarray(fit.result.cov_params()))[:2, :2]
             eta, se = X @ beta, np.sqrt(np.einsum("ij,jk,ik->i", X, cov, X))
-            parts.append(pd.DataFrame({"follower_count": grid, "model": label,
-                                       "mean_engagement_per_tweet": np.exp(eta),
-                                       "ci_low": np.exp(eta - Z95 * se),
-                                       "ci_high": np.exp(eta + Z95 * se)}))
+            with np.errstate(over="ignore"):  # far out on the grid a band may pass float range: inf, drawn clipped
+                parts.append(pd.DataFrame({"follower_count": grid, "model": label,
+                                           "mean_engagement_per_tweet": np.exp(eta),
+                                           "ci_low": np.exp(eta - Z95 * se),
+                                           "ci_high": np.exp(eta + Z95 * se)}))
         logit, positive = self.fits.get("hurdle_logit"), self.fits.get("hurdle_truncated_nb")
         if logit is not None and logit.converged and positive.converged:
             p_any = 1 / (1 + np.exp(-(X @ np.asarray(logit.result.params))))
