@@ -50,3 +50,18 @@ def test_project_notebooks_declare_what_the_runner_sets():
         assert "work_dir" in declared, name
     first = pipeline.declared_parameters(pipeline.notebooks_dir() / pipeline.NOTEBOOKS[0])
     assert {"data_dir", "campaign"} <= set(first)
+
+
+def test_a_relative_account_table_path_is_taken_from_where_the_user_is(tmp_path, monkeypatch):
+    seen = {}
+
+    def record_and_stop(notebook, executed, parameters):
+        seen.update(parameters)
+        raise TractionError("stopped after recording")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pipeline, "_execute", record_and_stop)
+    with pytest.raises(TractionError, match="stopped after recording"):
+        pipeline.run(None, "ira", tmp_path / "out", ["account_table=table.csv"], log=lambda message: None)
+    assert seen["account_table"] == str(tmp_path / "table.csv")
+    assert seen["data_dir"] == "" and seen["campaign"] == "ira"  # no simulated default behind a table

@@ -144,6 +144,8 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, log=print) -> 
     declared = {name: declared_parameters(notebooks_dir() / name) for name in NOTEBOOKS}
     per_notebook = parse_parameters(parameters, declared)
     account_table = per_notebook[NOTEBOOKS[0]].get("account_table")
+    if account_table:  # notebooks run in notebooks/: a path the user typed is relative to where they are
+        per_notebook[NOTEBOOKS[0]]["account_table"] = account_table = str(Path(account_table).resolve())
     if data_dir is None and not account_table:
         from helpers import simulate
 
