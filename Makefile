@@ -42,7 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 report-screenshot: $(STAMP)
-	$(BIN)/python -m helpers.browser reports/index.html reports/screenshot.png
+	$(BIN)/python -m helpers.report.browser reports/index.html reports/screenshot.png
 
 # Regenerate requirements.lock from pyproject.toml in a clean venv.
 lock:

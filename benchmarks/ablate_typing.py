@@ -1,6 +1,6 @@
 """What the ingest's typed COPY (CSV -> part parquet) costs, piece by piece.
 
-Rebuilds the statement `archive_quirks.stage_file` sends for a tweets file from
+Rebuilds the statement `helpers.ingest.quirks.stage_file` sends for a tweets file from
 the same helpers (typed_select, the record map, the misaligned check) and runs
 it with parts added one at a time, reporting wall and process-CPU seconds.
 
@@ -14,12 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from helpers import archive_quirks as quirks
-
-try:  # the byte-level helpers moved to archive_scan; older checkouts keep them in archive_quirks
-    from helpers import archive_scan as scan_module
-except ImportError:
-    scan_module = quirks
+from helpers.ingest import quirks
+from helpers.ingest import scan as scan_module
 
 lit, q = quirks.lit, quirks.q
 

@@ -1,4 +1,4 @@
-"""Where notebook 02 spends its time: `helpers.analysis.run` with its steps timed from outside.
+"""Where notebook 02 spends its time: `helpers.steps.engagement_vs_followers` timed from outside.
 
 Wraps the public functions of the analysis modules (at run time, without
 editing them) and prints a call tree with wall and process-CPU seconds. Run it
@@ -16,9 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers import analysis, bands, bootstrap, content, engagement, figures, frames, models, models_fit, results
+from helpers import frames, results, steps
+from helpers.report import figures
+from helpers.stats import (amplification, analysis, content, descriptives, dose_response, fitting, lifespan, models,
+                           resampling)
 
-MODULES = [frames, engagement, bands, bootstrap, content, models, models_fit, figures, results]
+MODULES = [frames, analysis, descriptives, dose_response, amplification, lifespan, resampling, content, models,
+           fitting, figures, results]
 EVENTS, DEPTH = [], [0]
 
 
@@ -54,9 +58,9 @@ def main(argv=None):
     shutil.copytree(args.work_dir, copy, ignore=shutil.ignore_patterns("figures", "results.json"))
     instrument()
     wall, cpu = time.perf_counter(), time.process_time()
-    analysis.run(copy, n_boot=args.n_boot)
+    steps.engagement_vs_followers(copy, n_boot=args.n_boot)
     total_wall, total_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"analysis.run (n_boot={args.n_boot}): {total_wall:.1f} s wall, {total_cpu:.1f} s CPU\n")
+    print(f"steps.engagement_vs_followers (n_boot={args.n_boot}): {total_wall:.1f} s wall, {total_cpu:.1f} s CPU\n")
     print(f"{'wall s':>8} {'CPU s':>8} {'wall %':>7}  call")
     for depth, label, seconds, cpu_seconds in EVENTS:
         if seconds >= args.min_seconds:

@@ -1,4 +1,4 @@
-"""Where a cold `traction ingest` spends its time: phases timed from outside archive.py.
+"""Where a cold `traction ingest` spends its time: phases timed from outside helpers.ingest.
 
 Wraps (at run time, without editing them) the hashing, the byte scan and every
 SQL statement the ingest sends to DuckDB, then prints one line per phase with
@@ -16,14 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers import archive
-from helpers import archive_quirks as quirks
+from helpers.ingest import archive, quirks
+from helpers.ingest import scan as archive_scan
 
-try:
-    from helpers import archive_scan
-except ImportError:
-    archive_scan = None
-MODULES = [m for m in (archive, quirks, archive_scan) if m is not None]
+MODULES = [archive, quirks, archive_scan]
 PHASES = {"sha256_of": "sha256 of an input (cache key)",
           "scan_file": "byte scan: sha256 + UTF-8 check + record map (numpy)",
           "_filter_map": "filter record map", "filter_map": "filter record map",

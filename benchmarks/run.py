@@ -41,7 +41,7 @@ TIME = "/usr/bin/time"
 CAMPAIGN = "bench"
 SEED = 20200611
 MB = 1e6
-# Targets of issue 7 (measured here, never asserted in the test suite).
+# The benchmark's targets (measured here, never asserted in the test suite).
 SPEEDUP_AT_3_5M, RSS_SHARE, RSS_CAP_10M_MB, CEILING_FACTOR, CACHE_SHARE, RUN_SECONDS = 2, 0.25, 1536, 1.5, 0.1, 90
 
 
@@ -227,7 +227,7 @@ def bench_run(timeout: float) -> dict:
 
 
 def targets(sizes: list, run: dict | None) -> list:
-    """Each target of issue 7 with the measured value and whether it holds."""
+    """Each target with the measured value and whether it holds."""
     checks = []
     big = [s for s in sizes if s["tweets"] >= 3_000_000]
     for s in sizes:

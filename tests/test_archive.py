@@ -10,7 +10,9 @@ from datetime import date, datetime
 import duckdb
 import pytest
 
-from helpers import archive, archive_scan, schema
+from helpers import schema
+from helpers.ingest import archive
+from helpers.ingest import scan as archive_scan
 from helpers.cli import main
 from helpers.errors import TractionError
 
@@ -452,7 +454,7 @@ def test_a_stray_quote_before_other_records_is_a_clear_error(tmp_path):
 
 
 def test_a_clean_one_line_tweets_file_is_checked_by_its_count_not_a_second_pass(tmp_path, monkeypatch):
-    from helpers import archive_quirks
+    from helpers.ingest import quirks as archive_quirks
     write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1")])
     write_csv(tmp_path / "c_tweets_csv_hashed.csv", [tweet_row(str(i), "u1", latitude="present") for i in (1, 2, 3)])
     passes = []

@@ -8,14 +8,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helpers import archive
+from helpers.ingest import archive
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-USERS = REAL / "twitter_io_users"
 UNTOUCHED = ["china_082019_1", "CNHU_0621", "CNCC_0621", "venezuela_0621"]
 GHANA = "ghana_nigeria_032020_users_csv_hashed_resaved.csv"
 
-pytestmark = pytest.mark.skipif(not USERS.is_dir(), reason="real archive files not present")
+
+@pytest.fixture(scope="module")
+def users_dir(real_data):
+    return real_data / "twitter_io_users"
 
 
 def rows(out, sql):
@@ -24,11 +25,11 @@ def rows(out, sql):
 
 
 @pytest.mark.parametrize("campaign", UNTOUCHED)
-def test_untouched_users_files_load_every_row_with_ids_byte_identical(tmp_path, campaign):
-    path = USERS / f"{campaign}_users_csv_hashed.csv"
+def test_untouched_users_files_load_every_row_with_ids_byte_identical(tmp_path, campaign, users_dir):
+    path = users_dir / f"{campaign}_users_csv_hashed.csv"
     with open(path, encoding="utf-8", newline="") as handle:
         expected = [(r["userid"], r["follower_count"]) for r in csv.DictReader(handle)]
-    report = archive.ingest(USERS, campaign, tmp_path, users_glob=path.name)
+    report = archive.ingest(users_dir, campaign, tmp_path, users_glob=path.name)
     loaded = rows(tmp_path, "SELECT userid, follower_count FROM '{out}/accounts.parquet' ORDER BY source_line")
     first_of_each = list(dict.fromkeys(expected))  # real files repeat some rows exactly: merged, not lost
     assert [u for u, _ in loaded] == [u for u, _ in first_of_each]
@@ -38,10 +39,10 @@ def test_untouched_users_files_load_every_row_with_ids_byte_identical(tmp_path, 
     assert entry["rows_merged_identical_duplicates"] == len(expected) - len(first_of_each)
 
 
-def test_resaved_ghana_nigeria_file_loads_reordered_with_declared_mdy_dates(tmp_path):
-    with open(USERS / GHANA, encoding="utf-8", newline="") as handle:
+def test_resaved_ghana_nigeria_file_loads_reordered_with_declared_mdy_dates(tmp_path, users_dir):
+    with open(users_dir / GHANA, encoding="utf-8", newline="") as handle:
         expected = list(csv.DictReader(handle))
-    report = archive.ingest(USERS, "ghana_nigeria_032020", tmp_path, users_glob=GHANA, date_order="mdy")
+    report = archive.ingest(users_dir, "ghana_nigeria_032020", tmp_path, users_glob=GHANA, date_order="mdy")
     loaded = rows(tmp_path, "SELECT userid, account_creation_date, user_profile_description, follower_count "
                             "FROM '{out}/accounts.parquet' ORDER BY source_line")
     assert [r[0] for r in loaded] == [r["userid"] for r in expected]
@@ -53,16 +54,16 @@ def test_resaved_ghana_nigeria_file_loads_reordered_with_declared_mdy_dates(tmp_
     assert report["files"][0]["rows_rejected"] == 0 and report["files"][0]["date_order"] == "mdy"
 
 
-def test_resaved_file_is_found_by_its_campaign_name_too(tmp_path):
+def test_resaved_file_is_found_by_its_campaign_name_too(tmp_path, users_dir):
     data = tmp_path / "data"
     data.mkdir()
-    shutil.copy(USERS / GHANA, data / GHANA)  # a copy in tmp only; never into the project
+    shutil.copy(users_dir / GHANA, data / GHANA)  # a copy in tmp only; never into the project
     report = archive.ingest(data, "ghana_nigeria_032020", tmp_path / "out")  # auto: 7/17/2019 is month first
     assert report["files"][0]["date_order"] == "mdy" and report["totals"]["accounts"] == report["files"][0]["rows_read"]
 
 
-def test_real_ira_table_loads_through_the_account_table_form(tmp_path):
-    path = REAL / "ira_buzzfeed" / "ira_retweets_by_account.csv"
+def test_real_ira_table_loads_through_the_account_table_form(tmp_path, ira_table):
+    path = ira_table
     column_map = {"userid": "screen_name", "follower_count": "followers_max", "tweet_count": "tweets",
                   "retweet_total": "retweets_received_total"}
     report = archive.ingest_account_table(path, tmp_path, column_map)

@@ -1,4 +1,4 @@
-"""helpers.browser: pages written here are loaded in real headless Chromium (skipped without it)."""
+"""helpers.report.browser: pages written here are loaded in real headless Chromium (skipped without it)."""
 import base64
 import io
 import struct
@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers.browser import check_page, chromium_path, report_link, main  # noqa: E402
+from helpers.report.browser import check_page, chromium_path, report_link, main  # noqa: E402
 from helpers.errors import TractionError  # noqa: E402
 
 NO_CHROMIUM = "Debian's chromium is not installed (apt-get install chromium): browser check skipped"

@@ -3,7 +3,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from helpers import claims
+from helpers.report import claims
 
 
 def entry(test_id, estimate, low, high, converged=True, warnings=()):
@@ -104,3 +104,13 @@ def test_html_table_escapes_what_it_shows():
     assert "script" not in tags
     assert set(tags) <= {"table", "thead", "tbody", "tr", "th", "td", "br", "small"}
     assert len(re.findall("<tr>", html)) == 9
+
+
+def test_each_claim_reads_exactly_the_ids_the_registry_gives_it():
+    from helpers import results as contract
+
+    every = {test_id: entry(test_id, 0.5, 0.4, 0.6) for test_id in contract.MEASURES}
+    assessment = claims.assess({"dataset": {}, "tests": list(every.values())})
+    for claim in assessment.claims:
+        registered = {test_id for test_id, m in contract.MEASURES.items() if claim.number in m.claims}
+        assert set(claim.test_ids) == registered, claim.number

@@ -1,23 +1,20 @@
-import duckdb
+"""helpers.stats.content over the content counts of helpers.frames: counts by hand, shares, the z-test."""
+
 import numpy as np
 import pytest
 
-from helpers import content
-from helpers.schema import TWEETS_SCHEMA
+from helpers import frames
+from helpers.stats import content
+from test_frames import write_work_dir
 
 
-def write_tweets(path, rows):
-    """rows: (tweetid, userid, language, text, hashtags) -> a tweets.parquet with the full schema."""
-    columns = ", ".join(f"{name} {kind}" for name, kind in TWEETS_SCHEMA.items())
-    with duckdb.connect() as con:
-        con.execute(f"CREATE TABLE tweets ({columns})")
-        for tweetid, userid, language, text, hashtags in rows:
-            con.execute(
-                "INSERT INTO tweets (tweetid, userid, tweet_language, tweet_text, hashtags, is_retweet) "
-                "VALUES (?, ?, ?, ?, ?, false)",
-                [tweetid, userid, language, text, hashtags],
-            )
-        con.execute(f"COPY tweets TO '{path}' (FORMAT parquet)")
+def write_content(work_dir, rows):
+    """rows: (tweetid, userid, language, text, hashtags) -> a work_dir with accounts and tweets tables."""
+    users = [{"userid": u, "follower_count": 1, "account_creation_date": "2020-01-01"}
+             for u in sorted({row[1] for row in rows})]
+    tweets = [{"tweetid": t, "userid": u, "tweet_language": lang, "tweet_text": text, "hashtags": tags,
+               "is_retweet": False, "tweet_time": "2020-01-02 00:00"} for t, u, lang, text, tags in rows]
+    return write_work_dir(work_dir, users, tweets)
 
 
 ROWS = [
@@ -33,14 +30,13 @@ ROWS = [
 
 
 @pytest.fixture()
-def work_dir(tmp_path):
-    write_tweets(tmp_path / "tweets.parquet", ROWS)
-    return tmp_path
+def loaded(tmp_path):
+    return frames.load(write_content(tmp_path / "work", ROWS))
 
 
-def test_account_counts_match_a_count_by_hand(work_dir):
-    counts = content.account_counts(work_dir / "tweets.parquet").set_index("userid")
-    assert counts.loc["a"].to_dict() == {
+def test_account_counts_match_a_count_by_hand(loaded):
+    counts = loaded.accounts.set_index("userid")
+    assert counts.loc["a", ["n_tweets", *frames.CONTENT_COUNTS]].to_dict() == {
         "n_tweets": 3, "n_chinese": 2, "n_english": 1, "n_hong_kong_hashtag": 1,
         "n_hong_kong": 1, "n_republican": 1, "n_democrat": 0,
     }
@@ -51,27 +47,28 @@ def test_account_counts_match_a_count_by_hand(work_dir):
     assert counts.loc["c", "n_chinese"] == 1
 
 
-def test_measure_reports_shares_of_all_tweets_with_intervals(work_dir):
-    measured = content.measure(work_dir, n_boot=199, seed=1)
-    tests = {entry["id"]: entry for entry in measured.tests}
+def test_content_tests_report_shares_of_all_tweets_with_intervals(loaded):
+    entries = content.content_tests(loaded.accounts, n_boot=199, seed=1)
+    tests = {entry["id"]: entry for entry in entries}
     assert tests["tweets_share_chinese"]["estimate"] == pytest.approx(4 / 8)
     assert tests["hong_kong_share_tweets"]["estimate"] == pytest.approx(2 / 8)
     assert tests["us_politics_republican_share"]["estimate"] == pytest.approx(3 / 8)
     assert tests["us_politics_democrat_share"]["estimate"] == pytest.approx(3 / 8)
     assert tests["us_politics_republican_minus_democrat_share"]["estimate"] == pytest.approx(0)
-    for entry in measured.tests:
+    for entry in entries:
         assert entry["ci_low"] <= entry["estimate"] <= entry["ci_high"]
         assert entry["n"] == 8
 
 
-def test_keyword_lists_are_parameters(work_dir):
-    measured = content.measure(work_dir, n_boot=99, democrat_pattern=r"pelosi")
-    tests = {entry["id"]: entry for entry in measured.tests}
+def test_keyword_lists_are_parameters(tmp_path):
+    work_dir = write_content(tmp_path / "work", ROWS)
+    loaded = frames.load(work_dir, content_patterns=frames.ContentPatterns(democrat_pattern=r"pelosi"))
+    tests = {entry["id"]: entry for entry in content.content_tests(loaded.accounts, n_boot=99)}
     assert tests["us_politics_democrat_share"]["estimate"] == 0
 
 
-def test_top_hashtags_are_case_folded_and_ranked(work_dir):
-    top = content.top_hashtags(work_dir / "tweets.parquet")
+def test_top_hashtags_are_case_folded_and_ranked(loaded):
+    top = loaded.top_hashtags
     assert top.iloc[0]["tweets"] == 1
     assert set(top["hashtag"]) == {"香港", "暴徒", "郭文贵", "肺炎", "hongkong"}
     assert top["share_of_tweets"].max() == pytest.approx(1 / 8)
@@ -98,6 +95,6 @@ def test_ratio_z_test_rejects_at_about_five_percent_under_the_null():
 
 
 def test_without_tweets_the_entries_say_why():
-    entries = content.empty_entries("no tweet-level data (account_table form)")
+    entries = content.empty_entries("needs tweet-level data")
     assert {entry["id"] for entry in entries} >= {"tweets_share_chinese", "us_politics_republican_minus_democrat_share"}
     assert all(entry["estimate"] is None and not entry["converged"] for entry in entries)

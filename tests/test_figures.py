@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import bands, figures, frames
+from helpers import frames
+from helpers.report import figures
+from helpers.stats import dose_response, lifespan
 from test_frames import write_work_dir
 
 
@@ -25,7 +27,7 @@ def accounts(tmp_path_factory):
 
 
 def drawings(accounts):
-    band_table = bands.band_table(accounts, n_boot=49)
+    band_table = dose_response.band_table(accounts, n_boot=49)
     curve = pd.DataFrame({"follower_count": [0.0, 10, 1000], "model": "NB (account)",
                           "mean_engagement_per_tweet": [0.1, 0.5, 5.0]})
     rootogram = pd.DataFrame({"count": [0, 1, 2, 3], "observed": [50, 20, 5, 3], "expected": [48.0, 22, 6, 2],
@@ -37,7 +39,7 @@ def drawings(accounts):
         "rootogram": lambda ax=None: figures.rootogram(rootogram, ax=ax),
         "lifespan": lambda ax=None: figures.lifespan_distribution(accounts, ax=ax),
         "engagement_by_lifespan": lambda ax=None: figures.engagement_by_lifespan(
-            bands.lifespan_table(accounts, n_boot=49), ax=ax),
+            lifespan.lifespan_table(accounts, n_boot=49), ax=ax),
         "retweet_to_like": lambda ax=None: figures.retweet_to_like(band_table, ax=ax),
     }
 
@@ -74,6 +76,6 @@ def test_captions_state_the_data(accounts):
 def test_lifespan_caption_uses_the_results_definition_of_the_median():
     accounts = pd.DataFrame({"lifespan_days": [-3.0, 1.0, 4.0, 10.0, 200.0, 300.0]})
     _, caption = figures.lifespan_distribution(accounts)
-    entry = {t["id"]: t for t in bands.lifespan_tests(accounts, n_boot=9)}["lifespan_median_days"]
+    entry = {t["id"]: t for t in lifespan.lifespan_tests(accounts, n_boot=9)}["lifespan_median_days"]
     assert entry["estimate"] == 4.0  # inverted CDF: an observed value, not the mean of 4 and 10
     assert "median 4 days" in caption and "66.7% under 90 days" in caption

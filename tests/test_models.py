@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from statsmodels.discrete.discrete_model import NegativeBinomial
 
-from helpers import models, models_fit
+from helpers.stats import fitting
+from helpers.stats import models
 from helpers.errors import TractionError
 
 REQUIRED_IDS = {"elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered",
@@ -18,8 +19,6 @@ REQUIRED_IDS = {"elasticity_nb_account", "elasticity_ppml_account", "elasticity_
                 "quantreg_median_followers", "quantreg_p90_followers"}
 CONTRACT_KEYS = {"id", "question", "method", "estimate", "ci_low", "ci_high", "p_value", "p_holm",
                  "n", "converged", "warnings"}
-IRA_TABLE = (Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "ira_buzzfeed"
-             / "ira_retweets_by_account.csv")
 
 
 def simulate_frames(seed, *, n_accounts=1500, elasticity=0.5, b0=-1.0, alpha=1.5,
@@ -106,7 +105,7 @@ def test_clustered_errors_wider_than_naive_on_clustered_data():
     fitted = models.fit_engagement_models(accounts, tweets)
     clustered = fitted.test("elasticity_nb_tweet_clustered")
     data = fitted.data["tweet"]
-    naive = models_fit.fit_nb(data["y"], data["X"], start=fitted.fits["nb_tweet"].result.params,
+    naive = fitting.fit_nb(data["y"], data["X"], start=fitted.fits["nb_tweet"].result.params,
                               robust="nonrobust")
     assert naive.converged
     naive_se = naive.result.bse[1]
@@ -237,10 +236,8 @@ def test_summary_mentions_every_entry(fitted):
     assert "Model comparison" in text
 
 
-def test_real_ira_table_fits_and_reports_convergence_honestly():
-    if not IRA_TABLE.is_file():
-        pytest.skip(f"real data absent: {IRA_TABLE}")
-    table = pd.read_csv(IRA_TABLE)
+def test_real_ira_table_fits_and_reports_convergence_honestly(ira_table):
+    table = pd.read_csv(ira_table)
     accounts = pd.DataFrame({"userid": table["screen_name"], "follower_count": table["followers_max"],
                              "n_original": table["tweets"],
                              "engagement": table["retweets_received_total"]})
@@ -258,8 +255,8 @@ def test_real_ira_table_fits_and_reports_convergence_honestly():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         default = NegativeBinomial(nb.model.endog, nb.model.exog, offset=nb.model.offset).fit(disp=0)
-    assert models_fit.problem(default, has_alpha=True) is not None  # the check catches divergence
-    assert 0 < nb.params[-1] < models_fit.MAX_ALPHA and np.all(np.isfinite(nb.bse))
+    assert fitting.problem(default, has_alpha=True) is not None  # the check catches divergence
+    assert 0 < nb.params[-1] < fitting.MAX_ALPHA and np.all(np.isfinite(nb.bse))
     table = fitted.model_comparison.set_index("model")
     assert table.loc["NB (account)", "aic"] < table.loc["Poisson (account)", "aic"]
     root = fitted.rootogram()
@@ -277,12 +274,12 @@ def test_working_variance_recovers_per_tweet_and_between_account_dispersion():
     owner = np.repeat(np.arange(n_accounts), n.astype(int))
     per_tweet = m[owner] * effect[owner]
     y = np.bincount(owner, rng.negative_binomial(1 / alpha, 1 / (1 + alpha * per_tweet)), n_accounts)
-    kappa, tau = models_fit.working_variance(y, m * n, n)
+    kappa, tau = fitting.working_variance(y, m * n, n)
     assert kappa == pytest.approx(alpha * (1 + 1 / shape), rel=0.15)
     assert tau == pytest.approx(1 / shape, rel=0.25)
     without_effect = np.bincount(owner, rng.negative_binomial(1 / alpha, 1 / (1 + alpha * m[owner])),
                                  n_accounts)
-    kappa, tau = models_fit.working_variance(without_effect, m * n, n)
+    kappa, tau = fitting.working_variance(without_effect, m * n, n)
     assert kappa == pytest.approx(alpha, rel=0.15) and tau < 0.03
 
 
@@ -290,9 +287,9 @@ def test_working_variance_cov_with_squared_residuals_is_hc0():
     accounts, _ = simulate_frames(5)
     data = models._account_data(accounts)
     y, X, offset = data["y"], data["X"], data["offset"]
-    fit = models_fit.fit_poisson(y, X, offset=offset)
+    fit = fitting.fit_poisson(y, X, offset=offset)
     mu = fit.result.mu
-    cov = models_fit.working_variance_cov(X, mu, (y - mu) ** 2, np.ones_like(mu))
+    cov = fitting.working_variance_cov(X, mu, (y - mu) ** 2, np.ones_like(mu))
     np.testing.assert_allclose(cov, fit.result.cov_params(), rtol=1e-8)
 
 

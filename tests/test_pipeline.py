@@ -65,3 +65,17 @@ def test_a_relative_account_table_path_is_taken_from_where_the_user_is(tmp_path,
         pipeline.run(None, "ira", tmp_path / "out", ["account_table=table.csv"], log=lambda message: None)
     assert seen["account_table"] == str(tmp_path / "table.csv")
     assert seen["data_dir"] == "" and seen["campaign"] == "ira"  # no simulated default behind a table
+
+
+def test_an_index_goes_only_into_reports_or_where_asked(tmp_path):
+    from helpers import defaults
+
+    assert pipeline.default_index(tmp_path / "some" / "dir") is None  # never into the parent of --out
+    reports = defaults.project_root() / "reports"
+    assert pipeline.default_index(reports / "china_052020") == (reports / "index.html").resolve()
+    run = tmp_path / "runs" / "a"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text('{"campaign": "a <b>", "simulated": true, "links": [["report", "report.html"]]}')
+    index = pipeline.write_index(tmp_path / "elsewhere" / "index.html", [run])
+    html = index.read_text()
+    assert "href='../runs/a/report.html'" in html and "a &lt;b&gt;" in html

@@ -7,8 +7,8 @@ each in the normal suite, and in at least 90% of 50 seeds each under
 written as JSON to ``$TRACTION_RECOVERY_OUT`` when that variable names a file.
 
 The scale is the notebooks' sample: there about a dozen high-follower accounts
-carry the account-level fits, the hard case for their intervals (HC0 covered
-0.8 in 64% of these seeds for PPML; the working-variance intervals in 92%).
+carry the account-level fits, the hard case for their intervals (measured
+coverage: docs/statistics.md).
 """
 
 import json
@@ -16,10 +16,9 @@ import os
 
 import pytest
 
-simulate = pytest.importorskip("helpers.simulate")
-archive = pytest.importorskip("helpers.archive")
-frames = pytest.importorskip("helpers.frames")
-from helpers import models  # noqa: E402
+from helpers import frames, simulate
+from helpers.ingest import archive
+from helpers.stats import models
 
 ESTIMATORS = ("elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered")
 ELASTICITIES = (0.0, 0.3, 0.8)

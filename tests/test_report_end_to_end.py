@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import claims, pipeline, simulate
+from helpers import pipeline, simulate
+from helpers.report import claims
 from helpers.errors import TractionError
 
 SCRIPT = "<script>alert(1)</script>"
@@ -38,7 +39,8 @@ def report(tmp_path_factory):
     simulate.write_campaign(data_dir, CAMPAIGN, simulate.Scenario(scale=0.03), seed=3)
     add_hostile_tweets(data_dir)
     out = tmp_path_factory.mktemp("reports") / CAMPAIGN
-    result = pipeline.run(data_dir, CAMPAIGN, out, ["n_boot=199"], log=lambda message: None)
+    result = pipeline.run(data_dir, CAMPAIGN, out, ["n_boot=199"], index=out.parent / "index.html",
+                          log=lambda message: None)
     return result
 
 

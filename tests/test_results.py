@@ -11,8 +11,11 @@ from helpers import results
 from helpers.errors import TractionError
 
 
+IDS = [test_id for test_id in results.MEASURES if test_id not in results.NOT_IN_HOLM_FAMILY]
+
+
 def entries(p_values):
-    return [results.entry(f"t{i}", "q?", "m", 0.5, (0.1, 0.9), n=10, p_value=p) for i, p in enumerate(p_values)]
+    return [results.entry(IDS[i], "m", 0.5, (0.1, 0.9), n=10, p_value=p) for i, p in enumerate(p_values)]
 
 
 def test_holm_matches_a_hand_computed_example():
@@ -46,10 +49,19 @@ def test_entries_have_exactly_the_contract_keys():
         results.build({}, [bad], {})
     with pytest.raises(TractionError, match="appears twice"):
         results.build({}, entries([0.5]) * 2, {})
+    with pytest.raises(TractionError, match="not in the results contract"):
+        results.build({}, [entries([0.5])[0] | {"id": "made_up"}], {})
+
+
+def test_an_entry_takes_its_question_from_the_registry():
+    built = results.entry("followers_median", "median follower_count", 3)
+    assert built["question"] == results.MEASURES["followers_median"].question
+    with pytest.raises(TractionError, match="made_up"):
+        results.entry("made_up", "m")
 
 
 def test_nan_estimate_is_never_reported_as_converged():
-    test = results.entry("x", "q", "m", float("nan"))
+    test = results.entry("followers_median", "m", float("nan"))
     built = results.build({}, [test], {})["tests"][0]
     assert built["estimate"] is None and built["converged"] is False
     assert built["warnings"] == ["estimate is not a finite number"]

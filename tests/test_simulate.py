@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from helpers import cli, defaults, simulate
+from helpers.ingest import archive
 from helpers.errors import TractionError
 from helpers.schema import ENGAGEMENT_COLUMNS, TWEET_COLUMNS, USER_COLUMNS
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 SMALL = simulate.Scenario(scale=0.02)
 # Enough established accounts that some pass 5,000 followers and carry numeric ids.
 MIXED = simulate.Scenario(scale=0.02, established_share=0.2)
@@ -209,8 +209,8 @@ def test_default_calibration_matches_the_published_release(small):
     assert totals["share_lifespan_under_30_days"] > 0.5
 
 
-def test_zero_follower_share_lies_between_the_real_prc_users_files(small):
-    files = [REAL / "twitter_io_users" / name for name in
+def test_zero_follower_share_lies_between_the_real_prc_users_files(small, real_data):
+    files = [real_data / "twitter_io_users" / name for name in
              ("china_082019_1_users_csv_hashed.csv", "CNHU_0621_users_csv_hashed.csv")]
     if not all(path.is_file() for path in files):
         pytest.skip("real data folder absent")
@@ -315,7 +315,6 @@ def test_ensure_default_is_generated_once_and_reused(tmp_path, monkeypatch):
 
 
 def test_archive_ingest_loads_the_output_with_no_rejected_row(small, tmp_path):
-    archive = pytest.importorskip("helpers.archive")
     _, users, _, _, _ = small
     report = archive.ingest(users.parent, "sim", tmp_path / "work")
     assert report["totals"]["rows_rejected"] == 0

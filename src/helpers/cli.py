@@ -12,7 +12,7 @@ from helpers.errors import TractionError
 
 
 def _ingest(args):
-    from helpers import archive
+    from helpers.ingest import archive
 
     return archive.cli_ingest(args)
 
@@ -88,7 +88,7 @@ def build_parser():
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    # --- ingest (owned by helpers.archive) ---
+    # --- ingest (owned by helpers.ingest) ---
     ingest = sub.add_parser("ingest", help="load a campaign's archive files into typed Parquet")
     ingest.add_argument("--data-dir", help="folder holding the archive files")
     ingest.add_argument("--campaign", help="campaign name, e.g. china_052020")
@@ -120,6 +120,8 @@ def build_parser():
     run.add_argument("--data-dir", help="archive folder (default: the embedded simulated takedown)")
     run.add_argument("--campaign")
     run.add_argument("--out", help="output folder (default: reports/<campaign>/)")
+    run.add_argument("--index", metavar="FILE", help="write an index of runs here (default: reports/index.html, "
+                     "only for runs in reports/)")
     run.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE")
     run.set_defaults(func=_run)
     return parser

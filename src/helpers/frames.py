@@ -10,13 +10,21 @@ over ORIGINAL tweets only), account_creation_date, first_tweet_time,
 last_tweet_time, lifespan_days; plus, for the amplification statistics,
 n_retweets_in_network (retweet rows whose retweeted tweet is in the dataset),
 n_zero_engagement (original tweets with no engagement) and n_retweet_heavy
-(original tweets with retweets > 5 x likes). ``follower_count`` is int64 when
-every account's count is known, else float64 with NaN (and a warning).
+(original tweets with retweets > RETWEET_HEAVY_RATIO x likes); and, for the
+content statistics, tweet rows (retweets included) in Chinese (n_chinese), in
+English (n_english), with a Hong Kong hashtag (n_hong_kong_hashtag), on Hong
+Kong by hashtag or keyword (n_hong_kong), naming Trump or the Republicans
+(n_republican) and Biden or the Democrats (n_democrat), matched by
+``ContentPatterns``. ``follower_count`` is int64 when every account's count is
+known, else float64 with NaN (and a warning).
+
+This module is the only one after the ingest that reads files: statistics take
+its frames.
 """
 
 import json
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -31,6 +39,20 @@ FORM_ACCOUNT_TABLE = "account_table"  # data published only in aggregate
 
 COMPONENTS = {"likes": "like_count", "retweets": "retweet_count",
               "replies": "reply_count", "quotes": "quote_count"}
+RETWEET_HEAVY_RATIO = 5  # n_retweet_heavy: original tweets with more than this many retweets per like
+TOP_HASHTAGS = 20
+
+
+@dataclass(frozen=True)
+class ContentPatterns:
+    """What the content counts match (case-folded). Defaults follow the topics Twitter named for the June 2020
+    PRC release (Hong Kong, Guo Wengui, COVID-19) and the US parties in Chinese and English."""
+
+    hong_kong_hashtags: tuple = ("香港", "hongkong", "hong_kong", "守護香港", "守护香港", "暴徒", "港独", "反送中",
+                                 "hkpolice", "standwithhongkong")
+    hong_kong_pattern: str = r"香港|hong ?kong|港独|港獨|暴徒|反送中"
+    republican_pattern: str = r"\btrump\b|republican|\bgop\b|特朗普|川普|共和党|共和黨"
+    democrat_pattern: str = r"\bbiden\b|democrat|拜登|民主党|民主黨"
 
 
 @dataclass
@@ -41,6 +63,8 @@ class Frames:
     warnings: list[str] = field(default_factory=list)
     report: dict = field(default_factory=dict)  # load_report.json, {} when absent
     tweets_sample_note: str | None = None  # set when `tweets` holds a sample of whole accounts
+    top_hashtags: pd.DataFrame | None = None  # hashtag, tweets, share_of_tweets (all tweet rows)
+    content_patterns: ContentPatterns = field(default_factory=ContentPatterns)
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -53,7 +77,8 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def load(work_dir, *, max_tweets: int | None = None, seed: int = 0) -> Frames:
+def load(work_dir, *, max_tweets: int | None = None, seed: int = 0,
+         content_patterns: ContentPatterns = ContentPatterns()) -> Frames:
     """Build the account and original-tweet frames from ``work_dir``'s Parquet tables."""
     work_dir = Path(work_dir)
     accounts_path = work_dir / "accounts.parquet"
@@ -78,10 +103,10 @@ def load(work_dir, *, max_tweets: int | None = None, seed: int = 0) -> Frames:
                                               "retweet_tweetid", *COMPONENTS.values()])
     warnings = _tweet_warnings(con, tweets_path)
     con.execute(f"""CREATE VIEW tw AS SELECT tweetid, userid, tweet_time, retweet_tweetid,
-        coalesce(is_retweet, false) AS rt,
+        coalesce(is_retweet, false) AS rt, tweet_language, tweet_text, hashtags,
         {", ".join(f"coalesce({col}, 0) AS {name}" for name, col in COMPONENTS.items())}
         FROM raw_tweets""")
-    accounts = _accounts(con, with_tweets=True)
+    accounts = _accounts(con, with_tweets=True, patterns=content_patterns)
     orphans = int(accounts["follower_count"].isna().sum() - _unknown_followers(con))
     if orphans:
         warnings.append(f"{orphans} accounts tweet in {tweets_path.name} but are missing from "
@@ -92,7 +117,7 @@ def load(work_dir, *, max_tweets: int | None = None, seed: int = 0) -> Frames:
     tweets, note = _tweets(con, accounts, max_tweets, seed)
     if note:
         warnings.append(note)
-    return Frames(accounts, tweets, FORM_ARCHIVE, warnings, report, note)
+    return Frames(accounts, tweets, FORM_ARCHIVE, warnings, report, note, _top_hashtags(con), content_patterns)
 
 
 def read_report(work_dir) -> dict:
@@ -156,12 +181,13 @@ def _tweet_warnings(con, path) -> list[str]:
     return [m for m, n in zip(messages, nulls) if n]
 
 
-def _accounts(con, *, with_tweets: bool) -> pd.DataFrame:
+def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatterns()) -> pd.DataFrame:
     if not with_tweets:
         con.execute("""CREATE VIEW tw AS SELECT NULL::VARCHAR tweetid, NULL::VARCHAR userid,
-            NULL::TIMESTAMP tweet_time, NULL::VARCHAR retweet_tweetid, false rt,
-            0 likes, 0 retweets, 0 replies, 0 quotes WHERE false""")
-    frame = con.execute("""
+            NULL::TIMESTAMP tweet_time, NULL::VARCHAR retweet_tweetid, false rt, NULL::VARCHAR tweet_language,
+            NULL::VARCHAR tweet_text, NULL::VARCHAR[] hashtags, 0 likes, 0 retweets, 0 replies, 0 quotes WHERE false""")
+    parameters = {**asdict(patterns), "hong_kong_hashtags": [tag.lower() for tag in patterns.hong_kong_hashtags]}
+    frame = con.execute(f"""
         WITH per_user AS (
           SELECT userid,
             count(*) AS n_tweets,
@@ -173,9 +199,17 @@ def _accounts(con, *, with_tweets: bool) -> pd.DataFrame:
             sum(replies) FILTER (WHERE NOT rt) AS replies,
             sum(quotes) FILTER (WHERE NOT rt) AS quotes,
             count(*) FILTER (WHERE NOT rt AND likes + retweets + replies + quotes = 0) AS n_zero_engagement,
-            count(*) FILTER (WHERE NOT rt AND retweets > 5 * likes) AS n_retweet_heavy,
+            count(*) FILTER (WHERE NOT rt AND retweets > {RETWEET_HEAVY_RATIO} * likes) AS n_retweet_heavy,
             min(tweet_time) AS first_tweet_time,
-            max(tweet_time) AS last_tweet_time
+            max(tweet_time) AS last_tweet_time,
+            count(*) FILTER (WHERE lower(tweet_language) LIKE 'zh%') AS n_chinese,
+            count(*) FILTER (WHERE lower(tweet_language) = 'en') AS n_english,
+            count(*) FILTER (WHERE list_has_any(list_transform(hashtags, lambda h: lower(h)), $hong_kong_hashtags))
+                AS n_hong_kong_hashtag,
+            count(*) FILTER (WHERE list_has_any(list_transform(hashtags, lambda h: lower(h)), $hong_kong_hashtags)
+                OR regexp_matches(lower(tweet_text), $hong_kong_pattern)) AS n_hong_kong,
+            count(*) FILTER (WHERE regexp_matches(lower(tweet_text), $republican_pattern)) AS n_republican,
+            count(*) FILTER (WHERE regexp_matches(lower(tweet_text), $democrat_pattern)) AS n_democrat
           FROM tw GROUP BY userid)
         SELECT userid, a.follower_count, a.account_creation_date,
           coalesce(n_tweets, 0) AS n_tweets, coalesce(n_original, 0) AS n_original,
@@ -186,12 +220,13 @@ def _accounts(con, *, with_tweets: bool) -> pd.DataFrame:
           coalesce(n_retweets_in_network, 0) AS n_retweets_in_network,
           coalesce(n_zero_engagement, 0) AS n_zero_engagement,
           coalesce(n_retweet_heavy, 0) AS n_retweet_heavy,
-          first_tweet_time, last_tweet_time
+          first_tweet_time, last_tweet_time,
+          {", ".join(f"coalesce({c}, 0) AS {c}" for c in CONTENT_COUNTS)}
         FROM (SELECT userid, follower_count, account_creation_date FROM acc) a
         FULL JOIN per_user USING (userid)
-        ORDER BY userid""").df()
+        ORDER BY userid""", parameters).df()
     counts = ["n_tweets", "n_original", "n_retweets", *COMPONENTS, "engagement",
-              "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy"]
+              "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS]
     frame[counts] = frame[counts].astype("int64")
     frame["follower_count"] = _followers(frame["follower_count"])
     for col in ["account_creation_date", "first_tweet_time", "last_tweet_time"]:
@@ -201,10 +236,11 @@ def _accounts(con, *, with_tweets: bool) -> pd.DataFrame:
     return frame[_ACCOUNT_ORDER]
 
 
+CONTENT_COUNTS = ["n_chinese", "n_english", "n_hong_kong_hashtag", "n_hong_kong", "n_republican", "n_democrat"]
 _ACCOUNT_ORDER = ["userid", "follower_count", "n_tweets", "n_original", "n_retweets", "likes",
                   "retweets", "replies", "quotes", "engagement", "account_creation_date",
                   "first_tweet_time", "last_tweet_time", "lifespan_days",
-                  "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy"]
+                  "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS]
 
 
 def _followers(series: pd.Series) -> pd.Series:
@@ -231,7 +267,7 @@ def _account_table(con) -> pd.DataFrame:
     for col in ["account_creation_date", "first_tweet_time", "last_tweet_time"]:
         frame[col] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
     frame["lifespan_days"] = float("nan")
-    for col in ["n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy"]:
+    for col in ["n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS]:
         frame[col] = float("nan")
     frame["userid"] = frame["userid"].astype(str)
     return frame[_ACCOUNT_ORDER]
@@ -265,3 +301,42 @@ def _tweets(con, accounts, max_tweets, seed):
     tweets["userid"] = tweets["userid"].astype(str)
     tweets["tweet_time"] = pd.to_datetime(tweets["tweet_time"])
     return tweets, note
+
+
+def _top_hashtags(con, limit=TOP_HASHTAGS) -> pd.DataFrame:
+    """The most used hashtags (case-folded) over all tweet rows, with their share of all tweet rows."""
+    return con.execute("""
+        WITH total AS (SELECT count(*) AS n FROM tw),
+             tags AS (SELECT DISTINCT tweetid, lower(unnest(hashtags)) AS hashtag FROM tw)
+        SELECT hashtag, count(*) AS tweets, count(*) / any_value(total.n) AS share_of_tweets
+        FROM tags, total
+        GROUP BY hashtag
+        ORDER BY tweets DESC, hashtag
+        LIMIT $limit""", {"limit": limit}).df()
+
+
+def overview(work_dir, form: str) -> dict[str, pd.DataFrame]:
+    """Basic counts of the loaded tables, for notebook 01: accounts, and tweets when the form has them."""
+    work_dir = Path(work_dir)
+    con = connect()
+    accounts = f"read_parquet('{_quote(work_dir / 'accounts.parquet')}')"
+    if form == FORM_ACCOUNT_TABLE:
+        return {"accounts": con.execute(f"""SELECT count(*) AS accounts, median(follower_count) AS median_followers,
+            sum(tweet_count) AS tweets, sum(engagement_total) AS engagement FROM {accounts}""").df()}
+    out = {"accounts": con.execute(f"""SELECT count(*) AS accounts, count(*) FILTER (userid_hashed) AS hashed,
+        count(*) FILTER (from_tweets_file) AS from_tweets_file, median(follower_count) AS median_followers,
+        max(follower_count) AS max_followers FROM {accounts}""").df()}
+    tweets_path = work_dir / "tweets.parquet"
+    if tweets_path.is_file():
+        out["tweets"] = con.execute(f"""SELECT count(*) AS tweets, count(*) FILTER (is_retweet) AS retweets,
+            count(DISTINCT userid) AS accounts_tweeting, min(tweet_time) AS first_tweet, max(tweet_time) AS last_tweet,
+            sum(like_count) AS likes, sum(retweet_count) AS retweets_received
+            FROM read_parquet('{_quote(tweets_path)}')""").df()
+    return out
+
+
+def rejected_rows(work_dir, limit: int = 10) -> pd.DataFrame:
+    """The first ``limit`` rows of rejected.parquet, by file and line."""
+    path = Path(work_dir) / "rejected.parquet"
+    return connect().execute(f"SELECT * FROM read_parquet('{_quote(path)}') ORDER BY source_file, source_line "
+                             f"LIMIT {int(limit)}").df()

@@ -4,11 +4,13 @@ Everything one run makes lies under its ``out`` folder:
 ``work/`` (Parquet tables, results.json, figures), ``executed/`` (the run
 notebooks), ``report.html`` (the reader's report, no code), ``*.html`` and
 ``*.full.html`` (each notebook without and with code) and ``run.json``.
-``index.html`` in the parent folder links every run found there.
+An index of runs is written only into the project's ``reports/`` (when the run
+lies there) or to the file the user names with ``--index``.
 """
 
 import ast
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from helpers.errors import TractionError
 
 NOTEBOOKS = ("01_load.ipynb", "02_engagement_vs_followers.ipynb", "03_narrative.ipynb")
 RUNNER_PARAMETERS = ("data_dir", "campaign", "work_dir")  # set by --data-dir, --campaign, --out
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent / "report" / "templates"
 CELL_TIMEOUT_SECONDS = 3600
 
 
@@ -121,25 +123,34 @@ def render_html(executed: Path, target: Path, *, with_code: bool, title: str):
     target.write_text(body, encoding="utf-8")
 
 
-def write_index(reports_dir: Path) -> Path:
-    """reports/index.html: one row per run folder holding a run.json."""
+def write_index(index: Path, runs=()) -> Path:
+    """An index page linking every run folder (one holding a run.json) beside ``index``, plus ``runs``."""
+    index = Path(index).resolve()
+    folders = {p.parent for p in index.parent.glob("*/run.json")} | {Path(r).resolve() for r in runs}
     rows = []
-    for run_file in sorted(reports_dir.glob("*/run.json")):
-        run = json.loads(run_file.read_text())
-        folder = escape(quote(run_file.parent.name))  # a folder name is a path, never a URL scheme
+    for folder in sorted(folders):
+        run = json.loads((folder / "run.json").read_text())
+        href = quote(Path(os.path.relpath(folder, index.parent)).as_posix())  # a path, never a URL scheme
         data = "simulated" if run.get("simulated") else "real archive"
-        links = " · ".join(f"<a href='{folder}/{escape(name)}'>{escape(label)}</a>" for label, name in run["links"])
+        links = " · ".join(f"<a href='{escape(href)}/{escape(name)}'>{escape(label)}</a>"
+                           for label, name in run["links"])
         rows.append(f"<tr><td>{escape(run['campaign'])}</td><td>{data}</td><td>{links}</td></tr>")
     html = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>traction reports</title>"
             "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em 1em;text-align:left}</style></head>"
             "<body><h1>traction reports</h1><table><tr><th>Campaign</th><th>Data</th><th>Pages</th></tr>"
             + "".join(rows) + "</table></body></html>")
-    index = reports_dir / "index.html"
+    index.parent.mkdir(parents=True, exist_ok=True)
     index.write_text(html, encoding="utf-8")
     return index
 
 
-def run(data_dir=None, campaign=None, out=None, parameters=(), *, log=print) -> RunResult:
+def default_index(out_dir: Path) -> Path | None:
+    """reports/index.html when the run lies directly in the project's reports/ folder, else None."""
+    reports = (defaults.project_root() / "reports").resolve()
+    return reports / "index.html" if Path(out_dir).resolve().parent == reports else None
+
+
+def run(data_dir=None, campaign=None, out=None, parameters=(), *, index=None, log=print) -> RunResult:
     """Execute 01-03 on a campaign and render its HTML; the default is the full simulated takedown."""
     declared = {name: declared_parameters(notebooks_dir() / name) for name in NOTEBOOKS}
     per_notebook = parse_parameters(parameters, declared)
@@ -180,12 +191,14 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, log=print) -> 
     run_record = {"campaign": campaign, "simulated": bool(load_report.get("simulated")), "links": links,
                   "seconds": seconds}
     (out_dir / "run.json").write_text(json.dumps(run_record, indent=2, sort_keys=True))
-    index = write_index(out_dir.parent)
-    log(f"Report: {out_dir / 'report.html'}\nIndex:  {index}")
+    index = Path(index) if index else default_index(out_dir)
+    log(f"Report: {out_dir / 'report.html'}")
+    if index is not None:
+        log(f"Index:  {write_index(index, [out_dir])}")
     return RunResult(out_dir, out_dir / "report.html", executed, seconds)
 
 
 def cli_run(args) -> int:
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    run(args.data_dir, args.campaign, args.out, args.parameter, log=log)
+    run(args.data_dir, args.campaign, args.out, args.parameter, index=args.index, log=log)
     return 0

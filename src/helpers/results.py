@@ -1,14 +1,19 @@
-"""results.json: the statistics of notebook 02, Holm-adjusted, written byte-for-byte reproducibly.
+"""The results contract: what notebook 02 writes to results.json, and the registry of every result id.
 
 ``{"dataset": {...}, "tests": [entry, ...], "descriptives": {name: table, ...}}``.
-Each test entry has exactly ENTRY_KEYS. Numbers are rounded to
-``SIGNIFICANT_DIGITS`` significant digits, NaN and infinities become None,
-tables become lists of records, keys are sorted and nothing records the time.
+Each test entry has exactly ENTRY_KEYS. ``MEASURES`` is the registry: for
+every id, the question it answers, the module that computes it and the claims
+(numbered as in ``helpers.report.claims``) that read it; an entry's question
+comes from here, so it cannot drift from the documentation. Numbers are
+rounded to ``SIGNIFICANT_DIGITS`` significant digits, NaN and infinities become
+None, tables become lists of records, keys are sorted and nothing records the
+time, so the same input and seed give the same bytes.
 """
 
 import json
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,17 +29,108 @@ SIGNIFICANT_DIGITS = 6
 NOT_IN_HOLM_FAMILY = ("overdispersion_test",)
 
 
-def entry(test_id, question, method, estimate=None, ci=(None, None), *, n=None, p_value=None,
-          converged=True, warnings=()) -> dict:
-    """One test entry of the contract (``p_holm`` is filled by ``build``)."""
-    return {"id": test_id, "question": question, "method": method, "estimate": estimate,
+@dataclass(frozen=True)
+class Measure:
+    """One result id of the contract: its question, where it is computed, which claims read it."""
+
+    id: str
+    question: str
+    module: str
+    claims: tuple = ()
+
+
+_DESCRIPTIVES, _DOSE, _AMPLIFICATION = "helpers.stats.descriptives", "helpers.stats.dose_response", \
+    "helpers.stats.amplification"
+_LIFESPAN, _MODELS, _CONTENT = "helpers.stats.lifespan", "helpers.stats.models", "helpers.stats.content"
+_ELASTICITY = "How does engagement per original tweet scale with follower count?"
+
+MEASURES = {m.id: m for m in [
+    Measure("followers_share_zero", "What share of the accounts had no followers?", _DESCRIPTIVES, (2,)),
+    Measure("followers_share_under_10", "What share of the accounts had fewer than 10 followers?", _DESCRIPTIVES,
+            (2,)),
+    Measure("followers_median", "What was the median follower count of an account?", _DESCRIPTIVES, (2,)),
+    Measure("engagement_per_tweet_mean", "How much engagement (likes + retweets + replies + quotes) did an "
+            "original tweet get on average?", _DESCRIPTIVES, (3,)),
+    Measure("likes_per_tweet_mean", "How many likes did an original tweet get on average?", _DESCRIPTIVES),
+    Measure("retweets_per_tweet_mean", "How many retweets did an original tweet get on average?", _DESCRIPTIVES),
+    Measure("replies_per_tweet_mean", "How many replies did an original tweet get on average?", _DESCRIPTIVES),
+    Measure("quotes_per_tweet_mean", "How many quotes did an original tweet get on average?", _DESCRIPTIVES),
+    Measure("engagement_share_zero_tweets", "What share of original tweets got no engagement at all?",
+            _DESCRIPTIVES, (3,)),
+    Measure("engagement_share_zero_accounts", "What share of the accounts that posted got no engagement on any "
+            "tweet?", _DESCRIPTIVES),
+    Measure("gini_engagement_accounts", "How unequally was engagement spread across accounts?", _DESCRIPTIVES),
+    Measure("top1pct_accounts_engagement_share", "What share of all engagement went to the top 1% of accounts?",
+            _DESCRIPTIVES),
+    Measure("top1pct_tweets_engagement_share", "What share of all engagement went to the top 1% of tweets?",
+            _DESCRIPTIVES),
+    Measure("spearman_followers_engagement", "Did accounts with more followers get more engagement per tweet "
+            "(rank association)?", _DESCRIPTIVES, (4,)),
+    Measure("kendall_followers_engagement", "Did accounts with more followers get more engagement per tweet "
+            "(rank association)?", _DESCRIPTIVES),
+    Measure("elasticity_nb_account", _ELASTICITY, _MODELS, (4,)),
+    Measure("elasticity_ppml_account", _ELASTICITY, _MODELS, (4,)),
+    Measure("elasticity_nb_tweet_clustered", _ELASTICITY, _MODELS, (4,)),
+    Measure("hurdle_any_logit_followers", "Do accounts with more followers get any engagement more often?",
+            _MODELS),
+    Measure("hurdle_positive_nb_followers", "When a tweet gets engagement, does it get more with more followers?",
+            _MODELS),
+    Measure("overdispersion_test", "Is engagement overdispersed relative to a Poisson model?", _MODELS),
+    Measure("quantreg_median_followers", "Does the median engagement per tweet rise with follower count?",
+            _MODELS),
+    Measure("quantreg_p90_followers", "Does the 90th-percentile engagement per tweet rise with follower count?",
+            _MODELS),
+    Measure("in_network_retweet_share", "What share of the accounts' retweets were retweets of tweets by "
+            "accounts in the same takedown?", _AMPLIFICATION, (5,)),
+    Measure("retweet_to_like_ratio", "How many retweets did an original tweet get per like?", _AMPLIFICATION),
+    Measure("share_tweets_over_5_retweets_per_like", "What share of original tweets got more than 5 retweets "
+            "per like?", _AMPLIFICATION, (5,)),
+    Measure("lifespan_median_days", "How long did an account live, from creation to its last tweet (median)?",
+            _LIFESPAN, (1,)),
+    Measure("share_accounts_lifespan_under_90_days", "What share of the accounts stopped tweeting within 90 "
+            "days of creation?", _LIFESPAN, (1,)),
+    Measure("tweets_share_chinese", "What share of the tweets was in Chinese?", _CONTENT, (6,)),
+    Measure("tweets_share_english", "What share of the tweets was in English?", _CONTENT),
+    Measure("hong_kong_share_tweets", "What share of the tweets was about Hong Kong?", _CONTENT, (7,)),
+    Measure("hong_kong_hashtag_share_tweets", "What share of the tweets carried a Hong Kong hashtag?", _CONTENT),
+    Measure("us_politics_republican_share", "What share of the tweets named Trump or the Republicans?", _CONTENT,
+            (8,)),
+    Measure("us_politics_democrat_share", "What share of the tweets named Biden or the Democrats?", _CONTENT,
+            (8,)),
+    Measure("us_politics_republican_minus_democrat_share", "Did the accounts name Trump and the Republicans more "
+            "often than Biden and the Democrats?", _CONTENT, (8,)),
+]}
+
+
+def measure(test_id: str) -> Measure:
+    try:
+        return MEASURES[test_id]
+    except KeyError:
+        raise TractionError(f"result id {test_id!r} is not in the results contract (helpers.results.MEASURES)") \
+            from None
+
+
+def entry(test_id, method, estimate=None, ci=(None, None), *, n=None, p_value=None, converged=True,
+          warnings=()) -> dict:
+    """One test entry of the contract; its question comes from the registry (``p_holm`` is filled by ``build``)."""
+    return {"id": test_id, "question": measure(test_id).question, "method": method, "estimate": estimate,
             "ci_low": ci[0], "ci_high": ci[1], "p_value": p_value, "p_holm": None, "n": n,
             "converged": converged, "warnings": list(warnings)}
 
 
-def skipped(test_id, question, method, reason) -> dict:
+def skipped(test_id, method, reason) -> dict:
     """An entry that could not be computed on this data: no numbers, and the reason."""
-    return entry(test_id, question, method, converged=False, warnings=[f"skipped: {reason}"])
+    return entry(test_id, method, converged=False, warnings=[f"skipped: {reason}"])
+
+
+def markdown_table() -> str:
+    """The registry as a Markdown table (the README's table of ids is this, checked by a test)."""
+    lines = ["| id | computed in | claims |", "|---|---|---|"]
+    for m in MEASURES.values():
+        path = "src/" + m.module.replace(".", "/") + ".py"
+        claims = ", ".join(str(c) for c in m.claims) or "–"
+        lines.append(f"| `{m.id}` | [`{m.module.removeprefix('helpers.')}`]({path}) | {claims} |")
+    return "\n".join(lines)
 
 
 def build(dataset: dict, tests: list[dict], descriptives: dict) -> dict:
@@ -45,6 +141,7 @@ def build(dataset: dict, tests: list[dict], descriptives: dict) -> dict:
             extra, missing = set(test) - set(ENTRY_KEYS), set(ENTRY_KEYS) - set(test)
             raise TractionError(f"test entry {test.get('id')!r}: keys differ from the results contract "
                                 f"(missing {sorted(missing)}, unexpected {sorted(extra)})")
+        measure(test["id"])
         if test["id"] in seen:
             raise TractionError(f"test entry {test['id']!r} appears twice")
         seen.add(test["id"])
@@ -125,3 +222,7 @@ def _clean(value):
     if isinstance(value, (str, Path)):
         return str(value)
     raise TractionError(f"results: cannot write a value of type {type(value).__name__} ({value!r}) as JSON")
+
+
+if __name__ == "__main__":  # python -m helpers.results: the README's table of ids
+    print(markdown_table())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from helpers import archive_scan as scan
+from helpers.ingest import scan
 from helpers import schema
 from helpers.errors import TractionError
 

@@ -1,4 +1,4 @@
-"""helpers.analysis: notebook 02 end to end on a small simulated takedown and on the account-table form."""
+"""helpers.steps: notebook 02's chain end to end on a small simulated takedown and on the account-table form."""
 
 import json
 from pathlib import Path
@@ -6,13 +6,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import analysis, archive, frames, results, simulate
+from helpers import frames, results, simulate, steps
+from helpers.ingest import archive
+from helpers.stats.analysis import analyse
 
 REQUIRED = ["followers_share_zero", "followers_share_under_10", "followers_median", "engagement_per_tweet_mean",
             "engagement_share_zero_tweets", "spearman_followers_engagement", "elasticity_nb_account",
             "elasticity_ppml_account", "elasticity_nb_tweet_clustered", "hurdle_any_logit_followers",
             "hurdle_positive_nb_followers", "in_network_retweet_share"]
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +25,9 @@ def work_dir(tmp_path_factory):
 
 
 def test_results_json_is_complete_and_byte_identical(work_dir):
-    first = analysis.run(work_dir, seed=1, n_boot=49)
+    first = steps.engagement_vs_followers(work_dir, seed=1, n_boot=49)
     text = (work_dir / "results.json").read_bytes()
-    analysis.run(work_dir, seed=1, n_boot=49)
+    steps.engagement_vs_followers(work_dir, seed=1, n_boot=49)
     assert (work_dir / "results.json").read_bytes() == text
     doc = json.loads(text)
     ids = [t["id"] for t in doc["tests"]]
@@ -44,7 +45,7 @@ def test_results_json_is_complete_and_byte_identical(work_dir):
     assert {"follower_ecdf", "lorenz", "dose_response", "rootogram", "lifespan", "retweet_to_like"} <= names
     for figure in doc["descriptives"]["figures"]:
         assert (work_dir / figure["file"]).is_file() and figure["caption"] and figure["title"]
-    assert first.fitted is not None
+    assert first.analysis.fitted is not None and first.document == doc
 
 
 def test_account_table_form_runs_and_says_why_parts_are_skipped(tmp_path):
@@ -54,7 +55,7 @@ def test_account_table_form_runs_and_says_why_parts_are_skipped(tmp_path):
                   "rts": [(i * i) // 7 for i in range(40)]}).to_csv(table, index=False)
     archive.ingest_account_table(table, tmp_path / "work", {"userid": "name", "follower_count": "followers",
                                                             "tweet_count": "tweets", "engagement_total": "rts"})
-    analysis.run(tmp_path / "work", n_boot=49)
+    steps.engagement_vs_followers(tmp_path / "work", n_boot=49)
     tests = {t["id"]: t for t in results.read(tmp_path / "work" / "results.json")["tests"]}
     assert set(REQUIRED) <= set(tests)
     assert tests["engagement_per_tweet_mean"]["converged"] is True
@@ -63,15 +64,12 @@ def test_account_table_form_runs_and_says_why_parts_are_skipped(tmp_path):
         assert tests[test_id]["estimate"] is None and "skipped" in tests[test_id]["warnings"][0]
 
 
-def test_real_ira_table_end_to_end(tmp_path):
-    path = REAL / "ira_buzzfeed" / "ira_retweets_by_account.csv"
-    if not path.is_file():
-        pytest.skip("real data absent")
-    archive.ingest_account_table(path, tmp_path / "work", {
+def test_real_ira_table_end_to_end(tmp_path, ira_table):
+    archive.ingest_account_table(ira_table, tmp_path / "work", {
         "userid": "screen_name", "follower_count": "followers_max", "tweet_count": "tweets",
         "engagement_total": "retweets_received_total"})  # mapping one column twice trips the ingest
-    run = analysis.run(tmp_path / "work", n_boot=99)
-    for test in run.tests:
+    run = steps.engagement_vs_followers(tmp_path / "work", n_boot=99)
+    for test in run.document["tests"]:
         if test["converged"]:
             assert test["estimate"] is not None, test["id"]
         else:
@@ -81,7 +79,6 @@ def test_real_ira_table_end_to_end(tmp_path):
 def test_a_sampled_tweet_frame_is_said_in_the_entries_computed_from_it(work_dir):
     loaded = frames.load(work_dir, max_tweets=200, seed=2)
     assert loaded.tweets_sample_note and loaded.tweets_sample_note in loaded.warnings
-    tests, _ = analysis.statistics(loaded, n_boot=19, seed=2)
-    by_id = {t["id"]: t for t in tests}
+    by_id = {t["id"]: t for t in analyse(loaded, n_boot=19, seed=2).tests}
     assert loaded.tweets_sample_note in by_id["top1pct_tweets_engagement_share"]["warnings"]
     assert loaded.tweets_sample_note not in by_id["engagement_per_tweet_mean"]["warnings"]  # uses every account

@@ -1,14 +1,13 @@
-"""Count models of engagement on follower count (issue 5: count models, model checks, quantiles).
+"""Count models of engagement on follower count: elasticities, hurdle, model checks, quantile regressions.
 
 ``fit_engagement_models(accounts, tweets)`` fits, on the tidy frames of
 ``helpers.frames``:
 
 - account level, engagement ~ log(1 + followers) with log(original tweets) as
   offset: NB2 by ML (dispersion estimated) and Poisson quasi-ML (PPML), both
-  with working-variance sandwich errors (``models_fit.working_variance_cov``):
-  the HC0 sandwich undercovers here because a few high-follower accounts carry
-  the fit (PPML's HC0 intervals covered a true elasticity of 0.8 in 64% of 50
-  simulated samples, these in 92%; tests/test_recovery.py);
+  with working-variance sandwich errors (``fitting.working_variance_cov``):
+  the HC0 sandwich undercovers when a few high-follower accounts carry the fit
+  (coverage measured in docs/statistics.md);
 - tweet level (original tweets): NB2 with errors clustered by account, and a
   two-part hurdle (logit of any engagement; zero-truncated NB2 of the positive
   counts), both parts clustered by account;
@@ -26,52 +25,44 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers import models_fit, results
+from helpers import results
+from helpers.stats import fitting
 from helpers.errors import TractionError
 
 # Above this many tweets the tweet-level models use a seeded sample of whole accounts.
 MAX_TWEET_ROWS = 500_000
 Z95 = float(stats.norm.ppf(0.975))
 
-_ELASTICITY = "How does engagement per original tweet scale with follower count?"
 _WORKING_VARIANCE = (
     "95% Wald interval from a sandwich whose meat is the working variance "
     "Var(engagement) = mu + kappa mu^2 / n_original + tau mu^2 (kappa: per-tweet, tau: "
     "between-account overdispersion, both >= 0, pooled over accounts by weighted moments) "
     "instead of each account's squared residual (HC0, which undercovers when a few "
     "high-follower accounts carry the fit)")
-DESCRIPTIONS = {
+METHODS = {
     "elasticity_nb_account": (
-        _ELASTICITY,
         "Account level: negative binomial (NB2, ML, dispersion estimated) of engagement on "
         "log(1 + followers), log(original tweets) offset; estimate is the elasticity "
         "(log-follower coefficient); " + _WORKING_VARIANCE),
     "elasticity_ppml_account": (
-        _ELASTICITY,
         "Account level: Poisson quasi-ML (PPML) of engagement on log(1 + followers), "
         "log(original tweets) offset; distribution-free check of the NB's estimate; "
         + _WORKING_VARIANCE),
     "elasticity_nb_tweet_clustered": (
-        _ELASTICITY,
         "Tweet level: negative binomial (NB2, ML) of engagement per original tweet on "
         "log(1 + followers), errors clustered by account"),
     "hurdle_any_logit_followers": (
-        "Do accounts with more followers get any engagement more often?",
         "Hurdle part 1, tweet level: logit of engagement > 0 on log(1 + followers), errors "
         "clustered by account; estimate is the log-odds coefficient"),
     "hurdle_positive_nb_followers": (
-        "When a tweet gets engagement, does it get more with more followers?",
         "Hurdle part 2, tweet level: zero-truncated NB2 of positive engagement on "
         "log(1 + followers), errors clustered by account"),
     "overdispersion_test": (
-        "Is engagement overdispersed relative to a Poisson model?",
         "Account level: likelihood-ratio test of NB2 alpha = 0 against the Poisson fit, "
         "chi-bar-squared p-value (alpha on the boundary); estimate is alpha"),
     "quantreg_median_followers": (
-        "Does the median engagement per tweet rise with follower count?",
         "Quantile regression (median) of log(1 + engagement per tweet) on log(1 + followers)"),
     "quantreg_p90_followers": (
-        "Does the 90th-percentile engagement per tweet rise with follower count?",
         "Quantile regression (90th percentile) of log(1 + engagement per tweet) on "
         "log(1 + followers)"),
 }
@@ -149,22 +140,18 @@ def _tweet_data(tweets, max_rows, seed):
 
 
 def _entry(test_id, n, notes, *, fit=None, estimate=None, se=None, p_value=None, why=None):
-    question, method = DESCRIPTIONS[test_id]
-    entry = dict.fromkeys(results.ENTRY_KEYS)
     converged = fit is not None and fit.converged and estimate is not None
-    entry.update(id=test_id, question=question, method=method, n=int(n),
-                 converged=bool(converged), warnings=list(notes) + (fit.warnings if fit else []))
-    if why:
-        entry["warnings"].append(why)
+    warnings = list(notes) + (fit.warnings if fit else []) + ([why] if why else [])
+    out = results.entry(test_id, METHODS[test_id], n=int(n), converged=bool(converged), warnings=warnings)
     if not converged:
-        return entry
-    entry["estimate"] = float(estimate)
+        return out
+    out["estimate"] = float(estimate)
     if se is not None and np.isfinite(se):
-        entry["ci_low"], entry["ci_high"] = float(estimate - Z95 * se), float(estimate + Z95 * se)
+        out["ci_low"], out["ci_high"] = float(estimate - Z95 * se), float(estimate + Z95 * se)
         if p_value is None:
             p_value = 2 * stats.norm.sf(abs(estimate / se)) if se > 0 else None
-    entry["p_value"] = None if p_value is None else float(p_value)
-    return entry
+    out["p_value"] = None if p_value is None else float(p_value)
+    return out
 
 
 def _slope_entry(test_id, fit, notes):
@@ -185,9 +172,9 @@ def _working_variance_covs(fits, acc):
         params = np.asarray(fit.result.params)
         mu = np.exp(X @ params[:X.shape[1]] + acc["offset"])
         score_weight = 1 / (1 + params[-1] * mu) if name == "nb_account" else np.ones_like(mu)
-        kappa, tau = models_fit.working_variance(y, mu, exposure)
+        kappa, tau = fitting.working_variance(y, mu, exposure)
         variance = mu + kappa * mu**2 / exposure + tau * mu**2
-        cov = models_fit.working_variance_cov(X, mu, variance, score_weight)
+        cov = fitting.working_variance_cov(X, mu, variance, score_weight)
         if not (np.all(np.isfinite(cov)) and cov[1, 1] > 0):
             fit.converged = False
             fit.warnings.append("working-variance covariance not finite or not positive")
@@ -223,7 +210,7 @@ class EngagementModels:
 
     tests: list
     model_comparison: pd.DataFrame
-    fits: dict  # name -> models_fit.Fit (``.result`` is the statsmodels result or None)
+    fits: dict  # name -> fitting.Fit (``.result`` is the statsmodels result or None)
     data: dict = field(repr=False)  # level -> y, X, offset (groups) used in the fits
     fit_seconds: dict = field(default_factory=dict)
 
@@ -238,7 +225,7 @@ class EngagementModels:
         holds counts above ``max_count``); both frequency columns sum to n.
         ``level`` is "tweet" (default when the tweet NB converged) or "account".
         """
-        level = level or ("tweet" if self.fits.get("nb_tweet", models_fit.Fit()).converged
+        level = level or ("tweet" if self.fits.get("nb_tweet", fitting.Fit()).converged
                           else "account")
         fit = self.fits.get(f"nb_{level}")
         if fit is None or not fit.converged:
@@ -344,14 +331,14 @@ def _start(poisson, y, X, offset=None):
         beta[0] = np.log(max(y.sum(), 1) / np.exp(offset).sum() if offset is not None
                          else max(y.mean(), 1e-6))
     mu = np.exp(X @ beta + (0 if offset is None else offset))
-    return np.append(beta, models_fit.moment_alpha(y, mu))
+    return np.append(beta, fitting.moment_alpha(y, mu))
 
 
 def _quantile_entries(fits, notes, data, seconds):
     entries = []
     for test_id, q in (("quantreg_median_followers", 0.5), ("quantreg_p90_followers", 0.9)):
         name = f"quantreg_{q:g}"
-        fit, bse = _timed(seconds, name, models_fit.fit_quantile, data["y_log"], data["X"], q,
+        fit, bse = _timed(seconds, name, fitting.fit_quantile, data["y_log"], data["X"], q,
                           groups=data.get("groups"))
         fits[name] = fit
         extra = list(notes) + ([] if data.get("groups") is not None else
@@ -377,9 +364,9 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
     fits, seconds = {}, {}
     acc = _account_data(accounts)
     y, X, offset, notes = acc["y"], acc["X"], acc["offset"], acc["notes"]
-    fits["ppml_account"] = _timed(seconds, "ppml_account", models_fit.fit_poisson, y, X,
+    fits["ppml_account"] = _timed(seconds, "ppml_account", fitting.fit_poisson, y, X,
                                   offset=offset)
-    fits["nb_account"] = _timed(seconds, "nb_account", models_fit.fit_nb, y, X, offset=offset,
+    fits["nb_account"] = _timed(seconds, "nb_account", fitting.fit_nb, y, X, offset=offset,
                                 start=_start(fits["ppml_account"], y, X, offset))
     _timed(seconds, "account_working_variance", _working_variance_covs, fits, acc)
     tests = [_slope_entry("elasticity_nb_account", fits["nb_account"], notes),
@@ -394,10 +381,10 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
     else:
         tw = data["tweet"] = _tweet_data(tweets, max_tweet_rows, seed)
         y, X, groups, notes = tw["y"], tw["X"], tw["groups"], tw["notes"]
-        fits["poisson_tweet"] = _timed(seconds, "poisson_tweet", models_fit.fit_poisson, y, X,
+        fits["poisson_tweet"] = _timed(seconds, "poisson_tweet", fitting.fit_poisson, y, X,
                                        groups=groups)
         start = _start(fits["poisson_tweet"], y, X)
-        fits["nb_tweet"] = _timed(seconds, "nb_tweet", models_fit.fit_nb, y, X, start=start,
+        fits["nb_tweet"] = _timed(seconds, "nb_tweet", fitting.fit_nb, y, X, start=start,
                                   groups=groups)
         tests.append(_slope_entry("elasticity_nb_tweet_clustered", fits["nb_tweet"], notes))
         tests += _hurdle_entries(fits, tw, seconds)
@@ -413,12 +400,12 @@ def _hurdle_entries(fits, tw, seconds):
         why = "skipped: every tweet has engagement" if positive.all() else \
             "skipped: no tweet has engagement"
         return [_skipped(test_id, why) for test_id in TWEET_LEVEL[1:]]
-    fits["hurdle_logit"] = _timed(seconds, "hurdle_logit", models_fit.fit_logit,
+    fits["hurdle_logit"] = _timed(seconds, "hurdle_logit", fitting.fit_logit,
                                   positive.astype(float), X, groups=groups)
     nb = fits["nb_tweet"]
     start = np.asarray(nb.result.params) if nb.converged else _start(fits["poisson_tweet"], y, X)
     fits["hurdle_truncated_nb"] = _timed(
-        seconds, "hurdle_truncated_nb", models_fit.fit_truncated_nb, y[positive], X[positive],
+        seconds, "hurdle_truncated_nb", fitting.fit_truncated_nb, y[positive], X[positive],
         start=start, groups=groups[positive])
     return [_slope_entry("hurdle_any_logit_followers", fits["hurdle_logit"], notes),
             _slope_entry("hurdle_positive_nb_followers", fits["hurdle_truncated_nb"], notes)]

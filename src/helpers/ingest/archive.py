@@ -36,8 +36,8 @@ from pathlib import Path
 import duckdb
 
 from helpers import schema
-from helpers import archive_quirks as quirks
-from helpers import archive_scan as scan
+from helpers.ingest import quirks
+from helpers.ingest import scan
 from helpers.errors import TractionError
 
 INGEST_VERSION = 2  # bump when outputs change for the same input (2: written once from the CSV)

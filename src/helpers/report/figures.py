@@ -2,8 +2,9 @@
 
 Every function takes a tidy frame and an optional ``ax`` and returns the
 figure with a one-line caption; ``save`` writes a PNG whose bytes depend only
-on the data (fixed size and dpi, no software or date metadata). Figures are
-built on ``matplotlib.figure.Figure`` directly, so no pyplot state leaks.
+on the data (fixed size and dpi, no software or date metadata); ``draw_all``
+draws every figure an analysis allows. Figures are built on
+``matplotlib.figure.Figure`` directly, so no pyplot state leaks.
 """
 
 from pathlib import Path
@@ -13,7 +14,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from helpers.engagement import lorenz_points
+from helpers.errors import TractionError
+from helpers.stats.descriptives import lorenz_points
 
 DPI = 100
 SIZE = (7.0, 4.5)
@@ -145,3 +147,38 @@ def _band_points(table, x, y, low, high, ax, ylabel, title, caption):
     ax.set(xlabel=x, ylabel=ylabel, title=title)
     ax.set_ylim(bottom=0)
     return fig, caption
+
+
+def draw_all(analysis, folder) -> list[dict]:
+    """Save every figure the data allows under ``folder``; return name, file (relative), title, caption."""
+    acc, tables, fitted = analysis.frames.accounts, analysis.tables, analysis.fitted
+    drawn = [("follower_ecdf", lambda: follower_ecdf(acc))]
+    if (acc["n_original"] > 0).any():
+        drawn.append(("lorenz", lambda: lorenz(acc)))
+        drawn.append(("dose_response", lambda: dose_response(tables["follower_bands"], _curves(acc, fitted))))
+    if fitted is not None:
+        drawn.append(("rootogram", lambda: rootogram(fitted.rootogram())))
+    if acc["lifespan_days"].notna().any():
+        drawn.append(("lifespan", lambda: lifespan_distribution(acc)))
+        drawn.append(("engagement_by_lifespan", lambda: engagement_by_lifespan(tables["lifespan_bands"])))
+    if tables["follower_bands"].get("retweet_to_like", pd.Series(dtype=float)).notna().any():
+        drawn.append(("retweet_to_like", lambda: retweet_to_like(tables["follower_bands"])))
+    folder = Path(folder)
+    out = []
+    for name, draw in drawn:
+        try:
+            fig, caption = draw()
+        except TractionError as error:  # e.g. no converged model for the rootogram
+            out.append({"name": name, "file": None, "title": name, "caption": f"not drawn: {error}"})
+            continue
+        path = save(fig, folder / f"{name}.png")
+        out.append({"name": name, "file": f"{folder.name}/{path.name}", "title": fig.axes[0].get_title(),
+                    "caption": caption})
+    return out
+
+
+def _curves(accounts, fitted):
+    if fitted is None:
+        return None
+    top = max(float(accounts["follower_count"].max(skipna=True)), 1.0)
+    return fitted.fitted_curve(np.unique(np.round(np.geomspace(1, top + 1, 60) - 1)))

@@ -54,8 +54,7 @@ Calibration (defaults = the June 2020 PRC release, ``china_052020``)
   Observatory (SIO), "Sockpuppets Spin COVID Yarns" (Miller, Molter,
   Garcia-Camargo, DiResta), 11 June 2020.
 - Tweets from January 2018 to 17 April 2020; most accounts created after
-  October 2019 (we take 80%); most accounts under 10 followers: SIO 2020 (as
-  summarised in issue 4). COVID-19 narratives from late January 2020: SIO 2020.
+  October 2019 (we take 80%); most accounts under 10 followers: SIO 2020. COVID-19 narratives from late January 2020: SIO 2020.
 - Zero-follower mass 0.55: between the real PRC users files of August 2019
   (36.7% with 0 followers) and December 2021 (72.7%), Twitter's archive.
 - Mean engagement 0.81 per tweet: Goldstein & DiResta, "China's Fake Twitter
@@ -87,7 +86,8 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers import defaults, simulate_format
+from helpers import defaults
+from helpers.simulate import archive_format as simulate_format
 from helpers.errors import TractionError
 
 BLOCK_ACCOUNTS = 2048

@@ -1,4 +1,4 @@
-"""helpers.engagement and helpers.bands: numbers checked against independent calculations."""
+"""helpers.stats: descriptives, dose-response, amplification and lifespan checked against independent calculations."""
 
 import math
 from pathlib import Path
@@ -8,10 +8,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import bands, engagement, frames
+from helpers import frames
+from helpers.stats import amplification, descriptives, dose_response, lifespan, resampling
 from test_frames import TWEETS, USERS, write_account_table, write_work_dir
-
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
 
 def by_id(entries):
@@ -23,62 +22,13 @@ def pairwise_gini(x):
     return np.abs(x[:, None] - x[None, :]).sum() / (2 * len(x) ** 2 * x.mean())
 
 
-def test_gini_of_known_vectors():
-    assert engagement.weighted_gini([0, 0, 0, 1])(np.ones((1, 4)))[0] == pytest.approx(0.75)
-    x = [0, 0, 1, 3, 6, 2, 2]
-    assert engagement.weighted_gini(x)(np.ones((1, 7)))[0] == pytest.approx(pairwise_gini(x))
-    assert engagement.weighted_gini([5, 5, 5])(np.ones((1, 3)))[0] == pytest.approx(0.0)
-
-
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_weights_equal_repeating_the_accounts(seed):
-    rng = np.random.default_rng(seed)
-    x = rng.negative_binomial(0.5, 0.2, 60).astype(float)
-    y = x + rng.poisson(2, 60)
-    w = rng.integers(0, 3, size=(1, 60))
-    drawn = np.repeat(np.arange(60), w[0])
-    assert engagement.weighted_gini(x)(w)[0] == pytest.approx(pairwise_gini(x[drawn]))
-    assert engagement.weighted_quantile(x, 0.5)(w)[0] == np.quantile(x[drawn], 0.5, method="inverted_cdf")
-    assert engagement.weighted_quantile(x, 0.9)(w)[0] == np.quantile(x[drawn], 0.9, method="inverted_cdf")
-    assert engagement.weighted_share(x == 0)(w)[0] == pytest.approx(np.mean(x[drawn] == 0))
-    assert engagement.rank_correlation(x, y, "spearman")(w)[0] == pytest.approx(stats.spearmanr(x[drawn], y[drawn]).statistic)
-    assert engagement.rank_correlation(x, y, "kendall")(w)[0] == pytest.approx(stats.kendalltau(x[drawn], y[drawn]).statistic)
-
-
-def test_top_share_counts_the_boundary_unit_fractionally():
-    x = np.arange(1, 201, dtype=float)  # top 1% of 200 units = the 2 largest
-    assert engagement.weighted_top_share(x)(np.ones((1, 200)))[0] == pytest.approx((200 + 199) / x.sum())
-    x = np.arange(1, 151, dtype=float)  # 1.5 units: 150 and half of 149
-    assert engagement.weighted_top_share(x)(np.ones((1, 150)))[0] == pytest.approx((150 + 0.5 * 149) / x.sum())
-    # tweets grouped into accounts: weight 2 on the account holding the largest tweet doubles it
-    values, group = np.array([100.0, 1, 1, 1]), np.array([0, 1, 1, 1])
-    share = engagement.weighted_top_share(values, top=0.4, group=group)(np.array([[2, 1]]))[0]  # 2 of 5 units
-    assert share == pytest.approx(200 / 203)
-
-
-def test_bootstrap_is_seeded_and_covers_the_estimate():
-    rng = np.random.default_rng(0)
-    num, den = rng.poisson(3, 500), rng.integers(1, 5, 500)
-    stat = engagement.weighted_ratio(num, den)
-    first = engagement.bootstrap(stat, 500, n_boot=199, seed=4)
-    assert first == engagement.bootstrap(stat, 500, n_boot=199, seed=4)
-    assert first != engagement.bootstrap(stat, 500, n_boot=199, seed=5)
-    estimate, (low, high), warnings = first
-    assert estimate == pytest.approx(num.sum() / den.sum())
-    assert low < estimate < high and warnings == []
-    # the interval width is close to the delta-method standard error of a ratio of sums
-    r = num / den.mean() - estimate * den / den.mean()
-    se = r.std(ddof=1) / math.sqrt(500)
-    assert (high - low) / (2 * 1.96) == pytest.approx(se, rel=0.25)
-
-
 @pytest.fixture
 def loaded(tmp_path):
     return frames.load(write_work_dir(tmp_path / "w", USERS, TWEETS))
 
 
 def test_engagement_entries_on_a_crafted_table(loaded):
-    got = by_id(engagement.engagement_tests(loaded.accounts, loaded.tweets, n_boot=99))
+    got = by_id(descriptives.engagement_tests(loaded.accounts, loaded.tweets, n_boot=99))
     assert got["engagement_per_tweet_mean"]["estimate"] == pytest.approx(78 / 4)
     assert got["engagement_per_tweet_mean"]["n"] == 4
     assert got["likes_per_tweet_mean"]["estimate"] == pytest.approx(11 / 4)
@@ -94,7 +44,7 @@ def test_engagement_entries_on_a_crafted_table(loaded):
 
 
 def test_follower_entries(loaded):
-    got = by_id(engagement.follower_tests(loaded.accounts, n_boot=99))
+    got = by_id(descriptives.follower_tests(loaded.accounts, n_boot=99))
     assert got["followers_share_zero"]["estimate"] == 0.25
     assert got["followers_share_under_10"]["estimate"] == 0.5
     assert got["followers_median"]["estimate"] == 3  # followers 0, 3, 12, 6000: inverted-CDF median
@@ -105,7 +55,7 @@ def test_rank_entries_match_scipy():
     followers = rng.integers(0, 1000, 80)
     accounts = pd.DataFrame({"follower_count": followers, "n_original": rng.integers(1, 6, 80)})
     accounts["engagement"] = rng.poisson(1 + followers / 100) * accounts["n_original"]
-    got = by_id(engagement.rank_tests(accounts, n_boot=99))
+    got = by_id(descriptives.rank_tests(accounts, n_boot=99))
     rate = accounts["engagement"] / accounts["n_original"]
     rho = stats.spearmanr(followers, rate)
     assert got["spearman_followers_engagement"]["estimate"] == pytest.approx(rho.statistic)
@@ -117,19 +67,19 @@ def test_rank_entries_match_scipy():
 
 
 def test_follower_bands_edges():
-    got = bands.follower_band(pd.Series([0, 1, 9, 10, 99, 100, 999, 1000, 4999, 5000, 10**7, np.nan]))
+    got = dose_response.follower_band(pd.Series([0, 1, 9, 10, 99, 100, 999, 1000, 4999, 5000, 10**7, np.nan]))
     assert [None if pd.isna(b) else b for b in got] == [
         "0", "1-9", "1-9", "10-99", "10-99", "100-999", "100-999", "1,000-4,999", "1,000-4,999", "5,000+", "5,000+", None]
 
 
 def test_band_table_and_amplification(loaded):
-    table = bands.band_table(loaded.accounts, n_boot=99).set_index("band")
+    table = dose_response.band_table(loaded.accounts, n_boot=99).set_index("band")
     assert table["accounts"].tolist() == [1, 1, 1, 0, 0, 1]
     assert table.loc["0", "engagement_per_tweet"] == pytest.approx(1.5)
     assert table.loc["10-99", "engagement_per_tweet"] == 5.0
     assert table.loc["5,000+", "retweet_to_like"] == 6.0
     assert np.isnan(table.loc["10-99", "retweet_to_like"])  # no likes: undefined, not infinite
-    got = by_id(bands.amplification_tests(loaded.accounts, n_boot=99))
+    got = by_id(amplification.amplification_tests(loaded.accounts, n_boot=99))
     assert got["in_network_retweet_share"]["estimate"] == pytest.approx(2 / 3)
     assert got["in_network_retweet_share"]["n"] == 3
     assert got["retweet_to_like_ratio"]["estimate"] == pytest.approx(63 / 11)
@@ -137,11 +87,11 @@ def test_band_table_and_amplification(loaded):
 
 
 def test_lifespan(loaded):
-    got = by_id(bands.lifespan_tests(loaded.accounts, n_boot=99))
+    got = by_id(lifespan.lifespan_tests(loaded.accounts, n_boot=99))
     # lifespans: a 30.5 days, b 37 days, c 2 days (d never tweeted)
     assert got["lifespan_median_days"]["estimate"] == pytest.approx(30.5)
     assert got["share_accounts_lifespan_under_90_days"]["estimate"] == 1.0
-    table = bands.lifespan_table(loaded.accounts, n_boot=99).set_index("lifespan")
+    table = lifespan.lifespan_table(loaded.accounts, n_boot=99).set_index("lifespan")
     assert table.loc["< 30 days", "accounts"] == 1 and table.loc["30-89 days", "tweets"] == 3
 
 
@@ -149,8 +99,8 @@ def test_account_table_skips_tweet_level_parts(tmp_path):
     rows = [{"userid": f"u{i}", "follower_count": i * 10, "tweet_count": 3, "retweet_total": i, "engagement_total": i}
             for i in range(6)]
     f = frames.load(write_account_table(tmp_path / "w", rows))
-    got = by_id(engagement.engagement_tests(f.accounts, f.tweets, n_boot=99) + bands.amplification_tests(f.accounts, n_boot=99)
-                + bands.lifespan_tests(f.accounts, n_boot=99))
+    got = by_id(descriptives.engagement_tests(f.accounts, f.tweets, n_boot=99) + amplification.amplification_tests(f.accounts, n_boot=99)
+                + lifespan.lifespan_tests(f.accounts, n_boot=99))
     assert got["engagement_per_tweet_mean"]["estimate"] == pytest.approx(15 / 18)
     assert got["retweets_per_tweet_mean"]["estimate"] == pytest.approx(15 / 18)
     for skipped in ["likes_per_tweet_mean", "engagement_share_zero_tweets", "top1pct_tweets_engagement_share",
@@ -158,17 +108,15 @@ def test_account_table_skips_tweet_level_parts(tmp_path):
         assert got[skipped]["estimate"] is None and got[skipped]["warnings"][0].startswith("skipped:"), skipped
 
 
-def test_real_ira_table(tmp_path):
-    path = REAL / "ira_buzzfeed" / "ira_retweets_by_account.csv"
-    if not path.is_file():
-        pytest.skip("real data absent")
+def test_real_ira_table(tmp_path, ira_table):
+    path = ira_table
     ira = pd.read_csv(path, dtype={"screen_name": str})
     rows = [{"userid": r.screen_name, "follower_count": int(r.followers_max), "tweet_count": int(r.tweets),
              "retweet_total": int(r.retweets_received_total), "engagement_total": int(r.retweets_received_total)}
             for r in ira.itertuples()]
     f = frames.load(write_account_table(tmp_path / "ira", rows))
-    entries = (engagement.follower_tests(f.accounts, n_boot=199) + engagement.engagement_tests(f.accounts, n_boot=199)
-               + engagement.rank_tests(f.accounts, n_boot=199))
+    entries = (descriptives.follower_tests(f.accounts, n_boot=199) + descriptives.engagement_tests(f.accounts, n_boot=199)
+               + descriptives.rank_tests(f.accounts, n_boot=199))
     got = by_id(entries)
     active = ira[ira["tweets"] > 0]
     assert got["engagement_per_tweet_mean"]["estimate"] == pytest.approx(
@@ -189,7 +137,7 @@ def test_top_share_beyond_the_head_of_the_ranking_matches_the_direct_sum():
     values = rng.permutation(np.arange(1, 1001, dtype=float))
     w = np.ones((2, 1000), dtype=np.int64)
     w[1, values > 700] = 0  # the 300 largest units are not drawn: the top 1% lies outside the scanned head
-    got = engagement.weighted_top_share(values)(w)
+    got = resampling.weighted_top_share(values)(w)
     kept = np.sort(values[values <= 700])[::-1]
     assert got[0] == pytest.approx((1000 + 999 + 998 + 997 + 996 + 995 + 994 + 993 + 992 + 991) / values.sum())
     assert got[1] == pytest.approx(kept[:7].sum() / kept.sum())  # 1% of 700 units = 7

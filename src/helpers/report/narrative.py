@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import claims
+from helpers.report import claims
 
 BANNER_STYLE = "padding:.8em 1em;border-radius:4px;font-size:1.1em;margin-bottom:1em;"
 

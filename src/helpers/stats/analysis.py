@@ -1,0 +1,69 @@
+"""Every statistic of notebook 02 over one campaign's frames: ``analyse(frames) -> Analysis``.
+
+Takes the tidy frames of ``helpers.frames`` (never files) and returns the
+results-contract entries, the descriptive tables and the fitted count models.
+The tweet-level parts are skipped, with the reason in their entries, when the
+data has no tweets (account-table or users-only form).
+"""
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from helpers import frames as frames_io
+from helpers.errors import TractionError
+from helpers.results import ENTRY_KEYS
+from helpers.stats import amplification, content, descriptives, dose_response, lifespan, models
+
+
+@dataclass
+class Analysis:
+    """What ``analyse`` computed; ``summary()`` prints it, ``tests_frame()`` tabulates it."""
+
+    frames: frames_io.Frames
+    tests: list  # results-contract entries (p_holm not yet filled: results.build does that)
+    tables: dict  # name -> DataFrame
+    fitted: models.EngagementModels
+    parameters: dict = field(default_factory=dict)
+
+    def test(self, test_id) -> dict:
+        return next(entry for entry in self.tests if entry["id"] == test_id)
+
+    def tests_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.tests, columns=list(ENTRY_KEYS))
+
+    def summary(self) -> str:
+        shown = self.tests_frame()[["id", "estimate", "ci_low", "ci_high", "p_value", "n", "converged"]]
+        return "\n".join([f"{len(self.tests)} measures over {len(self.frames.accounts):,} accounts "
+                          f"({self.frames.form} form)", shown.to_string(index=False, float_format="%.4g"), "",
+                          self.fitted.summary()])
+
+
+def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0) -> Analysis:
+    """All measures, tables and models of a campaign (see the module docstring)."""
+    acc, tw = loaded.accounts, loaded.tweets
+    common = dict(n_boot=n_boot, seed=seed)
+    fitted = models.fit_engagement_models(acc, tw, seed=seed)
+    tests = (descriptives.follower_tests(acc, **common)
+             + descriptives.engagement_tests(acc, tw, tweets_note=loaded.tweets_sample_note, **common)
+             + descriptives.rank_tests(acc, **common)
+             + amplification.amplification_tests(acc, **common)
+             + lifespan.lifespan_tests(acc, **common)
+             + fitted.tests
+             + content.content_tests(acc, **common))
+    tables = {"follower_quantiles": descriptives.follower_quantiles(acc),
+              "engagement_quantiles": descriptives.engagement_quantiles(acc, tw),
+              "follower_bands": dose_response.band_table(acc, **common),
+              "lifespan_bands": lifespan.lifespan_table(acc, **common),
+              "top_hashtags": loaded.top_hashtags if loaded.top_hashtags is not None else pd.DataFrame(),
+              **model_tables(fitted)}
+    return Analysis(loaded, tests, tables, fitted, {"n_boot": n_boot, "seed": seed})
+
+
+def model_tables(fitted: models.EngagementModels) -> dict:
+    """The models' tables: AIC/BIC comparison and the rootogram's counts."""
+    try:
+        rootogram = fitted.rootogram()
+    except TractionError as error:  # no converged NB to compare with
+        rootogram = {"not_computed": str(error)}
+    return {"model_comparison": fitted.model_comparison, "rootogram": rootogram}

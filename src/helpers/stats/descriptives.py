@@ -1,0 +1,143 @@
+"""Descriptive statistics of followers and engagement, with account-bootstrap intervals.
+
+Follower shares and median; engagement per original tweet (sum and each
+component), zero shares, concentration (Gini, top 1% of accounts and of
+tweets); rank association of followers with engagement per tweet; and the
+quantile tables and Lorenz points the report shows. Intervals come from
+``helpers.stats.resampling``.
+"""
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers.results import skipped
+from helpers.stats.resampling import (bootstrapped_entries, bootstrapped_entry, rank_correlation, weighted_gini,
+                                      weighted_quantile, weighted_ratio, weighted_share, weighted_top_share)
+
+COMPONENTS = {"likes": "likes_per_tweet_mean", "retweets": "retweets_per_tweet_mean",
+              "replies": "replies_per_tweet_mean", "quotes": "quotes_per_tweet_mean"}
+
+
+def follower_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
+    known = accounts["follower_count"].dropna().to_numpy(float)
+    n = len(known)
+    specs = [
+        ("followers_share_zero", "share of accounts with follower_count 0 (at suspension)",
+         weighted_share(known == 0), n),
+        ("followers_share_under_10", "share of accounts with follower_count below 10 (at suspension)",
+         weighted_share(known < 10), n),
+        ("followers_median", "median follower_count (inverted-CDF: an observed value)",
+         weighted_quantile(known, 0.5), n),
+    ]
+    return bootstrapped_entries(specs, n, n_boot=n_boot, seed=seed, warnings=_unknown_note(accounts))
+
+
+def engagement_tests(accounts, tweets=None, *, n_boot=999, seed=0, tweets_note=None) -> list[dict]:
+    """Engagement per tweet (sum and components), zero shares and concentration.
+
+    ``tweets_note`` says the tweet frame is a sample; it goes into the entries computed from it.
+    """
+    active = accounts[accounts["n_original"] > 0]
+    n_tweets, n_active = int(active["n_original"].sum()), len(active)
+    per_tweet = "ratio of sums over accounts: total {} on original tweets / number of original tweets"
+    totals = active["engagement"].to_numpy(float)
+    posting = "accounts with at least one original tweet"
+    specs = [("engagement_per_tweet_mean", per_tweet.format("engagement"),
+              weighted_ratio(totals, active["n_original"]), n_tweets)]
+    separate = []  # entries over another set of accounts, or skipped
+    for column, test_id in COMPONENTS.items():
+        known = active[active[column].notna()]
+        if known.empty:
+            separate.append(skipped(test_id, per_tweet.format(column), f"the data has no {column} counts"))
+        elif len(known) == n_active:
+            specs.append((test_id, per_tweet.format(column),
+                          weighted_ratio(known[column], known["n_original"]), n_tweets))
+        else:
+            separate.append(bootstrapped_entry(test_id, per_tweet.format(column),
+                                               weighted_ratio(known[column], known["n_original"]), len(known),
+                                               n=int(known["n_original"].sum()), n_boot=n_boot, seed=seed))
+    zero_m = "original tweets with likes + retweets + replies + quotes = 0 / original tweets"
+    if n_active and active["n_zero_engagement"].notna().all():
+        specs.append(("engagement_share_zero_tweets", zero_m,
+                      weighted_ratio(active["n_zero_engagement"], active["n_original"]), n_tweets))
+    else:
+        separate.append(skipped("engagement_share_zero_tweets", zero_m, "needs tweet-level data"))
+    specs += [
+        ("engagement_share_zero_accounts", f"share of {posting} whose engagement total is 0",
+         weighted_share(totals == 0), n_active),
+        ("gini_engagement_accounts", f"Gini coefficient of engagement totals across {posting}",
+         weighted_gini(totals), n_active),
+        ("top1pct_accounts_engagement_share", f"share of engagement earned by the 1% of {posting} with most "
+         "engagement", weighted_top_share(totals), n_active),
+    ]
+    entries = bootstrapped_entries(specs, n_active, n_boot=n_boot, seed=seed) + separate
+    entries.append(top_tweets_entry(tweets, n_boot=n_boot, seed=seed, warnings=[tweets_note] if tweets_note else []))
+    return entries
+
+
+def top_tweets_entry(tweets, *, n_boot=999, seed=0, warnings=()) -> dict:
+    test_id = "top1pct_tweets_engagement_share"
+    method = "share of engagement earned by the 1% of original tweets with most engagement"
+    if tweets is None or tweets.empty:
+        return skipped(test_id, method, "needs tweet-level data")
+    codes, uniques = pd.factorize(tweets["userid"], sort=True)
+    return bootstrapped_entry(test_id, method,
+                               weighted_top_share(tweets["engagement"].to_numpy(float), group=codes),
+                               len(uniques), n=len(tweets), n_boot=n_boot, seed=seed, warnings=warnings)
+
+
+def rank_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
+    """Spearman and Kendall association of follower count with engagement per original tweet."""
+    usable = accounts[(accounts["n_original"] > 0) & accounts["follower_count"].notna()]
+    x = usable["follower_count"].to_numpy(float)
+    y = (usable["engagement"] / usable["n_original"]).to_numpy(float)
+    methods = [("spearman_followers_engagement", "spearman", "Spearman's rho", stats.spearmanr),
+               ("kendall_followers_engagement", "kendall", "Kendall's tau-b", stats.kendalltau)]
+    specs = [(test_id,
+              f"{name} between an account's follower_count and its engagement per original tweet, over accounts "
+              f"with at least one original tweet; p-value from scipy.stats.{test.__name__} (H0: no association)",
+              rank_correlation(x, y, method), len(usable)) for test_id, method, name, test in methods]
+    if len(usable) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return [skipped(*spec[:2], "fewer than 3 accounts or a constant variable") for spec in specs]
+    out = bootstrapped_entries(specs, len(usable), n_boot=n_boot, seed=seed, warnings=_unknown_note(accounts))
+    for result, (*_, test) in zip(out, methods):
+        result["p_value"] = float(test(x, y).pvalue)
+    return out
+
+
+def _unknown_note(accounts):
+    unknown = int(accounts["follower_count"].isna().sum())
+    return [f"{unknown} accounts with unknown follower count left out"] if unknown else []
+
+
+# --- descriptive tables ---
+
+QUANTILES = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0]
+
+
+def follower_quantiles(accounts) -> pd.DataFrame:
+    known = accounts["follower_count"].dropna()
+    values = np.quantile(known, QUANTILES, method="inverted_cdf") if len(known) else [np.nan] * len(QUANTILES)
+    return pd.DataFrame({"quantile": QUANTILES, "follower_count": values})
+
+
+def engagement_quantiles(accounts, tweets=None) -> pd.DataFrame:
+    """Quantiles of engagement per original tweet, per account (total) and per account's tweet (mean)."""
+    active = accounts[accounts["n_original"] > 0]
+
+    def q(values):
+        return np.quantile(values, QUANTILES, method="inverted_cdf") if len(values) else [np.nan] * len(QUANTILES)
+    table = pd.DataFrame({"quantile": QUANTILES,
+                          "per_tweet": q(tweets["engagement"]) if tweets is not None else np.nan,
+                          "per_account_total": q(active["engagement"]),
+                          "per_account_mean_per_tweet": q(active["engagement"] / active["n_original"])})
+    return table
+
+
+def lorenz_points(values) -> pd.DataFrame:
+    """Lorenz curve: cumulative share of units (poorest first) against their cumulative share of the total."""
+    ordered = np.sort(np.asarray(values, float))
+    total = ordered.sum()
+    return pd.DataFrame({"population_share": np.arange(len(ordered) + 1) / max(len(ordered), 1),
+                         "engagement_share": np.concatenate([[0.0], np.cumsum(ordered) / total]) if total else np.nan})

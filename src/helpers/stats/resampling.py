@@ -1,0 +1,195 @@
+"""The resampling kit: account (cluster) bootstrap weights, weighted statistics and percentile intervals.
+
+Tweets of one account share its followers, its operator and its audience, so
+every interval in traction resamples ACCOUNTS, never tweets. A statistic is
+written once, as a function of a (resamples x accounts) weight matrix; the
+plug-in estimate is the same function at unit weights, so estimate and
+interval cannot disagree on the definition. Quantiles use the inverted-CDF
+definition (an observed value).
+"""
+
+import numpy as np
+from scipy import sparse, stats
+
+from helpers.results import entry
+
+LEVEL = 0.95
+BOOT = "account-bootstrap percentile 95% interval"
+
+
+def resample_weights(n_accounts: int, n_boot: int, seed: int):
+    """Yield (chunk, n_accounts) arrays: how often each account is drawn in each resample."""
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(100, 4_000_000 // max(n_accounts, 1)))  # bounds memory at ~32 MB a chunk
+    for start in range(0, n_boot, chunk):
+        size = min(chunk, n_boot - start)
+        draws = rng.integers(0, n_accounts, size=(size, n_accounts))
+        offsets = np.arange(size)[:, None] * n_accounts
+        yield np.bincount((draws + offsets).ravel(), minlength=size * n_accounts).reshape(size, n_accounts)
+
+
+# --- statistics of weighted values: each takes a (k, n) weight matrix, returns k values ---
+
+def weighted_share(indicator):
+    indicator = np.asarray(indicator, float)
+    return lambda w: (w @ indicator) / w.sum(axis=1)
+
+
+def weighted_ratio(numerator, denominator):
+    numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
+
+    def statistic(w):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (w @ numerator) / (w @ denominator)
+    return statistic
+
+
+def weighted_quantile(values, q):
+    """Smallest value whose weighted CDF reaches q (numpy's 'inverted_cdf')."""
+    order = np.argsort(values, kind="stable")
+    ordered = np.asarray(values, float)[order]
+
+    def statistic(w):
+        cum = np.cumsum(w[:, order], axis=1)
+        return ordered[np.argmax(cum >= q * cum[:, -1:] - 1e-9 * cum[:, -1:], axis=1)]
+    return statistic
+
+
+def weighted_gini(values):
+    """Gini = 1 - sum over the Lorenz steps of (dP)(L_i + L_{i-1}): mean |x_i - x_j| / (2 mean)."""
+    order = np.argsort(values, kind="stable")
+    ordered = np.asarray(values, float)[order]
+
+    def statistic(w):
+        w = w[:, order].astype(float)
+        population = np.cumsum(w, axis=1) / w.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lorenz = np.cumsum(w * ordered, axis=1) / (w @ ordered)[:, None]
+        dp = np.diff(population, axis=1, prepend=0)
+        previous = np.concatenate([np.zeros((len(w), 1)), lorenz[:, :-1]], axis=1)
+        return 1 - (dp * (lorenz + previous)).sum(axis=1)
+    return statistic
+
+
+def weighted_top_share(values, top=0.01, group=None):
+    """Share of the total held by the top ``top`` of units (the boundary unit counted fractionally).
+
+    ``group`` maps units (e.g. tweets) to the resampled accounts; default: units are accounts.
+    """
+    values = np.asarray(values, float)
+    group = np.arange(len(values)) if group is None else np.asarray(group)
+    order = np.argsort(-values, kind="stable")
+    ordered, ordered_group = values[order], group[order]
+    per_account_total = np.bincount(group, weights=values)
+    per_account_units = np.bincount(group).astype(float)
+    head = min(len(values), 3 * int(np.ceil(top * len(values))) + 100)  # the top share lies in the head
+
+    def statistic(w):
+        totals_v, totals_w = w @ per_account_total, w @ per_account_units
+        out = np.full(len(w), np.nan)
+        for i, row in enumerate(w):  # per resample, vectorised over the head of the ranking
+            target = top * totals_w[i]
+            for stop in (head, len(ordered)):
+                unit_w = row[ordered_group[:stop]].astype(float)
+                cum_w = np.cumsum(unit_w)
+                if cum_w[-1] >= target - 1e-9:
+                    break
+            cum_v = np.cumsum(unit_w * ordered[:stop])
+            j = int(np.argmax(cum_w >= target - 1e-9))
+            before_w, before_v = (cum_w[j - 1], cum_v[j - 1]) if j else (0.0, 0.0)
+            if totals_v[i]:
+                out[i] = (before_v + (target - before_w) * ordered[j]) / totals_v[i]
+        return out
+    return statistic
+
+
+def weighted_ranks(values, w):
+    """Mid-ranks of each unit within each resample (units repeated ``w`` times), shape (k, n)."""
+    uniques, inverse = np.unique(values, return_inverse=True)
+    onehot = sparse.csr_array((np.ones(len(values)), (np.arange(len(values)), inverse)),
+                              shape=(len(values), len(uniques)))
+    per_value = (onehot.T @ w.T).T  # (k, distinct values): draws of each value
+    midrank = np.cumsum(per_value, axis=1) - per_value + (per_value + 1) / 2
+    return midrank[:, inverse]
+
+
+def rank_correlation(x, y, method):
+    """Spearman or Kendall (tau-b) correlation of each resample (the accounts drawn, with repeats)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+
+    def spearman(w):  # Pearson correlation of mid-ranks, weighted by the draws
+        w = w.astype(float)
+        rx, ry = weighted_ranks(x, w), weighted_ranks(y, w)
+        total = w.sum(axis=1, keepdims=True)
+        dx = rx - (w * rx).sum(axis=1, keepdims=True) / total
+        dy = ry - (w * ry).sum(axis=1, keepdims=True) / total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (w * dx * dy).sum(axis=1) / np.sqrt((w * dx * dx).sum(axis=1) * (w * dy * dy).sum(axis=1))
+
+    def kendall(w):
+        out = np.empty(len(w))
+        for i, row in enumerate(w):
+            drawn = np.repeat(np.arange(len(x)), row)
+            out[i] = stats.kendalltau(x[drawn], y[drawn]).statistic
+        return out
+    return {"spearman": spearman, "kendall": kendall}[method]
+
+
+def bootstrap(statistic, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
+    """(estimate, (ci_low, ci_high), warnings): plug-in and percentile interval over account resamples."""
+    return bootstrap_many([statistic], n_accounts, n_boot=n_boot, seed=seed, level=level)[0]
+
+
+def bootstrap_many(statistics, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
+    """``bootstrap`` of several statistics of the same accounts over one pass of resamples."""
+    if n_accounts == 0:
+        return [(None, (None, None), ["no accounts"]) for _ in statistics]
+    ones = np.ones((1, n_accounts), dtype=np.int64)
+    estimates = [float(statistic(ones)[0]) for statistic in statistics]
+    replicates = [[] for _ in statistics]
+    for w in resample_weights(n_accounts, n_boot, seed):
+        for store, statistic in zip(replicates, statistics):
+            store.append(statistic(w))
+    return [_percentile(estimate, np.concatenate(reps), level) for estimate, reps in zip(estimates, replicates)]
+
+
+def _percentile(estimate, replicates, level):
+    finite = replicates[np.isfinite(replicates)]
+    warnings = []
+    if len(finite) < len(replicates):
+        warnings.append(f"{len(replicates) - len(finite)} of {len(replicates)} resamples left the "
+                        "statistic undefined and were dropped")
+    if not np.isfinite(estimate) or len(finite) < 0.9 * len(replicates):
+        return (estimate if np.isfinite(estimate) else None), (None, None), warnings + ["no interval"]
+    alpha = (1 - level) / 2
+    low, high = np.quantile(finite, [alpha, 1 - alpha])
+    return estimate, (float(low), float(high)), warnings
+
+
+def bootstrapped_entry(test_id, method, statistic, n_accounts, *, n, n_boot, seed, warnings=()):
+    """A result entry whose estimate and interval come from ``bootstrap``."""
+    return bootstrapped_entries([(test_id, method, statistic, n)], n_accounts,
+                                n_boot=n_boot, seed=seed, warnings=warnings)[0]
+
+
+def bootstrapped_entries(specs, n_accounts, *, n_boot, seed, warnings=()):
+    """Entries for ``(id, method, statistic, n)`` specs over the same accounts (one resampling pass)."""
+    out = []
+    outcomes = bootstrap_many([spec[2] for spec in specs], n_accounts, n_boot=n_boot, seed=seed)
+    for (test_id, method, _, n), (estimate, ci, notes) in zip(specs, outcomes):
+        if estimate is None:
+            out.append(entry(test_id, method, n=n, converged=False,
+                             warnings=[*warnings, "skipped: undefined on this data", *notes]))
+        else:
+            out.append(entry(test_id, f"{method}; {BOOT} ({n_boot} resamples of {n_accounts} accounts)",
+                             estimate, ci, n=n, warnings=[*warnings, *notes]))
+    return out
+
+
+def ratio_by_group(group, numerator, denominator, *, n_boot, seed):
+    """(estimate, ci_low, ci_high) of sum(numerator) / sum(denominator) over a group's accounts; NaN when undefined."""
+    if group[denominator].sum() == 0 or group[numerator].isna().any():
+        return np.nan, np.nan, np.nan
+    estimate, (low, high), _ = bootstrap(weighted_ratio(group[numerator], group[denominator]), len(group),
+                                         n_boot=n_boot, seed=seed)
+    return estimate, low, high

@@ -1,0 +1,92 @@
+"""One function per notebook: what 01, 02 and 03 run, and what the tests and benchmarks call.
+
+Each notebook calls its step and shows what it returns, so the report runs
+exactly the chain that is tested and measured. Steps pass results to each
+other only as files in ``work_dir``.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers import defaults, frames, results
+from helpers.ingest import archive
+from helpers.report import claims, figures
+from helpers.stats.analysis import Analysis, analyse
+
+
+def load(data_dir="", campaign="", work_dir="", *, tweets_glob="", users_glob="", date_order="auto",
+         account_table="", column_map=None) -> tuple[archive.LoadReport, Path]:
+    """Notebook 01: ingest an archive folder or an account table into ``work_dir``.
+
+    With no ``data_dir`` and no ``account_table`` it loads the embedded default, the small simulated takedown
+    (generated on first use). Returns the load report and the work folder used.
+    """
+    if account_table:
+        campaign = campaign or Path(account_table).stem
+    elif not data_dir:
+        from helpers import simulate
+
+        data_dir, campaign = simulate.ensure_default("sample")
+    work_dir = Path(work_dir) if work_dir else defaults.default_work_dir(campaign or defaults.DEFAULT_CAMPAIGN)
+    if account_table:
+        report = archive.ingest_account_table(account_table, work_dir, column_map or {}, campaign=campaign)
+    else:
+        report = archive.ingest(data_dir, campaign, work_dir, tweets_glob=tweets_glob or None,
+                                users_glob=users_glob or None, date_order=date_order)
+    return report, work_dir
+
+
+@dataclass
+class EngagementRun:
+    """Notebook 02's outcome: the analysis, the figures drawn and the results document written."""
+
+    analysis: Analysis
+    figures: list  # {"name", "file", "title", "caption"}
+    document: dict  # results.json as written
+    path: Path
+
+    def tests_frame(self):
+        return results.tests_frame(self.document)
+
+
+def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000_000) -> EngagementRun:
+    """Notebook 02: frames -> statistics -> figures -> ``work_dir/results.json``."""
+    work_dir = Path(work_dir) if work_dir else defaults.default_work_dir()
+    loaded = frames.load(work_dir, max_tweets=max_tweets, seed=seed)
+    analysis = analyse(loaded, n_boot=n_boot, seed=seed)
+    drawn = figures.draw_all(analysis, work_dir / "figures")
+    document = results.build(dataset(loaded, seed=seed, n_boot=n_boot, max_tweets=max_tweets),
+                             analysis.tests, {**analysis.tables, "figures": drawn})
+    path = results.write(work_dir / "results.json", document)
+    return EngagementRun(analysis, drawn, document, path)
+
+
+def dataset(loaded: frames.Frames, **parameters) -> dict:
+    """Provenance: campaign, form, input files and their hashes, simulated or not, the run's parameters.
+
+    Only location-free facts (the input files' hashes identify the data): the same input and seed give the
+    same bytes wherever the run lives.
+    """
+    report = loaded.report
+    files = [{k: f.get(k) for k in ("path", "kind", "sha256")} for f in report.get("files", [])]
+    return {"campaign": report.get("campaign"), "form": loaded.form,
+            "simulated": bool(report.get("simulated")), "input_files": files, "accounts": len(loaded.accounts),
+            "original_tweets_in_frame": 0 if loaded.tweets is None else len(loaded.tweets),
+            "frame_warnings": loaded.warnings, "parameters": parameters}
+
+
+@dataclass
+class Narrative:
+    """Notebook 03's inputs and verdicts."""
+
+    results: dict
+    load_report: dict
+    assessment: claims.Assessment
+    work_dir: Path
+
+
+def narrative(work_dir="", thresholds: claims.Thresholds = claims.Thresholds()) -> Narrative:
+    """Notebook 03: read results.json and the load report, and give each claim its verdict."""
+    work_dir = Path(work_dir) if work_dir else defaults.default_work_dir()
+    document = results.read(work_dir / "results.json")
+    return Narrative(document, frames.read_report(work_dir), claims.assess(document, thresholds), work_dir)

@@ -1,0 +1,100 @@
+"""helpers.stats.resampling: the account-bootstrap kit against direct calculations."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from helpers.stats import resampling
+from helpers.stats.resampling import bootstrap, resample_weights, weighted_ratio
+
+
+def test_each_resample_draws_as_many_accounts_as_there_are():
+    for weights in resample_weights(37, 250, seed=1):
+        assert (weights.sum(axis=1) == 37).all()
+
+
+def test_chunks_stay_bounded_for_many_accounts():
+    first = next(resample_weights(1_000_000, 999, seed=0))
+    assert first.shape == (4, 1_000_000)
+
+
+def test_same_seed_same_weights():
+    a = np.concatenate(list(resample_weights(50, 120, seed=4)))
+    b = np.concatenate(list(resample_weights(50, 120, seed=4)))
+    assert (a == b).all() and a.shape == (120, 50)
+
+
+def test_ratio_interval_covers_a_known_share_about_95_percent_of_the_time():
+    rng = np.random.default_rng(11)
+    covered = 0
+    for replicate in range(200):
+        tweets = rng.integers(1, 20, size=150)
+        hits = rng.binomial(tweets, 0.3)
+        _, (low, high), _ = bootstrap(weighted_ratio(hits, tweets), 150, n_boot=299, seed=replicate)
+        covered += low <= 0.3 <= high
+    assert 0.88 <= covered / 200 <= 0.99
+
+
+def test_clustered_data_get_wider_intervals_than_the_binomial_formula():
+    rng = np.random.default_rng(5)
+    tweets = np.full(200, 50)
+    hits = tweets * rng.binomial(1, 0.4, size=200)  # accounts post all-or-nothing
+    estimate, (low, high), _ = bootstrap(weighted_ratio(hits, tweets), 200, n_boot=999, seed=0)
+    naive_half_width = 1.96 * np.sqrt(estimate * (1 - estimate) / tweets.sum())
+    assert (high - low) / 2 > 4 * naive_half_width
+
+
+def pairwise_gini(x):
+    x = np.asarray(x, float)
+    return np.abs(x[:, None] - x[None, :]).sum() / (2 * len(x) ** 2 * x.mean())
+
+
+def test_gini_of_known_vectors():
+    assert resampling.weighted_gini([0, 0, 0, 1])(np.ones((1, 4)))[0] == pytest.approx(0.75)
+    x = [0, 0, 1, 3, 6, 2, 2]
+    assert resampling.weighted_gini(x)(np.ones((1, 7)))[0] == pytest.approx(pairwise_gini(x))
+    assert resampling.weighted_gini([5, 5, 5])(np.ones((1, 3)))[0] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_weights_equal_repeating_the_accounts(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.negative_binomial(0.5, 0.2, 60).astype(float)
+    y = x + rng.poisson(2, 60)
+    w = rng.integers(0, 3, size=(1, 60))
+    drawn = np.repeat(np.arange(60), w[0])
+    assert resampling.weighted_gini(x)(w)[0] == pytest.approx(pairwise_gini(x[drawn]))
+    assert resampling.weighted_quantile(x, 0.5)(w)[0] == np.quantile(x[drawn], 0.5, method="inverted_cdf")
+    assert resampling.weighted_quantile(x, 0.9)(w)[0] == np.quantile(x[drawn], 0.9, method="inverted_cdf")
+    assert resampling.weighted_share(x == 0)(w)[0] == pytest.approx(np.mean(x[drawn] == 0))
+    assert resampling.rank_correlation(x, y, "spearman")(w)[0] == pytest.approx(stats.spearmanr(x[drawn], y[drawn]).statistic)
+    assert resampling.rank_correlation(x, y, "kendall")(w)[0] == pytest.approx(stats.kendalltau(x[drawn], y[drawn]).statistic)
+
+
+def test_top_share_counts_the_boundary_unit_fractionally():
+    x = np.arange(1, 201, dtype=float)  # top 1% of 200 units = the 2 largest
+    assert resampling.weighted_top_share(x)(np.ones((1, 200)))[0] == pytest.approx((200 + 199) / x.sum())
+    x = np.arange(1, 151, dtype=float)  # 1.5 units: 150 and half of 149
+    assert resampling.weighted_top_share(x)(np.ones((1, 150)))[0] == pytest.approx((150 + 0.5 * 149) / x.sum())
+    # tweets grouped into accounts: weight 2 on the account holding the largest tweet doubles it
+    values, group = np.array([100.0, 1, 1, 1]), np.array([0, 1, 1, 1])
+    share = resampling.weighted_top_share(values, top=0.4, group=group)(np.array([[2, 1]]))[0]  # 2 of 5 units
+    assert share == pytest.approx(200 / 203)
+
+
+def test_bootstrap_is_seeded_and_covers_the_estimate():
+    rng = np.random.default_rng(0)
+    num, den = rng.poisson(3, 500), rng.integers(1, 5, 500)
+    stat = resampling.weighted_ratio(num, den)
+    first = resampling.bootstrap(stat, 500, n_boot=199, seed=4)
+    assert first == resampling.bootstrap(stat, 500, n_boot=199, seed=4)
+    assert first != resampling.bootstrap(stat, 500, n_boot=199, seed=5)
+    estimate, (low, high), warnings = first
+    assert estimate == pytest.approx(num.sum() / den.sum())
+    assert low < estimate < high and warnings == []
+    # the interval width is close to the delta-method standard error of a ratio of sums
+    r = num / den.mean() - estimate * den / den.mean()
+    se = r.std(ddof=1) / math.sqrt(500)
+    assert (high - low) / (2 * 1.96) == pytest.approx(se, rel=0.25)
