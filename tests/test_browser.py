@@ -91,17 +91,46 @@ def test_a_page_that_never_loads_times_out_and_leaves_no_profile(tmp_path):
 
 
 @browser_test
-def test_main_checks_index_and_screenshots_its_first_report(tmp_path, capsys):
+def test_main_checks_the_index_and_every_page_it_links(tmp_path, capsys):
     (tmp_path / "run").mkdir()
     write_page(tmp_path / "run" / "report.html", f"<img src='{png_data_uri()}'>", "Report")
-    write_page(tmp_path / "run" / "01_load.full.html", "<script>console.error('not this page')</script>")
+    write_page(tmp_path / "run" / "01_load.full.html", "<p>code</p>", "Code")
     index = write_page(tmp_path / "index.html", "<a href='https://example.org/x.html'>ext</a>"
                        "<a href='run/01_load.full.html'>code</a><a href='run/report.html'>report</a>")
     shot = tmp_path / "screenshot.png"
     assert main([str(index), str(shot)]) == 0
     out = capsys.readouterr().out
-    assert "title 'Report', 1 images, 0 broken" in out and f"screenshot of {tmp_path / 'run' / 'report.html'}" in out
-    assert png_size(shot)[1] > 0
+    assert "title 'Report', 1 images, 0 broken" in out and "title 'Code'" in out and "3 pages checked" in out
+    assert f"screenshot of {tmp_path / 'run' / 'report.html'}" in out and png_size(shot)[1] > 0
+    write_page(tmp_path / "run" / "01_load.full.html", "<script>console.error('a notebook page')</script>")
+    assert main([str(index), str(shot)]) == 1  # a broken notebook page fails the check, not only the report
+    assert "console error: a notebook page" in capsys.readouterr().out
+
+
+@browser_test
+def test_anything_that_scrolls_sideways_at_1280_px_is_reported(tmp_path):
+    cells = "".join(f"<td>column_{i}_with_a_long_unbreakable_name</td>" for i in range(12))
+    boxed = write_page(tmp_path / "boxed.html", f"<div style='overflow-x:auto'><table><tr>{cells}</tr></table></div>")
+    assert any("div" in box for box in check_page(boxed).scrolls_sideways)
+    wide = write_page(tmp_path / "wide.html", "<div style='width:3000px'>wide</div>")
+    assert check_page(wide).scrolls_sideways == ["the page"]
+
+
+@browser_test
+def test_a_readable_table_as_wide_as_the_widest_report_table_fits_the_window(tmp_path):
+    import pandas as pd
+
+    from helpers.report import index as report_index, tables
+
+    # The follower-band table: 9 numeric columns of large values and two intervals, plus long text.
+    frame = pd.DataFrame({f"a_rather_long_column_name_{i}": [1234567.891 * i, None] for i in range(9)})
+    for name in ("first", "second"):
+        frame[f"{name}_ci_low"], frame[f"{name}_ci_high"] = [123456.7, None], [2345678.9, None]
+        frame = tables.with_interval(frame, f"{name}_ci_low", f"{name}_ci_high", f"{name}_ci")
+    frame["warnings"] = [["a long warning that goes on and on about what the model could not do"] * 3, []]
+    css = report_index.STYLESHEET.read_text(encoding="utf-8")
+    page = write_page(tmp_path / "t.html", f"<style>{css}</style>{tables.table_html(frame)}")
+    assert check_page(page).ok
 
 
 @browser_test

@@ -3,6 +3,7 @@
 import pytest
 
 from helpers import pipeline
+from helpers.report import index as report_index
 from helpers.errors import TractionError
 
 DECLARED = {
@@ -76,6 +77,6 @@ def test_an_index_goes_only_into_reports_or_where_asked(tmp_path):
     run = tmp_path / "runs" / "a"
     run.mkdir(parents=True)
     (run / "run.json").write_text('{"campaign": "a <b>", "simulated": true, "links": [["report", "report.html"]]}')
-    index = pipeline.write_index(tmp_path / "elsewhere" / "index.html", [run])
+    index = report_index.write_index(tmp_path / "elsewhere" / "index.html", [run])
     html = index.read_text()
-    assert "href='../runs/a/report.html'" in html and "a &lt;b&gt;" in html
+    assert "href='../runs/a/report.html'" in html and "a &lt;b&gt;" in html and "<b>" not in html

@@ -41,6 +41,7 @@ def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports") / CAMPAIGN
     result = pipeline.run(data_dir, CAMPAIGN, out, ["n_boot=199"], index=out.parent / "index.html",
                           log=lambda message: None)
+    result.data_dir = data_dir
     return result
 
 
@@ -77,6 +78,45 @@ def test_no_string_from_the_data_reaches_any_page_unescaped(report):
     assert hashtags_shown, "the hostile hashtag should be shown (escaped) in the hashtag table"
     for name in ["report.html", "01_load.html", "02_engagement_vs_followers.html"]:
         assert "hostile&lt;b onmouseover=alert(1)&gt;test" in (report.out_dir / name).read_text(encoding="utf-8")
+
+
+def test_no_page_and_no_results_file_carries_a_local_path(report):
+    pages = [*report.out_dir.glob("*.html"), report.out_dir.parent / "index.html",
+             report.out_dir / "work" / "results.json", report.out_dir / "work" / "claims.json"]
+    local = [str(report.out_dir), str(report.data_dir), str(report.out_dir.parent), f"{Path.home()}/",
+             str(Path(__file__).resolve().parents[1])]
+    for page in pages:
+        text = unescape(page.read_text(encoding="utf-8"))
+        for path in local:
+            assert path not in text, f"{page.name} shows the local path {path}"
+    assert "&lt;run folder&gt;/work" in (report.out_dir / "02_engagement_vs_followers.full.html").read_text()
+
+
+def test_the_index_gives_each_run_its_date_size_verdicts_and_pages_report_first(report):
+    html = (report.out_dir.parent / "index.html").read_text(encoding="utf-8")
+    run = json.loads((report.out_dir / "run.json").read_text())
+    verdicts = json.loads((report.out_dir / "work" / "claims.json").read_text())["claims"]
+    assert "hostile&lt;b onmouseover=alert(1)&gt;test" in html and run["date"] in html
+    assert f"{run['accounts']:,} accounts" in html and f"{run['tweets']:,} tweets" in html
+    for claim in verdicts:
+        if claim["number"] in (2, 3, 4, 5):
+            assert f"{claim['claim']} <span class='verdict'>{claim['verdict']}</span>" in unescape(html)
+    hrefs = re.findall(r"href='([^']+)'", html)
+    assert hrefs[0].endswith("/report.html") and hrefs[1].endswith("/01_load.html")
+
+
+@pytest.mark.browser
+def test_every_page_of_the_run_and_the_index_pass_the_browser_check(report):
+    from helpers.report import browser
+
+    if browser.chromium_path() is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    index = report.out_dir.parent / "index.html"
+    pages = [index, *browser.local_pages(index)]
+    assert len(pages) == 8  # the index, the report and six notebook pages
+    for page in pages:
+        check = browser.check_page(page)
+        assert check.ok, check.summary()
 
 
 def claim_rows(html: str):

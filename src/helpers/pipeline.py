@@ -9,14 +9,12 @@ lies there) or to the file the user names with ``--index``.
 """
 
 import ast
+import datetime
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
-from urllib.parse import quote
 
 import nbformat
 import papermill
@@ -24,6 +22,7 @@ from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
 from helpers import defaults
+from helpers.report import index as report_index
 from helpers.errors import TractionError
 
 NOTEBOOKS = ("01_load.ipynb", "02_engagement_vs_followers.ipynb", "03_narrative.ipynb")
@@ -113,35 +112,42 @@ def _execute(notebook: Path, executed: Path, parameters: dict):
         ) from None
 
 
-def render_html(executed: Path, target: Path, *, with_code: bool, title: str):
-    """One executed notebook as a self-contained HTML page (images inline, no external scripts)."""
+def render_html(executed: Path, target: Path, *, with_code: bool, title: str, redact: dict | None = None):
+    """One executed notebook as a self-contained HTML page (images inline, no external scripts).
+
+    ``redact`` maps local paths to what the page shows instead (the parameters cell and printed text would
+    otherwise carry the user's folders into a page shared outside the machine).
+    """
     exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=not with_code, exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True)
-    notebook = nbformat.read(executed, as_version=4)
+    notebook = redact_paths(nbformat.read(executed, as_version=4), redact or {})
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
     target.write_text(body, encoding="utf-8")
 
 
-def write_index(index: Path, runs=()) -> Path:
-    """An index page linking every run folder (one holding a run.json) beside ``index``, plus ``runs``."""
-    index = Path(index).resolve()
-    folders = {p.parent for p in index.parent.glob("*/run.json")} | {Path(r).resolve() for r in runs}
-    rows = []
-    for folder in sorted(folders):
-        run = json.loads((folder / "run.json").read_text())
-        href = quote(Path(os.path.relpath(folder, index.parent)).as_posix())  # a path, never a URL scheme
-        data = "simulated" if run.get("simulated") else "real archive"
-        links = " · ".join(f"<a href='{escape(href)}/{escape(name)}'>{escape(label)}</a>"
-                           for label, name in run["links"])
-        rows.append(f"<tr><td>{escape(run['campaign'])}</td><td>{data}</td><td>{links}</td></tr>")
-    html = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>traction reports</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em 1em;text-align:left}</style></head>"
-            "<body><h1>traction reports</h1><table><tr><th>Campaign</th><th>Data</th><th>Pages</th></tr>"
-            + "".join(rows) + "</table></body></html>")
-    index.parent.mkdir(parents=True, exist_ok=True)
-    index.write_text(html, encoding="utf-8")
-    return index
+TEXT_OUTPUTS = ("text/plain", "text/html", "text/markdown")
+
+
+def redact_paths(notebook, replacements: dict):
+    """The notebook with each local path in its sources and text outputs replaced (longest path first)."""
+    pairs = sorted(((str(k), v) for k, v in replacements.items() if str(k) not in ("", "/", ".")),
+                   key=lambda pair: -len(pair[0]))
+
+    def clean(text):
+        for path, shown in pairs:
+            text = text.replace(path, shown)
+        return text
+    for cell in notebook.cells:
+        cell.source = clean(cell.source)
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = clean(output["text"])
+            for kind in TEXT_OUTPUTS:
+                if kind in output.get("data", {}):
+                    value = output["data"][kind]
+                    output["data"][kind] = [clean(t) for t in value] if isinstance(value, list) else clean(value)
+    return notebook
 
 
 def default_index(out_dir: Path) -> Path | None:
@@ -181,20 +187,28 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, index=None, lo
         executed.append(executed_dir / name)
         log(f"[{step}/{len(NOTEBOOKS)}] {name} done in {seconds[name]} s")
     links = [("report", "report.html")]  # the reader's report first: index and screenshot follow it
+    redact = {out_dir: "<run folder>", defaults.project_root(): "<project>", Path.home(): "~"}
+    if shared["data_dir"]:
+        redact[shared["data_dir"]] = "<data folder>"
+    if account_table:
+        redact[account_table] = f"<data folder>/{Path(account_table).name}"
     for path in executed:
         title = f"traction: {campaign}, {path.stem}"
-        render_html(path, out_dir / f"{path.stem}.html", with_code=False, title=title)
-        render_html(path, out_dir / f"{path.stem}.full.html", with_code=True, title=f"{title} (with code)")
+        render_html(path, out_dir / f"{path.stem}.html", with_code=False, title=title, redact=redact)
+        render_html(path, out_dir / f"{path.stem}.full.html", with_code=True, title=f"{title} (with code)",
+                    redact=redact)
         links += [(path.stem, f"{path.stem}.html"), (f"{path.stem} with code", f"{path.stem}.full.html")]
     (out_dir / "report.html").write_bytes((out_dir / f"{Path(NOTEBOOKS[-1]).stem}.html").read_bytes())
     load_report = json.loads((work_dir / "load_report.json").read_text())
+    totals = load_report.get("totals", {})
     run_record = {"campaign": campaign, "simulated": bool(load_report.get("simulated")), "links": links,
-                  "seconds": seconds}
+                  "seconds": seconds, "date": datetime.date.today().isoformat(),
+                  "accounts": totals.get("accounts"), "tweets": totals.get("tweets")}
     (out_dir / "run.json").write_text(json.dumps(run_record, indent=2, sort_keys=True))
     index = Path(index) if index else default_index(out_dir)
     log(f"Report: {out_dir / 'report.html'}")
     if index is not None:
-        log(f"Index:  {write_index(index, [out_dir])}")
+        log(f"Index:  {report_index.write_index(index, [out_dir])}")
     return RunResult(out_dir, out_dir / "report.html", executed, seconds)
 
 

@@ -5,7 +5,7 @@ exactly the chain that is tested and measured. Steps pass results to each
 other only as files in ``work_dir``.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpers import defaults, frames, results
@@ -86,7 +86,11 @@ class Narrative:
 
 
 def narrative(work_dir="", thresholds: claims.Thresholds = claims.Thresholds()) -> Narrative:
-    """Notebook 03: read results.json and the load report, and give each claim its verdict."""
+    """Notebook 03: read results.json and the load report, give each claim its verdict, and record the
+    verdicts in ``work_dir/claims.json`` (the index of runs shows them)."""
     work_dir = Path(work_dir) if work_dir else defaults.default_work_dir()
     document = results.read(work_dir / "results.json")
-    return Narrative(document, frames.read_report(work_dir), claims.assess(document, thresholds), work_dir)
+    assessment = claims.assess(document, thresholds)
+    results.write(work_dir / "claims.json", {"thresholds": asdict(thresholds),
+                                             "claims": [asdict(claim) for claim in assessment.claims]})
+    return Narrative(document, frames.read_report(work_dir), assessment, work_dir)

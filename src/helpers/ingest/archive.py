@@ -53,7 +53,7 @@ class LoadReport(dict):
 
     def summary(self) -> str:
         totals = self["totals"]
-        lines = [f"{self['form']} ingest of {self['campaign']!r} from {self['data_dir']}"
+        lines = [f"{self['form']} ingest of {self['campaign']!r} from {Path(self['data_dir']).name}/"
                  + (" (simulated)" if self.get("simulated") else "")
                  + (" [cache]" if self.from_cache else "")]
         for entry in self["files"]:

@@ -1,13 +1,14 @@
-"""Check an HTML report in headless Chromium: console errors, broken images, a full-page PNG.
+"""Check HTML pages in headless Chromium at 1280 px: console errors, broken images, sideways scrolling.
 
 Drives Debian's ``chromium`` over the Chrome DevTools Protocol with tornado's websocket client
 (already installed as a Jupyter dependency), so the check needs no extra package.
 
-    python -m helpers.browser reports/index.html reports/screenshot.png
+    python -m helpers.report.browser reports/index.html reports/screenshot.png
 
-checks the index and, because it is an ``index.html``, also the first campaign's reader report it links
-(``report.html``), and saves the screenshot of that page. Exit status 1 when any
-checked page has a console error or a broken image, 2 when Chromium is missing or fails.
+checks the index and, because it is an ``index.html``, every local page it links (each run's report,
+notebook pages and comparisons), and saves the screenshot of the first reader's report. Exit status 1
+when any checked page has a console error, a broken image or something that scrolls sideways, 2 when
+Chromium is missing or fails.
 """
 from __future__ import annotations
 
@@ -40,26 +41,42 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
 MAX_SCREENSHOT_HEIGHT = 50_000
 IMAGES_JS = """JSON.stringify(Array.from(document.images).map(
     i => [i.currentSrc || i.src, i.complete && i.naturalWidth > 0]))"""
+# The page itself wider than the window, or any box with a horizontal scrollbar of its own.
+SCROLL_JS = """JSON.stringify((() => {
+    const wide = [];
+    if (document.documentElement.scrollWidth > document.documentElement.clientWidth + 1) wide.push('the page');
+    for (const e of document.querySelectorAll('*')) {
+        const overflow = getComputedStyle(e).overflowX;
+        if ((overflow === 'auto' || overflow === 'scroll') && e.scrollWidth > e.clientWidth + 1)
+            wide.push(e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : '')
+                      + ' (' + e.scrollWidth + ' px in ' + e.clientWidth + ')');
+    }
+    return wide.slice(0, 10);
+})())"""
 
 
 @dataclass
 class PageCheck:
-    """What a page showed in the browser; ``ok`` when it has no console error and no broken image."""
+    """What a page showed in the browser; ``ok`` when it has no console error, no broken image and nothing
+    that scrolls sideways at the window's width."""
     page: str
     title: str = ""
     images: int = 0
     broken_images: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    scrolls_sideways: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.console_errors and not self.broken_images
+        return not self.console_errors and not self.broken_images and not self.scrolls_sideways
 
     def summary(self) -> str:
         lines = [f"{'OK  ' if self.ok else 'FAIL'} {self.page}: title {self.title!r}, {self.images} images, "
-                 f"{len(self.broken_images)} broken, {len(self.console_errors)} console errors"]
+                 f"{len(self.broken_images)} broken, {len(self.console_errors)} console errors, "
+                 f"{len(self.scrolls_sideways)} scrolling sideways"]
         lines += [f"  broken image: {src}" for src in self.broken_images]
         lines += [f"  console error: {text}" for text in self.console_errors]
+        lines += [f"  scrolls sideways: {box}" for box in self.scrolls_sideways]
         return "\n".join(lines)
 
 
@@ -165,7 +182,8 @@ async def _check(endpoint: str, page: Path, screenshot) -> PageCheck:
         images = json.loads(await _evaluate(cdp, session, IMAGES_JS))
         result = PageCheck(page=str(page), title=await _evaluate(cdp, session, "document.title"),
                            images=len(images), broken_images=[src[:120] for src, shown in images if not shown],
-                           console_errors=_console_errors(cdp.events))
+                           console_errors=_console_errors(cdp.events),
+                           scrolls_sideways=json.loads(await _evaluate(cdp, session, SCROLL_JS)))
         if screenshot is not None:
             await _save_screenshot(cdp, session, Path(screenshot))
         await cdp.call("Browser.close")
@@ -212,44 +230,49 @@ class _Links(HTMLParser):
             self.hrefs.append(dict(attrs)["href"])
 
 
-def report_link(html_path) -> Path | None:
-    """The page an index points at: its first link to a local ``report.html``, else its first local .html link.
-
-    (The run index lists each campaign's notebook pages too, sorted by name, so the report is not first.)
-    """
+def local_pages(html_path) -> list[Path]:
+    """The local .html pages a page links, in link order, each once."""
     page = Path(html_path)
     parser = _Links()
     parser.feed(page.read_text(encoding="utf-8"))
     local = []
     for href in parser.hrefs:
         parts = urlsplit(href)
-        linked = page.parent / unquote(parts.path)
-        if not parts.scheme and not parts.netloc and linked.suffix == ".html" and linked.is_file():
+        linked = (page.parent / unquote(parts.path)).resolve()
+        if not parts.scheme and not parts.netloc and linked.suffix == ".html" and linked.is_file() \
+                and linked not in local:
             local.append(linked)
+    return local
+
+
+def report_link(html_path) -> Path | None:
+    """The page an index points at: its first link to a local ``report.html``, else its first local .html link."""
+    local = local_pages(html_path)
     return next((p for p in local if p.name == "report.html"), local[0] if local else None)
 
 
 def main(argv=None) -> int:
-    """``python -m helpers.browser PAGE PNG``: an index.html is checked, then its first report.html screenshotted."""
+    """``python -m helpers.report.browser PAGE PNG``: an index.html is checked with every local page it links,
+    and the first report.html is screenshotted."""
     args = sys.argv[1:] if argv is None else list(argv)
     if len(args) != 2:
-        print("usage: python -m helpers.browser PAGE.html SCREENSHOT.png", file=sys.stderr)
+        print("usage: python -m helpers.report.browser PAGE.html SCREENSHOT.png", file=sys.stderr)
         return 2
     page, png = Path(args[0]), Path(args[1])
     try:
-        pages = [page]
+        pages = [page.resolve()]
         if page.name == "index.html":
-            report = report_link(page) if page.is_file() else None
-            if report is None:
+            if not page.is_file() or report_link(page) is None:
                 raise TractionError(f"{page}: no link to a local report page (run `make report` first)")
-            pages.append(report)
-        checks = [check_page(p, png if p == pages[-1] else None) for p in pages]
+            pages += local_pages(page)
+        shot = report_link(page) if page.name == "index.html" else pages[0]
+        checks = [check_page(p, png if p == shot else None) for p in pages]
     except TractionError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for check in checks:
         print(check.summary())
-    print(f"screenshot of {pages[-1]}: {png} ({png.stat().st_size} bytes)")
+    print(f"{len(checks)} pages checked; screenshot of {shot}: {png} ({png.stat().st_size} bytes)")
     return 0 if all(c.ok for c in checks) else 1
 
 

@@ -1,7 +1,7 @@
-"""HTML pieces of the narrative notebook (03): banner, tables, captions.
+"""HTML pieces of the report pages: banner, tables, captions.
 
 Every string that may come from the data or a library (file names, hashtags,
-warnings) passes through ``html.escape`` or pandas' escaping ``to_html``.
+warnings) passes through ``html.escape`` (tables through ``report.tables``).
 """
 
 from html import escape
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.report import claims
+from helpers.report import claims, tables
 
 BANNER_STYLE = "padding:.8em 1em;border-radius:4px;font-size:1.1em;margin-bottom:1em;"
 
@@ -73,24 +73,22 @@ def load_summary_html(load_report: dict) -> str:
     frame = pd.DataFrame([{
         "file": f.get("path"), "kind": f.get("kind"), "rows read": f.get("rows_read"),
         "loaded": f.get("rows_loaded"), "rejected": f.get("rows_rejected"),
-        "rejected by reason": "; ".join(f"{k}: {v}" for k, v in (f.get("rejected_by_reason") or {}).items()),
+        "rejected by reason": f.get("rejected_by_reason") or {},
     } for f in files])
     return ("<p>Every row read was either loaded or recorded as rejected with its reason.</p>"
-            + frame.to_html(index=False, escape=True, border=0))
+            + tables.table_html(frame))
 
 
 def tests_html(results: dict) -> str:
-    columns = ["id", "estimate", "ci_low", "ci_high", "p_value", "p_holm", "n", "converged"]
-    frame = pd.DataFrame(results.get("tests", []))
-    if frame.empty:
+    if not results.get("tests"):
         return "<p>No tests were recorded.</p>"
     return ("<p>All measures, with raw and Holm-adjusted p-values where a test applies:</p>"
-            + frame[columns].to_html(index=False, escape=True, border=0, na_rep="", float_format="{:.4g}".format))
+            + tables.table_html(tables.tests_table(results["tests"], ("id", "estimate", "ci_low", "ci_high",
+                                                                     "p_value", "p_holm", "n", "converged"))))
 
 
 def hashtags_html(results: dict) -> str:
     top = results.get("descriptives", {}).get("top_hashtags") or []
     if not top:
         return "<p>No hashtags were recorded (the data has no tweets, or none carried a hashtag).</p>"
-    frame = pd.DataFrame(top)
-    return frame.to_html(index=False, escape=True, border=0, float_format="{:.4f}".format)
+    return tables.table_html(pd.DataFrame(top))
