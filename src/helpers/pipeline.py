@@ -28,6 +28,7 @@ from helpers.errors import TractionError
 
 NOTEBOOKS = ("01_load.ipynb", "02_engagement_vs_followers.ipynb", "03_narrative.ipynb")
 RUNNER_PARAMETERS = ("data_dir", "campaign", "work_dir")  # set by --data-dir, --campaign, --out
+PATH_PARAMETERS = [(NOTEBOOKS[0], "account_table"), (NOTEBOOKS[1], "baseline")]  # -p values that are paths
 TEMPLATES = Path(__file__).parent / "report" / "templates"
 CELL_TIMEOUT_SECONDS = 3600
 
@@ -124,17 +125,26 @@ def render_html(executed: Path, target: Path, *, with_code: bool, title: str):
 
 
 def write_index(index: Path, runs=()) -> Path:
-    """An index page linking every run folder (one holding a run.json) beside ``index``, plus ``runs``."""
+    """An index page linking every run folder (one holding a run.json) and every comparison folder (one holding
+    a comparison.json) beside ``index``, plus the folders ``runs``."""
     index = Path(index).resolve()
-    folders = {p.parent for p in index.parent.glob("*/run.json")} | {Path(r).resolve() for r in runs}
+    folders = {p.parent for name in ("run.json", "comparison.json") for p in index.parent.glob(f"*/{name}")}
+    folders |= {Path(r).resolve() for r in runs}
     rows = []
     for folder in sorted(folders):
-        run = json.loads((folder / "run.json").read_text())
         href = quote(Path(os.path.relpath(folder, index.parent)).as_posix())  # a path, never a URL scheme
-        data = "simulated" if run.get("simulated") else "real archive"
-        links = " · ".join(f"<a href='{escape(href)}/{escape(name)}'>{escape(label)}</a>"
-                           for label, name in run["links"])
-        rows.append(f"<tr><td>{escape(run['campaign'])}</td><td>{data}</td><td>{links}</td></tr>")
+        if (folder / "run.json").is_file():
+            run = json.loads((folder / "run.json").read_text())
+            data = "simulated" if run.get("simulated") else "real archive"
+            links = " · ".join(f"<a href='{escape(href)}/{escape(name)}'>{escape(label)}</a>"
+                               for label, name in run["links"])
+            rows.append(f"<tr><td>{escape(run['campaign'])}</td><td>{data}</td><td>{links}</td></tr>")
+        if (folder / "comparison.json").is_file():
+            compared = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))["runs"]
+            data = "simulated" if all(r["simulated"] for r in compared) else \
+                "real archive" if not any(r["simulated"] for r in compared) else "mixed"
+            rows.append(f"<tr><td>comparison: {escape(', '.join(r['label'] for r in compared))}</td><td>{data}"
+                        f"</td><td><a href='{escape(href)}/comparison.html'>comparison</a></td></tr>")
     html = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>traction reports</title>"
             "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em 1em;text-align:left}</style></head>"
             "<body><h1>traction reports</h1><table><tr><th>Campaign</th><th>Data</th><th>Pages</th></tr>"
@@ -154,9 +164,10 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, index=None, lo
     """Execute 01-03 on a campaign and render its HTML; the default is the full simulated takedown."""
     declared = {name: declared_parameters(notebooks_dir() / name) for name in NOTEBOOKS}
     per_notebook = parse_parameters(parameters, declared)
+    for notebook, name in PATH_PARAMETERS:  # notebooks run in notebooks/: a typed path is relative to the user
+        if per_notebook[notebook].get(name):
+            per_notebook[notebook][name] = str(Path(per_notebook[notebook][name]).resolve())
     account_table = per_notebook[NOTEBOOKS[0]].get("account_table")
-    if account_table:  # notebooks run in notebooks/: a path the user typed is relative to where they are
-        per_notebook[NOTEBOOKS[0]]["account_table"] = account_table = str(Path(account_table).resolve())
     if data_dir is None and not account_table:
         from helpers import simulate
 
@@ -196,6 +207,24 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, index=None, lo
     if index is not None:
         log(f"Index:  {write_index(index, [out_dir])}")
     return RunResult(out_dir, out_dir / "report.html", executed, seconds)
+
+
+def compare(run_dirs, out, *, index=None, log=print) -> tuple[Path, Path]:
+    """``traction compare``: comparison.json and comparison.html in ``out``; the index as for a run."""
+    from helpers.report import compare as comparing
+
+    json_path, html_path = comparing.write(run_dirs, out)
+    log(f"Comparison: {html_path}")
+    index = Path(index) if index else default_index(Path(out))
+    if index is not None:
+        log(f"Index:      {write_index(index, [Path(out)])}")
+    return json_path, html_path
+
+
+def cli_compare(args) -> int:
+    log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    compare(args.run_dirs, args.out, index=args.index, log=log)
+    return 0
 
 
 def cli_run(args) -> int:
