@@ -24,6 +24,9 @@ from helpers.stats import baseline
 SCALE = 0.05  # the notebooks' sample: ~1,190 campaign accounts, ~1,000 ordinary ones
 RATIOS = (0.5, 1.0)
 SLOW_SEEDS = 50
+# Fresh seeds: the interval was chosen on seeds 101-150 (and a pooled working variance, which covered 88% on
+# seeds 1-50, was dropped); reported on these.
+SIMULATOR_SEEDS = range(1001, 1001 + SLOW_SEEDS)
 
 
 def replicate(folder, ratio, seed):
@@ -131,9 +134,10 @@ def test_off_the_simulator_one_seed_covers_the_ratio(ira_design):
 @pytest.mark.slow
 def test_coverage_over_seeds(tmp_path_factory, ira_design):
     folder = tmp_path_factory.mktemp("baseline")
-    report = {"seeds": SLOW_SEEDS, "scale": SCALE, "simulator": {}, "off_simulator_ira_design": {}}
+    report = {"simulator_seeds": f"{SIMULATOR_SEEDS.start}-{SIMULATOR_SEEDS.stop - 1}", "scale": SCALE,
+              "off_simulator_seeds": f"1-{4 * SLOW_SEEDS}", "simulator": {}, "off_simulator_ira_design": {}}
     for ratio in RATIOS:
-        entries = [replicate(folder, ratio, seed)[0] for seed in range(1, SLOW_SEEDS + 1)]
+        entries = [replicate(folder, ratio, seed)[0] for seed in SIMULATOR_SEEDS]
         report["simulator"][ratio] = summary(entries, ratio)
         entries = [unlike_replicate(ira_design, ratio, seed) for seed in range(1, 4 * SLOW_SEEDS + 1)]
         report["off_simulator_ira_design"][ratio] = summary(entries, ratio)

@@ -10,8 +10,10 @@ accounts with the same follower count (``baseline_engagement_ratio``). It is
 fitted by NB2 maximum likelihood (Poisson quasi-ML when the NB fails) with the
 checked fitters of ``helpers.stats.fitting``; its interval is the Wald interval
 of g, exponentiated, from the working-variance sandwich that ``fitting``
-provides (the one the elasticities use), so a few high-follower accounts
-cannot shrink it. The model assumes one elasticity b for both groups; the
+provides (the one the elasticities use), its moments estimated separately for
+the campaign and the baseline, whose spread differs (a campaign's amplified
+tweets), so neither a few high-follower accounts nor the calmer group can
+shrink it (coverage: docs/reference.md). The model assumes one elasticity b for both groups; the
 slopes fitted to each group alone are given in the entry's warnings, beside
 the ratio without the follower adjustment.
 """
@@ -62,13 +64,16 @@ def fit_group_model(campaign, baseline):
         params = np.asarray(fit.result.params)
         mu = np.exp(X @ params[:3] + offset)
         score_weight = 1 / (1 + params[-1] * mu) if name == "negative binomial" else np.ones_like(mu)
-        kappa, tau = fitting.working_variance(y, mu, exposure)
-        cov = fitting.working_variance_cov(X, mu, mu + kappa * mu**2 / exposure + tau * mu**2, score_weight)
+        variance, moments = np.empty_like(mu), []
+        for label, part in (("campaign", group == 1), ("baseline", group == 0)):  # the two may differ in spread
+            kappa, tau = fitting.working_variance(y[part], mu[part], exposure[part])
+            variance[part] = mu[part] + kappa * mu[part]**2 / exposure[part] + tau * mu[part]**2
+            moments.append(f"{label} kappa = {kappa:.4g}, tau = {tau:.4g}")
+        cov = fitting.working_variance_cov(X, mu, variance, score_weight)
         if np.all(np.isfinite(cov)) and cov[2, 2] > 0:
             fit.cov = cov
-            fit.warnings.append(f"working variance: kappa = {kappa:.4g}, tau = {tau:.4g}; standard error of the "
-                                f"log ratio {np.sqrt(cov[2, 2]):.4g} (HC0: "
-                                f"{np.sqrt(np.asarray(fit.result.cov_params())[2, 2]):.4g})")
+            fit.warnings.append(f"working variance per group: {'; '.join(moments)}; standard error of the log ratio "
+                                f"{np.sqrt(cov[2, 2]):.4g} (HC0: {np.sqrt(np.asarray(fit.result.cov_params())[2, 2]):.4g})")
         else:
             fit.converged = False
             fit.warnings.append("working-variance covariance not finite or not positive")
