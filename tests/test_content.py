@@ -38,7 +38,7 @@ def test_account_counts_match_a_count_by_hand(loaded):
     counts = loaded.accounts.set_index("userid")
     assert counts.loc["a", ["n_tweets", *frames.CONTENT_COUNTS]].to_dict() == {
         "n_tweets": 3, "n_chinese": 2, "n_english": 1, "n_hong_kong_hashtag": 1,
-        "n_hong_kong": 1, "n_republican": 1, "n_democrat": 0,
+        "n_hong_kong": 1, "n_republican": 1, "n_democrat": 0, "n_with_text": 3,
     }
     assert counts.loc["b", "n_hong_kong_hashtag"] == 1  # hashtag HongKong, case-folded
     assert counts.loc["b", "n_republican"] == 1 and counts.loc["b", "n_democrat"] == 1

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "helpers"
 # Order of the flow: a module may import its own layer or those before it, never one after.
 LAYERS = [
-    {"helpers.errors", "helpers.defaults", "helpers.schema", "helpers.results"},
+    {"helpers.errors", "helpers.defaults", "helpers.schema", "helpers.results", "helpers.data"},
     {"helpers.ingest", "helpers.simulate"},
     {"helpers.frames"},
     {"helpers.stats"},

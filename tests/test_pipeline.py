@@ -68,6 +68,21 @@ def test_a_relative_account_table_path_is_taken_from_where_the_user_is(tmp_path,
     assert seen["data_dir"] == "" and seen["campaign"] == "ira"  # no simulated default behind a table
 
 
+def test_a_relative_baseline_path_is_taken_from_where_the_user_is(tmp_path, monkeypatch):
+    seen = {}
+
+    def record(notebook, executed, parameters):
+        seen[notebook.name] = parameters
+        if notebook.name == pipeline.NOTEBOOKS[1]:
+            raise TractionError("stopped after recording")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pipeline, "_execute", record)
+    with pytest.raises(TractionError, match="stopped after recording"):
+        pipeline.run(tmp_path, "camp", tmp_path / "out", ["baseline=runs/ordinary"], log=lambda message: None)
+    assert seen[pipeline.NOTEBOOKS[1]]["baseline"] == str(tmp_path / "runs" / "ordinary")
+
+
 def test_an_index_goes_only_into_reports_or_where_asked(tmp_path):
     from helpers import defaults
 

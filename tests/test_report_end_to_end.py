@@ -122,15 +122,16 @@ def test_every_page_of_the_run_and_the_index_pass_the_browser_check(report):
 def claim_rows(html: str):
     table = re.search(r"<table class='claims'>.*?</table>", html.replace('"', "'"), re.S)
     assert table, "no claims table in the report"
-    return re.findall(r"<tr><td>(\d)</td>.*?<td class='verdict'>(.*?)</td><td>(.*?)</td>", table.group(0), re.S)
+    return re.findall(r"<tr data-claim='(\d)'>.*?<td class='verdict'>(.*?)</td><td>(.*?)</td>", table.group(0), re.S)
 
 
-def test_claims_table_has_eight_verdicts_with_the_numbers_of_results_json(report):
+def test_claims_table_has_the_verdicts_with_the_numbers_of_results_json(report):
     html = report.report.read_text(encoding="utf-8")
     rows = claim_rows(html)
-    assert [number for number, _, _ in rows] == [str(n) for n in range(1, 9)]
+    assert [number for number, _, _ in rows] == ["1", "2", "2", "3", "3", "4", "5", "6", "7", "8"]
     results = json.loads((report.out_dir / "work" / "results.json").read_text())
     expected = claims.assess(results)
+    assert len(rows) == len(expected.claims)
     for (number, verdict, evidence), claim in zip(rows, expected.claims):
         assert verdict == claim.verdict
         assert unescape(evidence) == claim.evidence
@@ -139,6 +140,20 @@ def test_claims_table_has_eight_verdicts_with_the_numbers_of_results_json(report
     tests = {entry["id"]: entry for entry in results["tests"]}
     shown = claims.pct(tests["followers_share_under_10"]["estimate"])
     assert shown in rows[1][2]
+
+
+def test_the_report_explains_the_four_verdicts_above_the_claims_and_compares_with_real_campaigns(report):
+    html = unescape(report.report.read_text(encoding="utf-8"))
+    table = html.index("class=\"claims\"") if "class=\"claims\"" in html else html.index("class='claims'")
+    for verdict, meaning in claims.VERDICTS.items():
+        assert html.index(meaning) < table, verdict
+    results = json.loads((report.out_dir / "work" / "results.json").read_text())
+    tests = {entry["id"]: entry for entry in results["tests"]}
+    reference_part = html[html.index("Compared with other campaigns"):]
+    percentile = tests["reference_percentile_engagement_per_tweet_row"]
+    assert claims.interval(percentile) in reference_part
+    assert "is not in it and is compared with all 28" in reference_part
+    assert "Among the reference campaigns" in reference_part  # the dot plot's title
 
 
 def test_the_report_says_it_is_simulated_at_the_top(report):

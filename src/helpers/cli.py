@@ -1,4 +1,4 @@
-"""The ``traction`` command: ingest, simulate and run, one subcommand each.
+"""The ``traction`` command: ingest, simulate, run and compare, one subcommand each.
 
 Each subcommand only parses arguments and calls the module that does the work;
 user errors (``TractionError``) become a one-line message and exit status 2.
@@ -27,6 +27,12 @@ def _run(args):
     from helpers import pipeline
 
     return pipeline.cli_run(args)
+
+
+def _compare(args):
+    from helpers import pipeline
+
+    return pipeline.cli_compare(args)
 
 
 def _shares(text):
@@ -78,6 +84,8 @@ SCENARIO_OPTIONS = [
     ("us_politics_share", float, "share of English tweets naming US politics"),
     ("politics_mix", _shares, "Trump,Republicans,Democrats,Biden shares of those"),
     ("url_share", float, "share of tweets with a link"),
+    ("engagement_intercept", float, "log of the mean engagement of an original tweet at 0 followers (instead of "
+     "calibrating to --mean-engagement; ordinary accounts)"),
 ]
 
 
@@ -124,6 +132,15 @@ def build_parser():
                      "only for runs in reports/)")
     run.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE")
     run.set_defaults(func=_run)
+
+    # --- compare (owned by helpers.report.compare, run by helpers.pipeline) ---
+    compare = sub.add_parser("compare", help="put runs side by side with the reference set of real campaigns")
+    compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="a folder that traction run wrote (or its "
+                         "work folder)")
+    compare.add_argument("--out", required=True, help="folder for comparison.json and comparison.html")
+    compare.add_argument("--index", metavar="FILE", help="write an index of runs and comparisons here (default: "
+                         "reports/index.html, only for an --out in reports/)")
+    compare.set_defaults(func=_compare)
     return parser
 
 

@@ -15,8 +15,19 @@ content statistics, tweet rows (retweets included) in Chinese (n_chinese), in
 English (n_english), with a Hong Kong hashtag (n_hong_kong_hashtag), on Hong
 Kong by hashtag or keyword (n_hong_kong), naming Trump or the Republicans
 (n_republican) and Biden or the Democrats (n_democrat), matched by
-``ContentPatterns``. ``follower_count`` is int64 when every account's count is
+``ContentPatterns``, and rows with any text (n_with_text); and, for the
+comparison with the reference set of real campaigns (whose published totals
+sum the counts over every row), the four counts and their sum over ALL tweet
+rows, retweets included as the archive writes them (likes_all_rows,
+retweets_all_rows, replies_all_rows, quotes_all_rows, engagement_all_rows).
+``follower_count`` is int64 when every account's count is
 known, else float64 with NaN (and a warning).
+
+``Frames.totals`` are the campaign's totals in the published figures' terms
+(accounts and summed followers of the users file, tweet rows, the four counts
+over all rows); ``Frames.reference`` is the shipped reference set
+(``helpers.data``). ``load_baseline`` loads another run's accounts as a
+baseline for the count models.
 
 This module is the only one after the ingest that reads files: statistics take
 its frames.
@@ -30,7 +41,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from helpers import schema
+from helpers import data, schema
 from helpers.errors import TractionError
 
 FORM_ARCHIVE = "archive"  # accounts + tweets
@@ -41,6 +52,8 @@ COMPONENTS = {"likes": "like_count", "retweets": "retweet_count",
               "replies": "reply_count", "quotes": "quote_count"}
 RETWEET_HEAVY_RATIO = 5  # n_retweet_heavy: original tweets with more than this many retweets per like
 TOP_HASHTAGS = 20
+ALL_ROWS = [f"{name}_all_rows" for name in COMPONENTS]  # likes_all_rows, ...: sums over all tweet rows
+TOTALS = ["accounts", "tweet_rows", *COMPONENTS, "followers"]  # the published figures' totals
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,12 @@ class Frames:
     tweets_sample_note: str | None = None  # set when `tweets` holds a sample of whole accounts
     top_hashtags: pd.DataFrame | None = None  # hashtag, tweets, share_of_tweets (all tweet rows)
     content_patterns: ContentPatterns = field(default_factory=ContentPatterns)
+    totals: dict = field(default_factory=dict)  # TOTALS -> int, or None where the form lacks it
+    reference: pd.DataFrame | None = None  # the reference set of real campaigns (helpers.data)
+
+    @property
+    def campaign(self) -> str:
+        return str(self.report.get("campaign") or "")
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -88,16 +107,19 @@ def load(work_dir, *, max_tweets: int | None = None, seed: int = 0,
     tweets_path = work_dir / "tweets.parquet"
     con = connect()
     con.execute(f"CREATE VIEW acc AS SELECT * FROM read_parquet('{_quote(accounts_path)}')")
+    reference = data.reference_campaigns()
     if report.get("form") == FORM_ACCOUNT_TABLE:
         _require(con, "acc", accounts_path, schema.ACCOUNT_TABLE_COLUMNS)
         return Frames(_account_table(con), None, FORM_ACCOUNT_TABLE,
-                      ["account-level table: tweet-level statistics are skipped"], report)
+                      ["account-level table: tweet-level statistics are skipped"], report,
+                      totals=_totals(con, FORM_ACCOUNT_TABLE), reference=reference)
     _require(con, "acc", accounts_path, ["userid", "follower_count", "account_creation_date"])
     _refuse_duplicate_ids(con, accounts_path)
     if not tweets_path.is_file() or _row_count(con, tweets_path) == 0:
         accounts = _accounts(con, with_tweets=False)
         return Frames(accounts, None, FORM_USERS_ONLY,
-                      ["no tweets (users file only): engagement statistics are skipped"], report)
+                      ["no tweets (users file only): engagement statistics are skipped"], report,
+                      totals=_totals(con, FORM_USERS_ONLY), reference=reference)
     con.execute(f"CREATE VIEW raw_tweets AS SELECT * FROM read_parquet('{_quote(tweets_path)}')")
     _require(con, "raw_tweets", tweets_path, ["tweetid", "userid", "tweet_time", "is_retweet",
                                               "retweet_tweetid", *COMPONENTS.values()])
@@ -117,7 +139,26 @@ def load(work_dir, *, max_tweets: int | None = None, seed: int = 0,
     tweets, note = _tweets(con, accounts, max_tweets, seed)
     if note:
         warnings.append(note)
-    return Frames(accounts, tweets, FORM_ARCHIVE, warnings, report, note, _top_hashtags(con), content_patterns)
+    return Frames(accounts, tweets, FORM_ARCHIVE, warnings, report, note, _top_hashtags(con), content_patterns,
+                  _totals(con, FORM_ARCHIVE), reference)
+
+
+def load_baseline(folder) -> Frames:
+    """Baseline accounts for the count models, from another run's folder or its work folder.
+
+    (An account table is first loaded into a work folder by ``helpers.steps``.) The baseline needs
+    engagement and original tweets per account, so a users file alone is refused.
+    """
+    path = Path(folder)
+    work = path if (path / "accounts.parquet").is_file() else path / "work"
+    if not (work / "accounts.parquet").is_file():
+        raise TractionError(f"baseline {path}: no accounts.parquet in it or in its work/ folder "
+                            "(name another run's folder, its work folder, or an account table CSV)")
+    loaded = load(work)
+    if loaded.form == FORM_USERS_ONLY:
+        raise TractionError(f"baseline {path}: a users file only, with no engagement; the baseline needs "
+                            "tweets or an account table with engagement")
+    return loaded
 
 
 def read_report(work_dir) -> dict:
@@ -198,6 +239,8 @@ def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatt
             sum(retweets) FILTER (WHERE NOT rt) AS retweets,
             sum(replies) FILTER (WHERE NOT rt) AS replies,
             sum(quotes) FILTER (WHERE NOT rt) AS quotes,
+            sum(likes) AS likes_all_rows, sum(retweets) AS retweets_all_rows,
+            sum(replies) AS replies_all_rows, sum(quotes) AS quotes_all_rows,
             count(*) FILTER (WHERE NOT rt AND likes + retweets + replies + quotes = 0) AS n_zero_engagement,
             count(*) FILTER (WHERE NOT rt AND retweets > {RETWEET_HEAVY_RATIO} * likes) AS n_retweet_heavy,
             min(tweet_time) AS first_tweet_time,
@@ -209,7 +252,8 @@ def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatt
             count(*) FILTER (WHERE list_has_any(list_transform(hashtags, lambda h: lower(h)), $hong_kong_hashtags)
                 OR regexp_matches(lower(tweet_text), $hong_kong_pattern)) AS n_hong_kong,
             count(*) FILTER (WHERE regexp_matches(lower(tweet_text), $republican_pattern)) AS n_republican,
-            count(*) FILTER (WHERE regexp_matches(lower(tweet_text), $democrat_pattern)) AS n_democrat
+            count(*) FILTER (WHERE regexp_matches(lower(tweet_text), $democrat_pattern)) AS n_democrat,
+            count(*) FILTER (WHERE nullif(trim(tweet_text), '') IS NOT NULL) AS n_with_text
           FROM tw GROUP BY userid)
         SELECT userid, a.follower_count, a.account_creation_date,
           coalesce(n_tweets, 0) AS n_tweets, coalesce(n_original, 0) AS n_original,
@@ -217,6 +261,8 @@ def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatt
           coalesce(retweets, 0) AS retweets, coalesce(replies, 0) AS replies,
           coalesce(quotes, 0) AS quotes,
           coalesce(likes + retweets + replies + quotes, 0) AS engagement,
+          {", ".join(f"coalesce({c}, 0) AS {c}" for c in ALL_ROWS)},
+          coalesce({" + ".join(ALL_ROWS)}, 0) AS engagement_all_rows,
           coalesce(n_retweets_in_network, 0) AS n_retweets_in_network,
           coalesce(n_zero_engagement, 0) AS n_zero_engagement,
           coalesce(n_retweet_heavy, 0) AS n_retweet_heavy,
@@ -225,7 +271,7 @@ def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatt
         FROM (SELECT userid, follower_count, account_creation_date FROM acc) a
         FULL JOIN per_user USING (userid)
         ORDER BY userid""", parameters).df()
-    counts = ["n_tweets", "n_original", "n_retweets", *COMPONENTS, "engagement",
+    counts = ["n_tweets", "n_original", "n_retweets", *COMPONENTS, "engagement", *ALL_ROWS, "engagement_all_rows",
               "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS]
     frame[counts] = frame[counts].astype("int64")
     frame["follower_count"] = _followers(frame["follower_count"])
@@ -236,11 +282,13 @@ def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatt
     return frame[_ACCOUNT_ORDER]
 
 
-CONTENT_COUNTS = ["n_chinese", "n_english", "n_hong_kong_hashtag", "n_hong_kong", "n_republican", "n_democrat"]
+CONTENT_COUNTS = ["n_chinese", "n_english", "n_hong_kong_hashtag", "n_hong_kong", "n_republican", "n_democrat",
+                  "n_with_text"]
 _ACCOUNT_ORDER = ["userid", "follower_count", "n_tweets", "n_original", "n_retweets", "likes",
                   "retweets", "replies", "quotes", "engagement", "account_creation_date",
                   "first_tweet_time", "last_tweet_time", "lifespan_days",
-                  "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS]
+                  "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS,
+                  *ALL_ROWS, "engagement_all_rows"]
 
 
 def _followers(series: pd.Series) -> pd.Series:
@@ -267,10 +315,32 @@ def _account_table(con) -> pd.DataFrame:
     for col in ["account_creation_date", "first_tweet_time", "last_tweet_time"]:
         frame[col] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
     frame["lifespan_days"] = float("nan")
-    for col in ["n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS]:
+    # An account table does not say whether its totals count retweet rows: no all-rows sums.
+    for col in ["n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS,
+                *ALL_ROWS, "engagement_all_rows"]:
         frame[col] = float("nan")
     frame["userid"] = frame["userid"].astype(str)
     return frame[_ACCOUNT_ORDER]
+
+
+def _totals(con, form) -> dict:
+    """The campaign's totals as the published figures count them; None where the form has no such number.
+
+    Accounts and followers are over the users file's rows (not accounts added from the tweets file); the
+    counts are summed over every tweet row, an empty count read as 0 (as pandas' sum skips it).
+    """
+    users = "NOT coalesce(from_tweets_file, false)" if "from_tweets_file" in _columns(con, "acc") else "true"
+    accounts, followers = con.execute(f"SELECT count(*) FILTER ({users}), "
+                                      f"sum(follower_count) FILTER ({users}) FROM acc").fetchall()[0]
+    totals = dict.fromkeys(TOTALS)
+    totals.update(accounts=int(accounts), followers=None if followers is None else int(followers))
+    if form == FORM_ARCHIVE:
+        row = con.execute("SELECT count(*), " + ", ".join(f"sum({name})" for name in COMPONENTS)
+                          + " FROM tw").fetchall()[0]
+        totals.update(zip(["tweet_rows", *COMPONENTS], (int(value or 0) for value in row)))
+    elif form == FORM_USERS_ONLY:
+        totals["tweet_rows"] = 0
+    return totals
 
 
 def _tweets(con, accounts, max_tweets, seed):

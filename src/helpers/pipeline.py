@@ -27,6 +27,7 @@ from helpers.errors import TractionError
 
 NOTEBOOKS = ("01_load.ipynb", "02_engagement_vs_followers.ipynb", "03_narrative.ipynb")
 RUNNER_PARAMETERS = ("data_dir", "campaign", "work_dir")  # set by --data-dir, --campaign, --out
+PATH_PARAMETERS = [(NOTEBOOKS[0], "account_table"), (NOTEBOOKS[1], "baseline")]  # -p values that are paths
 TEMPLATES = Path(__file__).parent / "report" / "templates"
 CELL_TIMEOUT_SECONDS = 3600
 
@@ -160,9 +161,10 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, index=None, lo
     """Execute 01-03 on a campaign and render its HTML; the default is the full simulated takedown."""
     declared = {name: declared_parameters(notebooks_dir() / name) for name in NOTEBOOKS}
     per_notebook = parse_parameters(parameters, declared)
+    for notebook, name in PATH_PARAMETERS:  # notebooks run in notebooks/: a typed path is relative to the user
+        if per_notebook[notebook].get(name):
+            per_notebook[notebook][name] = str(Path(per_notebook[notebook][name]).resolve())
     account_table = per_notebook[NOTEBOOKS[0]].get("account_table")
-    if account_table:  # notebooks run in notebooks/: a path the user typed is relative to where they are
-        per_notebook[NOTEBOOKS[0]]["account_table"] = account_table = str(Path(account_table).resolve())
     if data_dir is None and not account_table:
         from helpers import simulate
 
@@ -210,6 +212,24 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, index=None, lo
     if index is not None:
         log(f"Index:  {report_index.write_index(index, [out_dir])}")
     return RunResult(out_dir, out_dir / "report.html", executed, seconds)
+
+
+def compare(run_dirs, out, *, index=None, log=print) -> tuple[Path, Path]:
+    """``traction compare``: comparison.json and comparison.html in ``out``; the index as for a run."""
+    from helpers.report import compare as comparing
+
+    json_path, html_path = comparing.write(run_dirs, out)
+    log(f"Comparison: {html_path}")
+    index = Path(index) if index else default_index(Path(out))
+    if index is not None:
+        log(f"Index:      {report_index.write_index(index, [Path(out)])}")
+    return json_path, html_path
+
+
+def cli_compare(args) -> int:
+    log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    compare(args.run_dirs, args.out, index=args.index, log=log)
+    return 0
 
 
 def cli_run(args) -> int:

@@ -42,6 +42,7 @@ class Measure:
 _DESCRIPTIVES, _DOSE, _AMPLIFICATION = "helpers.stats.descriptives", "helpers.stats.dose_response", \
     "helpers.stats.amplification"
 _LIFESPAN, _MODELS, _CONTENT = "helpers.stats.lifespan", "helpers.stats.models", "helpers.stats.content"
+_REFERENCE, _BASELINE = "helpers.stats.reference", "helpers.stats.baseline"
 _ELASTICITY = "How does engagement per original tweet scale with follower count?"
 
 MEASURES = {m.id: m for m in [
@@ -49,8 +50,19 @@ MEASURES = {m.id: m for m in [
     Measure("followers_share_under_10", "What share of the accounts had fewer than 10 followers?", _DESCRIPTIVES,
             (2,)),
     Measure("followers_median", "What was the median follower count of an account?", _DESCRIPTIVES, (2,)),
+    Measure("followers_per_account_mean", "How many followers did an account have on average (summed followers / "
+            "accounts, as the published totals define it)?", _REFERENCE, (2,)),
+    Measure("reference_percentile_followers_per_account", "What share of the reference campaigns had fewer "
+            "followers per account than this one?", _REFERENCE, (2,)),
     Measure("engagement_per_tweet_mean", "How much engagement (likes + retweets + replies + quotes) did an "
             "original tweet get on average?", _DESCRIPTIVES, (3,)),
+    Measure("engagement_per_tweet_row_mean", "How much engagement did a tweet row get on average (the four counts "
+            "summed over all tweet rows, retweets included, / tweet rows, as the published totals define it)?",
+            _REFERENCE, (3,)),
+    Measure("reference_percentile_engagement_per_tweet_row", "What share of the reference campaigns had less "
+            "engagement per tweet row than this one?", _REFERENCE, (3,)),
+    Measure("baseline_engagement_ratio", "How much engagement per original tweet did the campaign's accounts get "
+            "relative to baseline accounts with the same follower count?", _BASELINE, (3,)),
     Measure("likes_per_tweet_mean", "How many likes did an original tweet get on average?", _DESCRIPTIVES),
     Measure("retweets_per_tweet_mean", "How many retweets did an original tweet get on average?", _DESCRIPTIVES),
     Measure("replies_per_tweet_mean", "How many replies did an original tweet get on average?", _DESCRIPTIVES),
@@ -125,11 +137,10 @@ def skipped(test_id, method, reason) -> dict:
 
 def markdown_table() -> str:
     """The registry as a Markdown table (the README's table of ids is this, checked by a test)."""
-    lines = ["| id | computed in | claims |", "|---|---|---|"]
+    lines = ["| id | computed in `src/helpers/` | claims |", "|---|---|---|"]
     for m in MEASURES.values():
-        path = "src/" + m.module.replace(".", "/") + ".py"
         claims = ", ".join(str(c) for c in m.claims) or "–"
-        lines.append(f"| `{m.id}` | [`{m.module.removeprefix('helpers.')}`]({path}) | {claims} |")
+        lines.append(f"| `{m.id}` | `{m.module.removeprefix('helpers.').replace('.', '/')}.py` | {claims} |")
     return "\n".join(lines)
 
 

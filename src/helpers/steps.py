@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpers import defaults, frames, results
+from helpers.errors import TractionError
 from helpers.ingest import archive
 from helpers.report import claims, figures
 from helpers.stats.analysis import Analysis, analyse
@@ -49,16 +50,35 @@ class EngagementRun:
         return results.tests_frame(self.document)
 
 
-def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000_000) -> EngagementRun:
-    """Notebook 02: frames -> statistics -> figures -> ``work_dir/results.json``."""
+def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000_000, baseline="") -> EngagementRun:
+    """Notebook 02: frames -> statistics -> figures -> ``work_dir/results.json``.
+
+    ``baseline`` names another run's folder (or its work folder) or an account-table CSV in traction's column
+    names: its accounts are the comparison for ``baseline_engagement_ratio``.
+    """
     work_dir = Path(work_dir) if work_dir else defaults.default_work_dir()
     loaded = frames.load(work_dir, max_tweets=max_tweets, seed=seed)
-    analysis = analyse(loaded, n_boot=n_boot, seed=seed)
+    compared = load_baseline(baseline, work_dir) if baseline else None
+    analysis = analyse(loaded, n_boot=n_boot, seed=seed, baseline=compared)
     drawn = figures.draw_all(analysis, work_dir / "figures")
-    document = results.build(dataset(loaded, seed=seed, n_boot=n_boot, max_tweets=max_tweets),
-                             analysis.tests, {**analysis.tables, "figures": drawn})
+    provenance = dataset(loaded, seed=seed, n_boot=n_boot, max_tweets=max_tweets)
+    if compared is not None:
+        provenance["baseline"] = {k: v for k, v in dataset(compared).items() if k != "parameters"}
+    document = results.build(provenance, analysis.tests, {**analysis.tables, "figures": drawn})
     path = results.write(work_dir / "results.json", document)
     return EngagementRun(analysis, drawn, document, path)
+
+
+def load_baseline(baseline, work_dir) -> frames.Frames:
+    """The baseline's frames: a folder is read as it is; a CSV account table is loaded into work_dir/baseline."""
+    path = Path(baseline)
+    if path.is_file():
+        archive.ingest_account_table(path, Path(work_dir) / "baseline", campaign=path.stem)
+        path = Path(work_dir) / "baseline"
+    elif not path.is_dir():
+        raise TractionError(f"baseline {baseline}: no such folder or file (name another run's folder, its work "
+                            "folder, or an account table CSV)")
+    return frames.load_baseline(path)
 
 
 def dataset(loaded: frames.Frames, **parameters) -> dict:

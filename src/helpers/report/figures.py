@@ -149,6 +149,57 @@ def _band_points(table, x, y, low, high, ax, ylabel, title, caption):
     return fig, caption
 
 
+REFERENCE_PANELS = [("engagement_per_tweet_row", "engagement_per_tweet_row_mean", "engagement per tweet row"),
+                    ("followers_per_account", "followers_per_account_mean", "followers per account")]
+
+
+def run_points(tests, label) -> dict:
+    """A run's two reference measures as (estimate, ci_low, ci_high), from its result entries (id -> entry)."""
+    point = {"label": label}
+    for column, test_id, _ in REFERENCE_PANELS:
+        test = tests.get(test_id) or {}
+        usable = test.get("converged") and test.get("estimate") is not None
+        point[column] = (test["estimate"], test["ci_low"], test["ci_high"]) if usable else None
+    return point
+
+
+def reference_dotplot(reference_set: pd.DataFrame, runs: list[dict]):
+    """Dot plot (log scale) of the reference campaigns' two measures, each run highlighted with its 95% interval.
+
+    ``runs``: dicts from ``run_points``. Zeros cannot sit on a log axis: they are drawn at the axis' left edge.
+    """
+    rows = len(reference_set) + len(runs)
+    fig = Figure(figsize=(10.0, 1.2 + 0.24 * rows), dpi=DPI, layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, (column, _, words) in zip(axes, REFERENCE_PANELS):
+        items = [(float(value), str(name), None) for value, name in
+                 zip(reference_set[column], reference_set["campaign"])]
+        items += [(run[column][0], run["label"], run[column]) for run in runs if run.get(column)]
+        items.sort(key=lambda item: item[0])
+        positive = [v for item in items for v in ([item[0]] + list(item[2][1:] if item[2] else [])) if v and v > 0]
+        floor = min(positive) / 2 if positive else 0.01
+        for y, (value, name, run) in enumerate(items):
+            if run is None:
+                ax.plot(max(value, floor), y, "o", color="0.45", ms=5)
+            else:
+                low, high = max(run[1] if run[1] is not None else value, floor), max(run[2] or value, floor)
+                ax.plot([low, high], [y, y], color="C3", lw=2)
+                ax.plot(max(value, floor), y, "D", color="C3", ms=7)
+        ax.set_xscale("log")
+        ax.set_yticks(range(len(items)), [name for _, name, _ in items], fontsize=8)
+        for tick, (_, _, run) in zip(ax.get_yticklabels(), items):
+            if run is not None:
+                tick.set_color("C3")
+                tick.set_fontweight("bold")
+        ax.set(xlabel=f"{words} (log scale)", title=words.capitalize(), ylim=(-0.7, len(items) - 0.3))
+    fig.suptitle("Among the reference campaigns")
+    labels = ", ".join(run["label"] for run in runs) or "no run"
+    caption = (f"{len(reference_set)} campaigns of Twitter's archive (published totals, grey) and {labels} (red, "
+               "with 95% interval), each panel sorted by its measure; engagement per tweet row counts all tweet "
+               "rows, retweets included.")
+    return fig, caption
+
+
 def draw_all(analysis, folder) -> list[dict]:
     """Save every figure the data allows under ``folder``; return name, file (relative), title, caption."""
     acc, tables, fitted = analysis.frames.accounts, analysis.tables, analysis.fitted
@@ -163,6 +214,10 @@ def draw_all(analysis, folder) -> list[dict]:
         drawn.append(("engagement_by_lifespan", lambda: engagement_by_lifespan(tables["lifespan_bands"])))
     if tables["follower_bands"].get("retweet_to_like", pd.Series(dtype=float)).notna().any():
         drawn.append(("retweet_to_like", lambda: retweet_to_like(tables["follower_bands"])))
+    if "reference_set" in tables:
+        tests = {entry["id"]: entry for entry in analysis.tests}
+        label = analysis.frames.campaign or "this campaign"
+        drawn.append(("reference", lambda: reference_dotplot(tables["reference_set"], [run_points(tests, label)])))
     folder = Path(folder)
     out = []
     for name, draw in drawn:
@@ -172,7 +227,8 @@ def draw_all(analysis, folder) -> list[dict]:
             out.append({"name": name, "file": None, "title": name, "caption": f"not drawn: {error}"})
             continue
         path = save(fig, folder / f"{name}.png")
-        out.append({"name": name, "file": f"{folder.name}/{path.name}", "title": fig.axes[0].get_title(),
+        title = fig.get_suptitle() or fig.axes[0].get_title()
+        out.append({"name": name, "file": f"{folder.name}/{path.name}", "title": title,
                     "caption": caption})
     return out
 

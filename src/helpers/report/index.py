@@ -48,18 +48,23 @@ def _run_row(folder: Path, index_dir: Path) -> str:
 
 
 def _comparison_row(folder: Path, index_dir: Path) -> str:
-    comparison = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
-    runs = ", ".join(escape(str(run.get("campaign", "?"))) for run in comparison.get("runs", []))
+    compared = json.loads((folder / "comparison.json").read_text(encoding="utf-8")).get("runs", [])
+    data = ("simulated" if all(r.get("simulated") for r in compared) else
+            "real archive" if not any(r.get("simulated") for r in compared) else "simulated and real")
+    runs = ", ".join(escape(str(r.get("label", "?"))) for r in compared)
     return (f"<tr><td><a href='{_href(folder, index_dir, 'comparison.html')}'>{escape(folder.name)}</a></td>"
-            f"<td>{runs}</td></tr>")
+            f"<td>{runs}</td><td>{data}</td></tr>")
 
 
 def write_index(index, runs=()) -> Path:
-    """An index page linking every run folder (one holding a run.json) beside ``index``, plus ``runs``."""
+    """An index page linking every run folder (one holding a run.json) and every comparison folder (one
+    holding a comparison.json) beside ``index``, plus the folders ``runs``."""
     index = Path(index).resolve()
-    folders = {p.parent for p in index.parent.glob("*/run.json")} | {Path(r).resolve() for r in runs}
-    comparisons = sorted(p.parent for p in index.parent.glob("*/comparison.json"))
-    rows = "".join(_run_row(folder, index.parent) for folder in sorted(folders))
+    candidates = {p.parent for name in ("run.json", "comparison.json") for p in index.parent.glob(f"*/{name}")}
+    candidates |= {Path(r).resolve() for r in runs}
+    folders = sorted(f for f in candidates if (f / "run.json").is_file())
+    comparisons = sorted(f for f in candidates if (f / "comparison.json").is_file())
+    rows = "".join(_run_row(folder, index.parent) for folder in folders)
     html = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>traction reports</title>",
             f"<style>{STYLESHEET.read_text(encoding='utf-8')}\n{PAGE_STYLE}</style></head><body>",
             "<h1>traction reports</h1><p>Each run's report comes first, then its notebook pages, without and with "
@@ -68,7 +73,7 @@ def write_index(index, runs=()) -> Path:
             f"<th>Headline verdicts</th><th>Pages</th></tr></thead><tbody>{rows}</tbody></table>"]
     if comparisons:
         html.append("<h2>Comparisons</h2><table class='readable'><thead><tr><th>Page</th><th>Runs compared</th>"
-                    "</tr></thead><tbody>" + "".join(_comparison_row(f, index.parent) for f in comparisons)
+                    "<th>Data</th></tr></thead><tbody>" + "".join(_comparison_row(f, index.parent) for f in comparisons)
                     + "</tbody></table>")
     html.append("</body></html>")
     index.parent.mkdir(parents=True, exist_ok=True)

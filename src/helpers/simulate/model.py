@@ -142,6 +142,8 @@ class Scenario:
     us_politics_share: float = 0.4
     politics_mix: tuple = (0.5, 0.15, 0.2, 0.15)  # Trump, Republicans, Democrats, Biden
     url_share: float = 0.15
+    # ordinary accounts (a baseline): set the intercept instead of calibrating b to mean_engagement
+    engagement_intercept: float | None = None
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -159,6 +161,10 @@ class Scenario:
                      "short_lifespan_days", "long_lifespan_days", "following_mean"):
             if getattr(self, name) <= 0:
                 raise TractionError(f"scenario parameter {name}: {getattr(self, name)} must be positive")
+        if self.engagement_intercept is not None and not (np.isfinite(self.engagement_intercept)
+                                                          and self.zero_inflation < 1):
+            raise TractionError("scenario parameter engagement_intercept: needs a finite number and "
+                                "zero_inflation below 1")
         if self.english_share + self.undetermined_share > 1:
             raise TractionError("scenario parameters english_share + undetermined_share exceed 1")
         if self.reply_share + self.quote_share > 1:
@@ -218,8 +224,10 @@ def draw_accounts(scenario: Scenario, rng: np.random.Generator) -> dict:
 
 
 def engagement_base(scenario: Scenario, accounts: dict) -> float:
-    """b such that the expected engagement per tweet row is ``mean_engagement``."""
+    """b such that the expected engagement per tweet row is ``mean_engagement`` (or as ``engagement_intercept`` says)."""
     sc = scenario
+    if sc.engagement_intercept is not None:
+        return float(np.exp(sc.engagement_intercept) / _intercept_factor(sc))
     per_original = ((1 - sc.zero_inflation) * (1 - sc.amplified_share + sc.amplified_share * sc.amplification)
                     * (1 - sc.retweet_share))
     weight = (accounts["tweets"] * (1.0 + accounts["followers"]) ** sc.elasticity).sum()
@@ -311,15 +319,38 @@ def write_campaign(out_dir, campaign: str, scenario: Scenario = Scenario(), seed
         "constants": {"block_accounts": BLOCK_ACCOUNTS, "target_lag_mean": TARGET_LAG_MEAN,
                       **simulate_format.constants()},
         "engagement_base": base,
-        "engagement_intercept": float(np.log(base * (1 - scenario.zero_inflation)
-                                             * (1 - scenario.amplified_share
-                                                + scenario.amplified_share * scenario.amplification)))
+        "engagement_intercept": float(np.log(base * _intercept_factor(scenario)))
         if base > 0 and scenario.zero_inflation < 1 else None,
         "files": {"users": writer.users_path.name, "tweets": writer.tweets_path.name},
         "totals": writer.totals(scenario),
     }
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return truth
+
+
+# --- ordinary accounts: a baseline whose engagement ratio to a campaign is known (helpers.stats.baseline) ---
+ORDINARY_ACCOUNTS = dict(accounts=20_000, tweets=300_000, follower_zero_share=0.1, follower_log_mean=4.0,
+                         follower_log_sd=1.5, established_share=0.05, established_log_mean=8.0, recent_share=0.1,
+                         short_lived_share=0.2, in_network_share=0.0, amplified_share=0.0)
+
+
+def _intercept_factor(sc: Scenario) -> float:
+    return (1 - sc.zero_inflation) * (1 - sc.amplified_share + sc.amplified_share * sc.amplification)
+
+
+def ordinary_accounts(campaign_truth: dict, ratio: float, **overrides) -> Scenario:
+    """Ordinary accounts to compare a simulated campaign with: more and older followers, no network, no amplification.
+
+    At the same follower count the campaign's expected engagement per original tweet is ``ratio`` times theirs:
+    their ``engagement_intercept`` is the campaign's (from its truth.json) minus log(ratio), with the same
+    elasticity and dispersion.
+    """
+    if not ratio > 0:
+        raise TractionError(f"ordinary_accounts: ratio {ratio} must be positive")
+    campaign = campaign_truth["scenario"]
+    return Scenario(**{**ORDINARY_ACCOUNTS, "elasticity": campaign["elasticity"], "dispersion": campaign["dispersion"],
+                       "engagement_intercept": campaign_truth["engagement_intercept"] - float(np.log(ratio)),
+                       **overrides})
 
 
 SIZES = {"full": 1.0, "sample": defaults.SAMPLE_SCALE}

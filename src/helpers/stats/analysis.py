@@ -13,7 +13,8 @@ import pandas as pd
 from helpers import frames as frames_io
 from helpers.errors import TractionError
 from helpers.results import ENTRY_KEYS
-from helpers.stats import amplification, content, descriptives, dose_response, lifespan, models
+from helpers.stats import (amplification, baseline as baseline_model, content, descriptives, dose_response, lifespan,
+                           models, reference)
 
 
 @dataclass
@@ -39,8 +40,11 @@ class Analysis:
                           self.fitted.summary()])
 
 
-def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0) -> Analysis:
-    """All measures, tables and models of a campaign (see the module docstring)."""
+def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0, baseline: frames_io.Frames | None = None) -> Analysis:
+    """All measures, tables and models of a campaign (see the module docstring).
+
+    ``baseline``: another campaign's frames (e.g. ordinary accounts) for ``baseline_engagement_ratio``.
+    """
     acc, tw = loaded.accounts, loaded.tweets
     common = dict(n_boot=n_boot, seed=seed)
     fitted = models.fit_engagement_models(acc, tw, seed=seed)
@@ -50,14 +54,31 @@ def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0) -> Analysis:
              + amplification.amplification_tests(acc, **common)
              + lifespan.lifespan_tests(acc, **common)
              + fitted.tests
-             + content.content_tests(acc, **common))
+             + content.content_tests(acc, **common)
+             + reference.reference_tests(acc, loaded.reference, loaded.campaign, **common)
+             + baseline_model.baseline_tests(acc, None if baseline is None else baseline.accounts,
+                                             baseline_name=_baseline_name(baseline)))
     tables = {"follower_quantiles": descriptives.follower_quantiles(acc),
               "engagement_quantiles": descriptives.engagement_quantiles(acc, tw),
               "follower_bands": dose_response.band_table(acc, **common),
               "lifespan_bands": lifespan.lifespan_table(acc, **common),
               "top_hashtags": loaded.top_hashtags if loaded.top_hashtags is not None else pd.DataFrame(),
-              **model_tables(fitted)}
+              **model_tables(fitted),
+              **reference_tables(loaded)}
     return Analysis(loaded, tests, tables, fitted, {"n_boot": n_boot, "seed": seed})
+
+
+def reference_tables(loaded: frames_io.Frames) -> dict:
+    """The reference set as compared with (who was left out) and, for a campaign in it, our totals beside its."""
+    if loaded.reference is None:
+        return {}
+    return {"reference_set": reference.reference_table(loaded.reference, loaded.campaign),
+            "published_checks": reference.published_checks(loaded.totals, loaded.reference, loaded.campaign),
+            "totals": loaded.totals}
+
+
+def _baseline_name(baseline) -> str:
+    return f"the baseline ({baseline.campaign or 'unnamed'})" if baseline is not None else "the baseline"
 
 
 def model_tables(fitted: models.EngagementModels) -> dict:

@@ -23,6 +23,8 @@ SHARES = [
     ("us_politics_republican_share", f"keyword match in the text; {ALL_ROWS}", "n_republican"),
     ("us_politics_democrat_share", f"keyword match in the text; {ALL_ROWS}", "n_democrat"),
 ]
+TEXT_MATCHED = ("hong_kong_share_tweets", "us_politics_republican_share", "us_politics_democrat_share",
+                "us_politics_republican_minus_democrat_share")  # ids whose matching reads tweet_text
 DIFFERENCE = ("us_politics_republican_minus_democrat_share",
               "difference of the shares of all tweets naming each side (keyword match, Chinese and English); "
               "p-value from a cluster-robust z-test of no difference")
@@ -57,7 +59,24 @@ def content_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
     specs.append((*DIFFERENCE, weighted_ratio(difference, tweets), int(tweets.sum())))
     tests = bootstrapped_entries(specs, len(tweeting), n_boot=n_boot, seed=seed)
     tests[-1]["p_value"] = ratio_z_test(difference, tweets)
-    return tests
+    return _text_notes(tests, tweeting)
+
+
+def _text_notes(tests, tweeting):
+    """Keyword shares need text: skipped when no row has any, a note when some rows have none."""
+    if "n_with_text" not in tweeting:
+        return tests
+    rows, with_text = int(tweeting["n_tweets"].sum()), int(tweeting["n_with_text"].sum())
+    out = []
+    for test in tests:
+        if test["id"] in TEXT_MATCHED and with_text == 0:
+            test = skipped(test["id"], test["method"], f"no tweet row has text (tweet_text is empty in all {rows:,} "
+                           "rows), so keywords cannot be matched")
+        elif test["id"] in TEXT_MATCHED and with_text < rows:
+            test = {**test, "warnings": [*test["warnings"], f"{rows - with_text:,} of {rows:,} tweet rows have no "
+                                         "text and count as not matching"]}
+        out.append(test)
+    return out
 
 
 def empty_entries(reason: str) -> list:

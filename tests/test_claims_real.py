@@ -1,0 +1,55 @@
+"""The claims' wording on real files without tweets: users-only releases and a per-account table."""
+
+import pytest
+
+from helpers import steps
+from helpers.report import claims
+
+GHANA = "ghana_nigeria_032020_users_csv_hashed_resaved.csv"
+
+
+def by_question(assessment):
+    return {(claim.number, claim.against): claim for claim in assessment.claims}
+
+
+@pytest.fixture(scope="module")
+def users_only(real_data, tmp_path_factory):
+    folder = real_data / "twitter_io_users"
+    if not (folder / GHANA).is_file():
+        pytest.skip("real users file absent")
+    _, work = steps.load(str(folder), "ghana_nigeria_032020", str(tmp_path_factory.mktemp("ghana") / "work"))
+    steps.engagement_vs_followers(work, n_boot=99)
+    return steps.narrative(work).assessment
+
+
+def test_a_users_only_release_names_its_form_and_the_accounts_loaded(users_only):
+    rows = by_question(users_only)
+    for key in [(1, claims.THRESHOLD), (3, claims.THRESHOLD), (3, claims.REFERENCE), (4, claims.THRESHOLD),
+                (6, claims.THRESHOLD), (7, claims.THRESHOLD), (8, claims.THRESHOLD)]:
+        claim = rows[key]
+        assert claim.verdict == claims.NOT_TESTABLE, key
+        assert "The data is a users file only: 71 accounts were loaded, with no tweets" in claim.evidence, key
+        for wrong in ("no accounts", "account-table", "0.0%"):
+            assert wrong not in claim.evidence, (key, wrong)
+    # followers need no tweets: both follower verdicts are given, against the other 27 campaigns
+    assert rows[2, claims.THRESHOLD].verdict == claims.CONTRADICTED  # 25% under 10 followers, not most
+    assert "of the 27 reference campaigns" in rows[2, claims.REFERENCE].evidence
+    assert "left out of its own comparison" in rows[2, claims.REFERENCE].evidence
+
+
+def test_an_account_table_of_retweets_says_retweets_only(ira_table, tmp_path):
+    column_map = {"userid": "screen_name", "follower_count": "followers_max", "tweet_count": "tweets",
+                  "retweet_total": "retweets_received_total"}
+    _, work = steps.load(account_table=str(ira_table), campaign="ira_buzzfeed", work_dir=str(tmp_path / "work"),
+                         column_map=column_map)
+    steps.engagement_vs_followers(work, n_boot=99)
+    rows = by_question(steps.narrative(work).assessment)
+    low = rows[3, claims.THRESHOLD]
+    assert "(retweets only: the data has no likes, replies or quotes counts)" in low.evidence
+    assert "likes, retweets, replies and quotes" not in low.evidence
+    for number in (6, 7, 8):
+        assert rows[number, claims.THRESHOLD].evidence.startswith(
+            "The data is an account-level table (3,259 accounts, totals per account, no tweets)"), number
+    assert "users file" not in " ".join(claim.evidence for claim in rows.values())
+    row = rows[3, claims.REFERENCE]
+    assert row.verdict == claims.NOT_TESTABLE and "does not say whether its totals count retweet rows" in row.evidence
