@@ -78,6 +78,14 @@ SCENARIO_OPTIONS = [
     ("us_politics_share", float, "share of English tweets naming US politics"),
     ("politics_mix", _shares, "Trump,Republicans,Democrats,Biden shares of those"),
     ("url_share", float, "share of tweets with a link"),
+    ("coordinated_groups", int, "coordinated cells at scale 1 (0: no coordination)"),
+    ("group_size", int, "accounts per cell"),
+    ("group_bursts", int, "synchronised bursts per cell"),
+    ("group_turnout_share", float, "chance a member takes part in a burst"),
+    ("group_jitter_seconds", float, "sd of a member's timing around the burst (seconds)"),
+    ("group_copy_share", float, "share of bursts that post one text instead of retweeting"),
+    ("decoy_tweets", int, "popular tweets at scale 1 retweeted by many accounts at unrelated times"),
+    ("decoy_retweeters", int, "accounts retweeting each decoy"),
 ]
 
 

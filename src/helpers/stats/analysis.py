@@ -13,7 +13,8 @@ import pandas as pd
 from helpers import frames as frames_io
 from helpers.errors import TractionError
 from helpers.results import ENTRY_KEYS
-from helpers.stats import amplification, content, descriptives, dose_response, lifespan, models
+from helpers.stats import amplification, content, coordination, descriptives, dose_response, lifespan, models
+from helpers.stats.coordination import Coordination
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Analysis:
     tables: dict  # name -> DataFrame
     fitted: models.EngagementModels
     parameters: dict = field(default_factory=dict)
+    coordination: Coordination | None = None
 
     def test(self, test_id) -> dict:
         return next(entry for entry in self.tests if entry["id"] == test_id)
@@ -36,7 +38,7 @@ class Analysis:
         shown = self.tests_frame()[["id", "estimate", "ci_low", "ci_high", "p_value", "n", "converged"]]
         return "\n".join([f"{len(self.tests)} measures over {len(self.frames.accounts):,} accounts "
                           f"({self.frames.form} form)", shown.to_string(index=False, float_format="%.4g"), "",
-                          self.fitted.summary()])
+                          self.fitted.summary(), "", self.coordination.summary() if self.coordination else ""])
 
 
 def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0) -> Analysis:
@@ -44,20 +46,24 @@ def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0) -> Analysis:
     acc, tw = loaded.accounts, loaded.tweets
     common = dict(n_boot=n_boot, seed=seed)
     fitted = models.fit_engagement_models(acc, tw, seed=seed)
+    coordinated = (coordination.measure(loaded.traces, seed=seed) if loaded.traces is not None
+                   else coordination.empty("needs tweet rows (an archive's tweets file)"))
     tests = (descriptives.follower_tests(acc, **common)
              + descriptives.engagement_tests(acc, tw, tweets_note=loaded.tweets_sample_note, **common)
              + descriptives.rank_tests(acc, **common)
              + amplification.amplification_tests(acc, **common)
              + lifespan.lifespan_tests(acc, **common)
              + fitted.tests
-             + content.content_tests(acc, **common))
+             + content.content_tests(acc, **common)
+             + coordinated.tests)
     tables = {"follower_quantiles": descriptives.follower_quantiles(acc),
               "engagement_quantiles": descriptives.engagement_quantiles(acc, tw),
               "follower_bands": dose_response.band_table(acc, **common),
               "lifespan_bands": lifespan.lifespan_table(acc, **common),
               "top_hashtags": loaded.top_hashtags if loaded.top_hashtags is not None else pd.DataFrame(),
+              "coordination_by_window": coordinated.by_window,
               **model_tables(fitted)}
-    return Analysis(loaded, tests, tables, fitted, {"n_boot": n_boot, "seed": seed})
+    return Analysis(loaded, tests, tables, fitted, {"n_boot": n_boot, "seed": seed}, coordinated)
 
 
 def model_tables(fitted: models.EngagementModels) -> dict:
