@@ -110,13 +110,13 @@ MEASURES = {m.id: m for m in [
     Measure("co_retweet_accounts_share", f"What share of the accounts retweeted the same tweets as another "
             f"{_SAME_MINUTE}?", _COORDINATION, (5,)),
     Measure("co_tweet_accounts_share", f"What share of the accounts posted the same text as another {_SAME_MINUTE}?",
-            _COORDINATION),
+            _COORDINATION, (5,)),
     Measure("co_link_accounts_share", f"What share of the accounts shared the same link as another {_SAME_MINUTE}?",
-            _COORDINATION),
+            _COORDINATION, (5,)),
     Measure("co_reply_accounts_share", f"What share of the accounts replied to the same tweet as another "
-            f"{_SAME_MINUTE}?", _COORDINATION),
+            f"{_SAME_MINUTE}?", _COORDINATION, (5,)),
     Measure("co_hashtag_accounts_share", f"What share of the accounts used the same set of hashtags as another "
-            f"{_SAME_MINUTE}?", _COORDINATION),
+            f"{_SAME_MINUTE}?", _COORDINATION, (5,)),
     Measure("coordination_largest_group_share", "What share of the accounts fell in the largest group of "
             "accounts tied by coordination?", _COORDINATION, (5,)),
 ]}

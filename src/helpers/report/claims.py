@@ -170,10 +170,16 @@ def _amplifiers(tests, limits):
     chance = tests.get("coordinated_accounts_share_chance")
     ids = ["coordinated_accounts_share", "coordinated_accounts_share_chance",
            "coordinated_accounts_share_above_chance", *COORDINATION_TRACES, "coordination_largest_group_share",
-           "in_network_retweet_share"]
+           "in_network_retweet_share", "share_tweets_over_5_retweets_per_like"]
+    context = ""
+    in_network, heavy = tests.get("in_network_retweet_share"), tests.get("share_tweets_over_5_retweets_per_like")
+    if _usable(in_network):
+        context += f" {interval(in_network)} of retweet rows retweeted a tweet of the network itself."
+    if _usable(heavy):
+        context += f" {pct(heavy['estimate'])} of original tweets had more than 5 retweets per like."
     if not (_usable(excess) and _usable(observed) and _usable(chance)):
-        return Claim(5, claim, source, NOT_TESTABLE, f"{_unusable(excess, 'coordinated_accounts_share_above_chance')} "
-                     f"{AMPLIFIERS_NOT_TESTABLE}", CAVEAT_ENGAGEMENT, ids)
+        return Claim(5, claim, source, NOT_TESTABLE, f"{_unusable(excess, 'coordinated_accounts_share_above_chance')}"
+                     f"{context} {AMPLIFIERS_NOT_TESTABLE}", CAVEAT_ENGAGEMENT, ids)
     evidence = (f"{pct(observed['estimate'])} of the accounts shared at least two items with another account "
                 f"within a minute (the same retweet, text, link, reply target or hashtags); chance alone, with each "
                 f"account's timeline shifted at random, gives {pct(chance['estimate'])} (95% of draws "
@@ -186,11 +192,8 @@ def _amplifiers(tests, limits):
     largest = tests.get("coordination_largest_group_share")
     if _usable(largest):
         evidence += f" The largest group of tied accounts holds {pct(largest['estimate'])} of them."
-    in_network = tests.get("in_network_retweet_share")
-    if _usable(in_network):
-        evidence += f" {interval(in_network)} of retweet rows retweeted a tweet of the network itself."
     return Claim(5, claim, source, _side(excess, limits.coordinated_excess_share, above=True),
-                 f"{evidence} {AMPLIFIERS_NOT_TESTABLE}",
+                 f"{evidence}{context} {AMPLIFIERS_NOT_TESTABLE}",
                  "Synchrony is not intent: an outside event that every account reacts to within minutes ties them "
                  "as a cell would, and the archive's per-minute times cannot separate actions under a minute apart.",
                  ids)

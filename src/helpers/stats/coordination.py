@@ -38,7 +38,9 @@ NULL_DRAWS = 29  # at the default window (its interval and p-value, at least 1/3
 FIGURE_DRAWS = 4
 NULL_SPAN = 0.005  # shifts uniform within this share of all tweet rows, either way
 
-SHARE_IDS = {"any": "coordinated_accounts_share", **{trace: f"{trace}_accounts_share" for trace in TRACES}}
+SHARE_IDS = {"any": "coordinated_accounts_share", "co_retweet": "co_retweet_accounts_share",
+             "co_tweet": "co_tweet_accounts_share", "co_link": "co_link_accounts_share",
+             "co_reply": "co_reply_accounts_share", "co_hashtag": "co_hashtag_accounts_share"}
 TRACE_LABELS = {"co_retweet": "retweeted the same tweet", "co_tweet": "posted the same text",
                 "co_link": "shared the same link", "co_reply": "replied to the same tweet",
                 "co_hashtag": "used the same set of hashtags"}
