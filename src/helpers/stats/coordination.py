@@ -65,6 +65,8 @@ class Coordination:
         return graph
 
     def summary(self) -> str:
+        if self.by_window.empty:
+            return "\n".join(self.notes)
         any_trace = self.by_window[self.by_window["trace"] == "any"]
         lines = [f"{len(self.accounts):,} accounts in a coordinated pair at {DEFAULT_WINDOW} minute "
                  f"(min weight {self.parameters.get('min_weight')}), {self.accounts['group'].nunique():,} groups"]
