@@ -374,6 +374,18 @@ class PairCount:
     capped: pd.DataFrame
 
 
+def open_traces(work_dir) -> "Traces":
+    """The coordination traces of ``work_dir``'s tweets on a new bounded connection, without building the frames
+    (for the benchmarks, and for a reader who wants only the coordination network)."""
+    tweets_path = Path(work_dir) / "tweets.parquet"
+    if not tweets_path.is_file():
+        raise TractionError(f"no tweets.parquet in {work_dir}: coordination needs the archive's tweets")
+    con = connect()
+    con.execute(f"CREATE VIEW raw_tweets AS SELECT * FROM read_parquet('{_quote(tweets_path)}')")
+    _require(con, "raw_tweets", tweets_path, ["tweetid", "userid", "tweet_time", "is_retweet", "retweet_tweetid"])
+    return Traces(con)
+
+
 class Traces:
     """The coordination traces of every tweet row, on the bounded connection of ``load``: what
     ``stats.coordination`` counts account pairs over, out-of-core.
@@ -394,7 +406,7 @@ class Traces:
             return
         con = self._con
         con.execute("""CREATE TEMP TABLE trace_accounts AS SELECT userid,
-            (row_number() OVER (ORDER BY userid))::INTEGER AS uid FROM (SELECT DISTINCT userid FROM tw)""")
+            (row_number() OVER (ORDER BY userid))::INTEGER AS uid FROM (SELECT DISTINCT userid FROM raw_tweets)""")
         present = set(_columns(con, "raw_tweets"))
         optional = {"tweet_text": "VARCHAR", "hashtags": "VARCHAR[]", "urls": "VARCHAR[]",
                     "in_reply_to_tweetid": "VARCHAR"}  # a trace whose column is absent has no items

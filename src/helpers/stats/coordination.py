@@ -34,8 +34,8 @@ WINDOWS = (1, 10, 60)  # minutes; the archive's times are whole minutes, so 1 is
 DEFAULT_WINDOW = 1
 MIN_WEIGHT = 2  # distinct shared items (coordination-network-toolkit's and Schoch et al.'s default)
 MAX_ROWS = 500  # rows sharing one item in one window bucket beyond which the bucket is left out (cost ~ rows^2)
-NULL_DRAWS = 29  # at the default window (its interval and p-value, at least 1/30); the figure's others use FIGURE_DRAWS
-FIGURE_DRAWS = 4
+NULL_DRAWS = 19  # at the default window (its interval; its p-value is at least 1/20); the others use FIGURE_DRAWS
+FIGURE_DRAWS = 2
 NULL_SPAN = 0.005  # shifts uniform within this share of all tweet rows, either way
 
 SHARE_IDS = {"any": "coordinated_accounts_share", "co_retweet": "co_retweet_accounts_share",
