@@ -425,11 +425,11 @@ class Traces:
         con.execute("""CREATE TEMP TABLE activity_clock AS SELECT hour, n,
             (sum(n) OVER (ORDER BY hour) - n)::DOUBLE AS start FROM (SELECT minute // 60 AS hour, count(*) AS n
             FROM trace_source GROUP BY hour)""")
-        # Every position of the clock, mapped back to a minute (linear within its hour): a shift is a lookup.
-        con.execute("""CREATE TEMP TABLE activity_slots AS SELECT start::BIGINT + i AS slot,
-            hour * 60 + (60 * i) // n AS minute FROM activity_clock, range(n) AS r(i)""")
+        # Every whole position of the clock with its hour: a shifted position finds its hour by a lookup.
+        con.execute("""CREATE TEMP TABLE activity_slots AS SELECT start::BIGINT + i AS slot, hour, start, n
+            FROM activity_clock, range(n) AS r(i)""")
         con.execute("""CREATE TEMP TABLE trace_candidates AS SELECT r.uid, r.trace, r.item, r.minute,
-            (c.start + (c.n * (r.minute % 60)) // 60)::BIGINT AS position
+            c.start + c.n * (r.minute % 60) / 60.0 AS position
             FROM trace_rows r JOIN activity_clock c ON c.hour = r.minute // 60""")
         self._built = True
 
@@ -481,11 +481,14 @@ class Traces:
         if shifts is not None and len(shifts):
             con.register("trace_shifts", shifts[["draw", "uid", "shift"]])
             n = max(self.n_rows, 1)
-            shifted = f"""UNION ALL SELECT x.draw, x.uid, x.trace, x.item, c.minute
+            # Positions keep their fraction, so a shifted row lands on any minute of its new hour, not on
+            # one of the few minutes a sparse hour's whole slots would give.
+            shifted = f"""UNION ALL SELECT x.draw, x.uid, x.trace, x.item,
+                (c.hour * 60 + floor(60 * (x.p - c.start) / c.n))::BIGINT AS minute
                 FROM (SELECT s.draw::SMALLINT AS draw, r.uid, r.trace, r.item,
-                      ((r.position + s.shift) % {n} + {n}) % {n} AS slot
+                      ((r.position + s.shift) % {n} + {n}) % {n} AS p
                       FROM trace_candidates r JOIN trace_shifts s USING (uid)) x
-                JOIN activity_slots c USING (slot)"""
+                JOIN activity_slots c ON c.slot = floor(x.p)::BIGINT"""
         # Items crowded in some observed bucket are left out of every draw, observed and null alike.
         con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_crowded AS SELECT trace, item,
             count(*) AS groups, sum(n)::BIGINT AS rows FROM (SELECT trace, item, minute // {width} AS bucket,
