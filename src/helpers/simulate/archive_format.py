@@ -250,7 +250,8 @@ class ArchiveWriter:
         # member's copy of its seed tweet (a plain original, so its own text is its body).
         copy = rows["copy"]
         own_text = pc.if_else(copy >= 0, pc.take(own_text, np.where(copy >= 0, copy, np.arange(n))), own_text)
-        src = np.where(copy >= 0, copy, np.where(rows["retweet"] & network, target_row, np.arange(n)))
+        shown = np.where(copy >= 0, copy, np.arange(n))  # the row whose content a row shows
+        src = np.where(copy >= 0, copy, np.where(rows["retweet"] & network, shown[target_row], np.arange(n)))
         text = pc.if_else(rows["retweet"], pc.binary_join_element_wise(
             "RT @", t_screen, ": ", pc.take(own_text, src), ""), own_text)
         urls = pc.if_else(content["url"], pc.binary_join_element_wise(
