@@ -223,6 +223,37 @@ def bench_run(timeout: float) -> dict:
             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "code": code}
 
 
+# ---- coordination at about 3.5M tweets (stats.coordination) ------------------
+
+
+COORDINATION_SCALE = 10
+
+
+def bench_coordination(timeout: float) -> dict:
+    """`benchmarks/coordination.py` on the scale-10 campaign's tables (ingested once, then reused)."""
+    folder = campaign_dir(COORDINATION_SCALE)
+    work = RUNS / f"coordination-scale{COORDINATION_SCALE:g}"
+    if not (work / "tweets.parquet").is_file():
+        print(f"ingesting scale {COORDINATION_SCALE:g} for the coordination job ...", flush=True)
+        subprocess.run([BIN / "traction", "ingest", "--data-dir", folder, "--campaign", CAMPAIGN, "--out", work],
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    tweets = json.loads((work / "load_report.json").read_text())["totals"]["tweets"]
+    print(f"coordination on {tweets:,} tweets ...", flush=True)
+    code = code_version()
+    result = measure(f"coordination-scale{COORDINATION_SCALE:g}", [BIN / "python", BENCH / "coordination.py", work],
+                     timeout)
+    log = (RUNS / "logs" / f"coordination-scale{COORDINATION_SCALE:g}.log").read_text()
+    return {**result, "tweets": tweets, "detail": log.split("\n\tCommand being timed")[0].strip().splitlines()[:2],
+            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "code": code}
+
+
+def coordination_table(result: dict) -> list:
+    return ["", "| coordination (all windows, null draws) | tweets | wall s | CPU s | peak RSS MB | load |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| `benchmarks/coordination.py` | {result['tweets']:,} | {result['seconds']:.1f} | "
+            f"{result['cpu_seconds']:.1f} | {result['peak_rss_mb']:,.0f} | {result['load_1min_before']} |"]
+
+
 # ---- targets and tables ------------------------------------------------------
 
 
@@ -297,6 +328,8 @@ def tables(results: dict) -> str:
         lines += ["", "| traction run (default, cold) | wall s |", "|---|---:|"]
         lines += [f"| {name} | {seconds} |" for name, seconds in run["per_notebook_seconds"].items()]
         lines.append(f"| whole command (incl. HTML rendering, start-up) | {run['seconds']:.1f} |")
+    if results.get("coordination"):
+        lines += coordination_table(results["coordination"])
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {c['target']} | {c['value']} | {'yes' if c['met'] else 'NO'} |" for c in results["targets"]]
     return "\n".join(lines)
@@ -307,6 +340,7 @@ def main(argv=None):
     parser.add_argument("--scales", default="1,10,30",
                         help="simulator scales, comma-separated (1 = 348,608 tweets); '' for none")
     parser.add_argument("--no-run", action="store_true", help="skip `traction run` on the default campaign")
+    parser.add_argument("--no-coordination", action="store_true", help="skip the coordination job at scale 10")
     parser.add_argument("--results", default=str(BENCH / "results.json"), help="results file (merged by scale)")
     parser.add_argument("--fresh", action="store_true", help="drop earlier entries of the results file")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds allowed per job")
@@ -335,6 +369,8 @@ def main(argv=None):
         results["sizes"] = [by_scale[k] for k in sorted(by_scale)]
         results["targets"] = targets(results["sizes"], results.get("run_default"))
         results_path.write_text(json.dumps(results, indent=2) + "\n")  # after each size: a long run keeps its work
+    if not args.no_coordination:
+        results["coordination"] = bench_coordination(args.timeout)
     if not args.no_run:
         results["run_default"] = bench_run(args.timeout)
     results["sizes"] = [by_scale[k] for k in sorted(by_scale)]

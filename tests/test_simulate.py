@@ -255,7 +255,9 @@ def test_scenario_options_change_the_output(tmp_path):
     base = _write(tmp_path / "base", simulate.Scenario(scale=0.02))[0]["totals"]
     zero = _write(tmp_path / "zero", simulate.Scenario(scale=0.02, zero_inflation=0.9))[0]["totals"]
     english = _write(tmp_path / "en", simulate.Scenario(scale=0.02, english_share=0.6))[0]["totals"]
-    closed = _write(tmp_path / "out", simulate.Scenario(scale=0.02, in_network_share=0.0))[0]["totals"]
+    # Cells retweet their own members and decoys are network tweets whatever in_network_share says: off here.
+    closed = _write(tmp_path / "out", simulate.Scenario(scale=0.02, in_network_share=0.0, coordinated_groups=0,
+                                                       decoy_tweets=0))[0]["totals"]
     share = lambda t: t["originals_with_zero_engagement"] / t["original_tweets"]  # noqa: E731
     assert share(zero) > 0.9 > share(base)
     assert english["language_counts"]["en"] > 0.5 * english["tweets"] > base["language_counts"]["en"]

@@ -86,6 +86,14 @@ SCENARIO_OPTIONS = [
     ("url_share", float, "share of tweets with a link"),
     ("engagement_intercept", float, "log of the mean engagement of an original tweet at 0 followers (instead of "
      "calibrating to --mean-engagement; ordinary accounts)"),
+    ("coordinated_groups", int, "coordinated cells at scale 1 (0: no coordination)"),
+    ("group_size", int, "accounts per cell"),
+    ("group_bursts", int, "synchronised bursts per cell"),
+    ("group_turnout_share", float, "chance a member takes part in a burst"),
+    ("group_jitter_seconds", float, "sd of a member's timing around the burst (seconds)"),
+    ("group_copy_share", float, "share of bursts that post one text instead of retweeting"),
+    ("decoy_tweets", int, "popular tweets at scale 1 retweeted by many accounts at unrelated times"),
+    ("decoy_retweeters", int, "accounts retweeting each decoy"),
 ]
 
 

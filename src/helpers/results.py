@@ -44,6 +44,8 @@ _DESCRIPTIVES, _DOSE, _AMPLIFICATION = "helpers.stats.descriptives", "helpers.st
 _LIFESPAN, _MODELS, _CONTENT = "helpers.stats.lifespan", "helpers.stats.models", "helpers.stats.content"
 _REFERENCE, _BASELINE = "helpers.stats.reference", "helpers.stats.baseline"
 _ELASTICITY = "How does engagement per original tweet scale with follower count?"
+_COORDINATION = "helpers.stats.coordination"
+_SAME_MINUTE = "within a minute, on at least two distinct items"
 
 MEASURES = {m.id: m for m in [
     Measure("followers_share_zero", "What share of the accounts had no followers?", _DESCRIPTIVES, (2,)),
@@ -111,6 +113,24 @@ MEASURES = {m.id: m for m in [
             (8,)),
     Measure("us_politics_republican_minus_democrat_share", "Did the accounts name Trump and the Republicans more "
             "often than Biden and the Democrats?", _CONTENT, (8,)),
+    Measure("coordinated_accounts_share", "What share of the accounts acted in concert with another (same retweet, "
+            f"text, link, reply or hashtags {_SAME_MINUTE})?", _COORDINATION, (5,)),
+    Measure("coordinated_accounts_share_chance", "What share of the accounts would chance alone put in such a pair, "
+            "with their activity kept and their synchrony broken?", _COORDINATION, (5,)),
+    Measure("coordinated_accounts_share_above_chance", "By how much did the share of accounts acting in concert "
+            "exceed chance?", _COORDINATION, (5,)),
+    Measure("co_retweet_accounts_share", f"What share of the accounts retweeted the same tweets as another "
+            f"{_SAME_MINUTE}?", _COORDINATION, (5,)),
+    Measure("co_tweet_accounts_share", f"What share of the accounts posted the same text as another {_SAME_MINUTE}?",
+            _COORDINATION, (5,)),
+    Measure("co_link_accounts_share", f"What share of the accounts shared the same link as another {_SAME_MINUTE}?",
+            _COORDINATION, (5,)),
+    Measure("co_reply_accounts_share", f"What share of the accounts replied to the same tweet as another "
+            f"{_SAME_MINUTE}?", _COORDINATION, (5,)),
+    Measure("co_hashtag_accounts_share", f"What share of the accounts used the same set of hashtags as another "
+            f"{_SAME_MINUTE}?", _COORDINATION, (5,)),
+    Measure("coordination_largest_group_share", "What share of the accounts fell in the largest group of "
+            "accounts tied by coordination?", _COORDINATION, (5,)),
 ]}
 
 

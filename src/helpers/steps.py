@@ -45,6 +45,7 @@ class EngagementRun:
     figures: list  # {"name", "file", "title", "caption"}
     document: dict  # results.json as written
     path: Path
+    coordination_files: dict  # name -> path of coordinated_accounts.parquet and coordination_edges.parquet
 
     def tests_frame(self):
         return results.tests_frame(self.document)
@@ -66,7 +67,21 @@ def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000
         provenance["baseline"] = {k: v for k, v in dataset(compared).items() if k != "parameters"}
     document = results.build(provenance, analysis.tests, {**analysis.tables, "figures": drawn})
     path = results.write(work_dir / "results.json", document)
-    return EngagementRun(analysis, drawn, document, path)
+    return EngagementRun(analysis, drawn, document, path, write_coordination(analysis, work_dir))
+
+
+def write_coordination(analysis: Analysis, work_dir: Path) -> dict:
+    """``coordinated_accounts.parquet`` (userid, group, traces, degree) and ``coordination_edges.parquet``
+    (user_1, user_2, trace, weight) at the default window, written atomically."""
+    written = {}
+    tables = {"coordinated_accounts": analysis.coordination.accounts, "coordination_edges": analysis.coordination.edges}
+    for name, table in tables.items():
+        path = Path(work_dir) / f"{name}.parquet"
+        partial = path.with_name(path.name + ".partial")
+        table.to_parquet(partial, index=False)
+        partial.replace(path)
+        written[name] = path
+    return written
 
 
 def load_baseline(baseline, work_dir) -> frames.Frames:

@@ -17,6 +17,7 @@ from html import escape
 
 import pandas as pd
 
+from helpers.frames import RETWEET_HEAVY_RATIO
 from helpers.stats.lifespan import EARLY_DAYS
 from helpers.stats.reference import reference_quantile
 
@@ -53,6 +54,7 @@ class Thresholds:
     narrative_share: float = 0.10  # share of tweets on Hong Kong
     reference_quantile: float = 0.5  # 'low compared with other campaigns': fewer than this share of them lower
     published_tolerance: float = 0.05  # our totals agree with the published ones within this relative difference
+    coordinated_excess_share: float = 0.01  # share of accounts acting in concert beyond chance
 
 
 @dataclass
@@ -303,20 +305,49 @@ def _tracked_followers(tests, limits, dataset=None):
                  "in content and age.", order + ["spearman_followers_engagement"], question)
 
 
+AMPLIFIERS_NOT_TESTABLE = ("The amplifier accounts themselves are not in the archive and their engagement is "
+                           "excluded from its counts, so whether they were designed to inflate impressions stays "
+                           "not testable; this verdict is about the core accounts the archive holds.")
+COORDINATION_TRACES = {"co_retweet_accounts_share": "the same retweet", "co_tweet_accounts_share": "the same text",
+                       "co_link_accounts_share": "the same link", "co_reply_accounts_share": "the same reply target",
+                       "co_hashtag_accounts_share": "the same hashtags"}
+
+
 def _amplifiers(tests, limits):
-    entry = tests.get("in_network_retweet_share")
-    evidence = ("The amplifier accounts (roughly 150,000 by Twitter's count for the June 2020 PRC release) are not "
-                "in the archive, and their engagement is excluded from the counts, so their design and effect "
-                "cannot be measured from it.")
-    if _usable(entry):
-        evidence += (f" Within the released core network, {interval(entry)} of retweet rows retweeted a tweet "
-                     "of the network itself (in-network amplification).")
-    ratio = tests.get("share_tweets_over_5_retweets_per_like")
-    if _usable(ratio):
-        evidence += f" {pct(ratio['estimate'])} of original tweets had more than 5 retweets per like."
-    return Claim(5, "Amplifier accounts were designed to inflate impression metrics and engage with the core.",
-                 "Twitter", NOT_TESTABLE, evidence, CAVEAT_ENGAGEMENT,
-                 ["in_network_retweet_share", "share_tweets_over_5_retweets_per_like"])
+    claim = "The core accounts amplified one another in synchronised bursts."
+    source = "Twitter (amplifiers 'engage with the core accounts')"
+    excess, observed = tests.get("coordinated_accounts_share_above_chance"), tests.get("coordinated_accounts_share")
+    chance = tests.get("coordinated_accounts_share_chance")
+    ids = ["coordinated_accounts_share", "coordinated_accounts_share_chance",
+           "coordinated_accounts_share_above_chance", *COORDINATION_TRACES, "coordination_largest_group_share",
+           "in_network_retweet_share", "share_tweets_over_5_retweets_per_like"]
+    context = ""
+    in_network, heavy = tests.get("in_network_retweet_share"), tests.get("share_tweets_over_5_retweets_per_like")
+    if _usable(in_network):
+        context += f" {interval(in_network)} of retweet rows retweeted a tweet of the network itself."
+    if _usable(heavy):
+        context += (f" {pct(heavy['estimate'])} of original tweets had more than {RETWEET_HEAVY_RATIO} retweets "
+                    "per like.")
+    if not (_usable(excess) and _usable(observed) and _usable(chance)):
+        return Claim(5, claim, source, NOT_TESTABLE, f"{_unusable(excess, 'coordinated_accounts_share_above_chance')}"
+                     f"{context} {AMPLIFIERS_NOT_TESTABLE}", CAVEAT_ENGAGEMENT, ids)
+    evidence = (f"{pct(observed['estimate'])} of the accounts shared at least two items with another account "
+                f"within a minute (the same retweet, text, link, reply target or hashtags); chance alone, with each "
+                f"account's timeline shifted at random, gives {pct(chance['estimate'])} (95% of draws "
+                f"{pct(chance['ci_low'])} to {pct(chance['ci_high'])}); the excess over chance is "
+                f"{interval(excess)} of accounts (threshold: more than {pct(limits.coordinated_excess_share)}).")
+    parts = [f"{COORDINATION_TRACES[test_id]} {pct(tests[test_id]['estimate'])}" for test_id in COORDINATION_TRACES
+             if _usable(tests.get(test_id))]
+    if parts:
+        evidence += " By trace: " + ", ".join(parts) + "."
+    largest = tests.get("coordination_largest_group_share")
+    if _usable(largest):
+        evidence += f" The largest group of tied accounts holds {pct(largest['estimate'])} of them."
+    return Claim(5, claim, source, _side(excess, limits.coordinated_excess_share, above=True),
+                 f"{evidence}{context} {AMPLIFIERS_NOT_TESTABLE}",
+                 "Synchrony is not intent: an outside event that every account reacts to within minutes ties them "
+                 "as a cell would, and the archive's per-minute times cannot separate actions under a minute apart.",
+                 ids)
 
 
 def _share_claim(number, claim, source, tests, test_id, threshold, describe, caveat="", dataset=None):

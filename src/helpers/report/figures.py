@@ -200,6 +200,27 @@ def reference_dotplot(reference_set: pd.DataFrame, runs: list[dict]):
     return fig, caption
 
 
+def coordination_by_window(table: pd.DataFrame, *, ax=None):
+    """Share of accounts in a coordinated pair (any trace) by window, observed against the chance baseline."""
+    fig, ax = _axes(ax)
+    rows = table[table["trace"] == "any"].sort_values("window")
+    x = rows["window"].astype(int).astype(str) + " min"
+    ax.fill_between(x, rows["null_low"], rows["null_high"], color="grey", alpha=0.3, label="chance, 95% of draws")
+    ax.plot(x, rows["null_mean"], "o--", color="grey", label="chance (null mean)")
+    ax.plot(x, rows["observed"], "o-", color="C3", label="observed")
+    ax.set(xlabel="time window", ylabel="share of accounts in a coordinated pair",
+           title="Accounts acting in concert, against chance")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    first = rows.iloc[0]
+    caption = (f"Share of accounts that shared at least two distinct items (same retweet, text, link, reply or "
+               f"hashtags) with another account within each window; grey: what chance gives when each account's "
+               f"timeline is shifted at random ({int(first['draws'])} draws at {int(first['window'])} minute, "
+               f"{int(rows['draws'].iloc[-1])} at the others). At {int(first['window'])} minute: observed "
+               f"{first['observed']:.1%}, chance {first['null_mean']:.1%}.")
+    return fig, caption
+
+
 def draw_all(analysis, folder) -> list[dict]:
     """Save every figure the data allows under ``folder``; return name, file (relative), title, caption."""
     acc, tables, fitted = analysis.frames.accounts, analysis.tables, analysis.fitted
@@ -218,6 +239,8 @@ def draw_all(analysis, folder) -> list[dict]:
         tests = {entry["id"]: entry for entry in analysis.tests}
         label = analysis.frames.campaign or "this campaign"
         drawn.append(("reference", lambda: reference_dotplot(tables["reference_set"], [run_points(tests, label)])))
+    if len(tables.get("coordination_by_window", ())):
+        drawn.append(("coordination", lambda: coordination_by_window(tables["coordination_by_window"])))
     folder = Path(folder)
     out = []
     for name, draw in drawn:

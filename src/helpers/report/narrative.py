@@ -54,6 +54,8 @@ def thresholds_html(thresholds: claims.Thresholds) -> str:
         f"predominantly Chinese: more than {claims.pct(thresholds.predominant_share)} of tweets",
         f"Hong Kong narratives: more than {claims.pct(thresholds.narrative_share)} of tweets",
         "engagement tracked follower count, and Republicans were named more than Democrats: an interval above zero",
+        f"the core accounts acted in concert: more than {claims.pct(thresholds.coordinated_excess_share)} of "
+        "accounts in a coordinated pair beyond what chance gives",
     ]
     return ("<p>Intervals are 95% confidence intervals. The lines used for the verdicts:</p><ul>"
             + "".join(f"<li>{escape(item)}</li>" for item in items) + "</ul>")

@@ -186,6 +186,7 @@ class ArchiveWriter:
         self._counts = Counter()
         self._languages, self._terms, self._hashtags = Counter(), Counter(), Counter()
         self._lifespans, self._times = [], []
+        self._groups, self._decoys = {}, []
 
     def __enter__(self):
         options = pa_csv.WriteOptions(quoting_style="all_valid")
@@ -205,6 +206,20 @@ class ArchiveWriter:
         tweets, content, src = self._tweet_columns(rng, users, rows, first_row)
         self._tweets.write_table(pa.table([tweets[name] for name in TWEET_COLUMNS], names=TWEET_COLUMNS))
         self._tally(accounts, rows, content, src)
+        self._record_coordination(accounts, rows, users[0], tweets["tweetid"])
+
+    def _record_coordination(self, accounts: dict, rows: dict, userid, tweetid):
+        """The cells' members and the decoys, by the ids written, for truth.json."""
+        group = accounts.get("group", np.full(len(accounts["tweets"]), -1))
+        for account in np.flatnonzero(group >= 0).tolist():
+            self._groups.setdefault(int(group[account]), []).append(userid[account].as_py())
+        decoys, retweets = np.unique(rows["decoy_target"][rows["decoy_target"] >= 0], return_counts=True)
+        self._decoys += [{"tweetid": tweetid[int(row)].as_py(), "retweets": int(k)} for row, k in zip(decoys, retweets)]
+
+    def coordination(self) -> dict:
+        groups = [{"group": g, "members": sorted(self._groups[g])} for g in sorted(self._groups)]
+        return {"groups": groups, "members": sorted(m for g in groups for m in g["members"]),
+                "decoys": self._decoys}
 
     def _tweet_columns(self, rng, users: list, rows: dict, first_row: int):
         sc, n = self.scenario, len(rows["owner"])
@@ -231,8 +246,12 @@ class ArchiveWriter:
         own_text = pc.if_else(rows["reply"], pc.binary_join_element_wise("@", t_screen, " ", body, ""), body)
         own_text = pc.if_else(rows["quote"], pc.binary_join_element_wise(
             own_text, " https://twitter.com/", t_screen, "/status/", t_tweet, ""), own_text)
-        # An in-network retweet repeats its target's text, language, hashtags and link.
-        src = np.where(rows["retweet"] & network, target_row, np.arange(n))
+        # An in-network retweet repeats its target's text, language, hashtags and link; so does a cell
+        # member's copy of its seed tweet (a plain original, so its own text is its body).
+        copy = rows["copy"]
+        own_text = pc.if_else(copy >= 0, pc.take(own_text, np.where(copy >= 0, copy, np.arange(n))), own_text)
+        shown = np.where(copy >= 0, copy, np.arange(n))  # the row whose content a row shows
+        src = np.where(copy >= 0, copy, np.where(rows["retweet"] & network, shown[target_row], np.arange(n)))
         text = pc.if_else(rows["retweet"], pc.binary_join_element_wise(
             "RT @", t_screen, ": ", pc.take(own_text, src), ""), own_text)
         urls = pc.if_else(content["url"], pc.binary_join_element_wise(
@@ -283,6 +302,9 @@ class ArchiveWriter:
             "accounts_hashed": int((followers < HASHED_BELOW).sum()),
             "accounts_created_since_recent_from": int((accounts["created"] >= _day(self.scenario.recent_from)).sum()),
             "rows_with_user_mentions": int((retweet | rows["reply"]).sum()),
+            "coordinated_accounts": int((accounts.get("group", np.full(len(followers), -1)) >= 0).sum()),
+            "burst_rows": int((rows["burst"] >= 0).sum()), "copied_tweets": int((rows["copy"] >= 0).sum()),
+            "decoy_retweets": int((rows["decoy_target"] >= 0).sum()),
         })
         language = content["language"][src]
         self._languages.update({LANGUAGES[k]: int(v) for k, v in zip(*np.unique(language, return_counts=True))})

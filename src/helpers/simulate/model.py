@@ -92,7 +92,9 @@ from helpers.errors import TractionError
 
 BLOCK_ACCOUNTS = 2048
 TARGET_LAG_MEAN = 20  # in-network targets: about this many originals back in time
-GENERATOR_VERSION = 3  # bump when the same seed and scenario would give other files
+BURST_DELAY_MINUTES = (1, 5)  # a cell acts this many minutes after its seed tweet (same delay for all members)
+DECOY_DAYS = 2  # a decoy's retweets are the retweet rows of the next DECOY_DAYS days, at their own times
+GENERATOR_VERSION = 4  # bump when the same seed and scenario would give other files
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,15 @@ class Scenario:
     url_share: float = 0.15
     # ordinary accounts (a baseline): set the intercept instead of calibrating b to mean_engagement
     engagement_intercept: float | None = None
+    # coordinated cells and decoys (helpers.stats.coordination must find the cells and not the decoys)
+    coordinated_groups: int = 150  # cells at scale 1 (scaled with `scale`); 0 for a campaign without coordination
+    group_size: int = 12  # accounts per cell
+    group_bursts: int = 12  # synchronised actions of each cell over its shared activity window
+    group_turnout_share: float = 0.85  # chance a member takes part in one burst
+    group_jitter_seconds: float = 20.0  # sd of each member's delay around the burst's time
+    group_copy_share: float = 0.3  # bursts that post one text (co-tweet) instead of retweeting a member's tweet
+    decoy_tweets: int = 20  # popular tweets at scale 1, each retweeted by many accounts at unrelated times
+    decoy_retweeters: int = 150  # accounts retweeting each decoy (as many as retweet within DECOY_DAYS)
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -165,6 +176,11 @@ class Scenario:
                                                           and self.zero_inflation < 1):
             raise TractionError("scenario parameter engagement_intercept: needs a finite number and "
                                 "zero_inflation below 1")
+        for name in ("coordinated_groups", "group_bursts", "decoy_tweets", "decoy_retweeters", "group_jitter_seconds"):
+            if getattr(self, name) < 0:
+                raise TractionError(f"scenario parameter {name}: {getattr(self, name)} must not be negative")
+        if self.group_size < 2:
+            raise TractionError(f"scenario parameter group_size: {self.group_size}; a cell needs at least 2 accounts")
         if self.english_share + self.undetermined_share > 1:
             raise TractionError("scenario parameters english_share + undetermined_share exceed 1")
         if self.reply_share + self.quote_share > 1:
@@ -236,6 +252,38 @@ def engagement_base(scenario: Scenario, accounts: dict) -> float:
     return sc.mean_engagement * accounts["tweets"].sum() / (per_original * weight)
 
 
+def draw_cells(scenario: Scenario, rng: np.random.Generator, accounts: dict) -> dict:
+    """Coordinated cells: ``accounts["group"]`` (-1 outside any), members sharing their leader's window.
+
+    A cell's members lie in one block of accounts (its bursts retweet a member's tweet, a row of the block),
+    are drawn from accounts with at least ``group_bursts`` tweets, and were created together with their
+    leader, so they are active over the same days.
+    """
+    sc, n = scenario, len(accounts["tweets"])
+    group = np.full(n, -1, np.int64)
+    wanted = round(sc.coordinated_groups * sc.scale)
+    eligible = rng.permutation(np.flatnonzero(accounts["tweets"] >= max(sc.group_bursts, 2)))
+    pools = {}
+    for account in eligible.tolist():
+        pools.setdefault(account // BLOCK_ACCOUNTS, []).append(account)
+    made = 0
+    for leader in eligible.tolist():
+        pool = pools[leader // BLOCK_ACCOUNTS]
+        if made == wanted:
+            break
+        if group[leader] >= 0 or len(pool) < sc.group_size:
+            continue
+        pool.remove(leader)
+        members = [leader] + pool[:sc.group_size - 1]
+        del pool[:sc.group_size - 1]
+        group[members] = made
+        for key in ("created", "start", "end"):
+            accounts[key][members] = accounts[key][leader]
+        made += 1
+    accounts["group"] = group
+    return accounts
+
+
 def draw_block(scenario: Scenario, rng: np.random.Generator, accounts: dict, base: float) -> dict:
     """Tweet-level draws for one block of accounts (arrays indexed by row)."""
     sc = scenario
@@ -248,13 +296,27 @@ def draw_block(scenario: Scenario, rng: np.random.Generator, accounts: dict, bas
     working = rng.random(n) < sc.working_hours_share
     beijing_minute = np.where(working, rng.integers(9 * 60, 18 * 60, n), rng.integers(0, 24 * 60, n))
     minute = np.clip(day * 1440 + beijing_minute - 8 * 60, start * 1440, end * 1440 + 1439)
-    minute = minute[np.lexsort((minute, owner))]  # each account's tweets in time order
+    burst, seed_row, copy_burst = _bursts(sc, rng, accounts, owner, minute)
+    order = np.lexsort((minute, owner))  # each account's tweets in time order
+    minute, burst, seed_row = minute[order], burst[order], seed_row[order]
+    seed_row = np.where(seed_row >= 0, np.argsort(order)[np.maximum(seed_row, 0)], -1)  # to the sorted rows
+    seeds = np.zeros(n, bool)
+    seeds[seed_row[seed_row >= 0]] = True
 
     retweet = rng.random(n) < sc.retweet_share
     kind_draw = rng.random(n)
     reply = ~retweet & (kind_draw < sc.reply_share)
     quote = ~retweet & ~reply & (kind_draw < sc.reply_share + sc.quote_share)
+    member = (burst >= 0) & ~seeds
+    copying = member & copy_burst[np.maximum(burst, 0)] if len(copy_burst) else np.zeros(n, bool)
+    retweet = np.where(burst >= 0, member & ~copying, retweet)  # seeds and copies are plain originals
+    reply &= burst < 0
+    quote &= burst < 0
     target = _network_targets(rng, minute, owner, retweet | reply | quote, retweet, sc.in_network_share)
+    target = np.where(member & ~copying, seed_row, target)
+    copy = np.where(copying, seed_row, -1)
+    decoy = _decoys(sc, rng, minute, owner, retweet, reply | quote | (burst >= 0), target)
+    target = np.where(decoy >= 0, decoy, target)
 
     original = ~retweet
     followers = accounts["followers"][owner]
@@ -267,7 +329,66 @@ def draw_block(scenario: Scenario, rng: np.random.Generator, accounts: dict, bas
     for flag, split in ((amplified, sc.amplified_split), (original & ~amplified, sc.engagement_split)):
         counts[flag] = rng.multinomial(total[flag], np.asarray(split) / sum(split))
     return {"owner": owner, "minute": minute, "retweet": retweet, "reply": reply, "quote": quote,
-            "target": target, "amplified": amplified, "counts": counts}
+            "target": target, "amplified": amplified, "counts": counts, "copy": copy, "burst": burst,
+            "decoy_target": decoy}
+
+
+def _bursts(sc, rng, accounts, owner, minute):
+    """Move rows of each cell's members to the cell's bursts (in place on ``minute``).
+
+    Returns per row the burst it belongs to (-1 none) and its seed row (the member's tweet that the others
+    retweet or copy; -1 for the seed itself and for other rows), and per burst whether it copies the text.
+    A burst falls on a working minute (Beijing 9-18) of the cell's window; its members act
+    ``BURST_DELAY_MINUTES`` after the seed, each with a normal jitter of ``group_jitter_seconds``.
+    """
+    n = len(owner)
+    burst, seed_row = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+    groups = np.unique(accounts["group"][accounts["group"] >= 0])
+    copy_burst = []
+    first_row = np.concatenate([[0], np.cumsum(accounts["tweets"])])
+    for g in groups.tolist():
+        members = np.flatnonzero(accounts["group"] == g)
+        unused = {int(m): list(rng.permutation(np.arange(first_row[m], first_row[m + 1]))) for m in members}
+        start, end = int(accounts["start"][members[0]]), int(accounts["end"][members[0]])
+        for _ in range(sc.group_bursts):
+            when = (start + int(rng.integers(0, end - start + 1))) * 1440 + int(rng.integers(9 * 60, 18 * 60)) - 8 * 60
+            when = min(max(when, start * 1440), end * 1440 + 1439 - BURST_DELAY_MINUTES[1] - 2)
+            turnout = [m for m in rng.permutation(members).tolist()
+                       if rng.random() < sc.group_turnout_share and unused[m]]
+            if len(turnout) < 2:
+                continue
+            index = len(copy_burst)
+            copy_burst.append(bool(rng.random() < sc.group_copy_share))
+            delay = int(rng.integers(BURST_DELAY_MINUTES[0], BURST_DELAY_MINUTES[1] + 1)) * 60
+            seed = unused[turnout[0]].pop()
+            minute[seed], burst[seed] = when, index
+            for m in turnout[1:]:
+                row = unused[m].pop()
+                seconds = when * 60 + delay + rng.normal(0, sc.group_jitter_seconds)
+                minute[row] = max(int(np.floor(seconds / 60)), when)
+                burst[row], seed_row[row] = index, seed
+    return burst, seed_row, np.asarray(copy_burst, bool)
+
+
+def _decoys(sc, rng, minute, owner, retweet, busy, target):
+    """Row of the decoy each retweet row now retweets (-1 none).
+
+    A decoy is a popular original of the block; its retweets are up to ``decoy_retweeters`` retweet rows of
+    other accounts (one each) in the ``DECOY_DAYS`` after it, left at the times they were drawn: many accounts
+    share it, at unrelated times.
+    """
+    n = len(owner)
+    decoy = np.full(n, -1, np.int64)
+    wanted = rng.poisson(sc.decoy_tweets * sc.scale * (owner.max() + 1 if n else 0) / sc.n_accounts())
+    candidates = np.flatnonzero(~retweet & ~busy)
+    free = retweet & ~busy
+    for row in rng.choice(candidates, size=min(wanted, len(candidates)), replace=False).tolist():
+        later = np.flatnonzero(free & (owner != owner[row]) & (minute > minute[row])
+                               & (minute <= minute[row] + DECOY_DAYS * 1440))
+        later = later[np.unique(owner[later], return_index=True)[1]]  # one row per account
+        chosen = rng.permutation(later)[:sc.decoy_retweeters]
+        decoy[chosen], free[chosen] = row, False
+    return decoy
 
 
 def _network_targets(rng, minute, owner, targeting, retweet, in_network_share):
@@ -299,7 +420,7 @@ def write_campaign(out_dir, campaign: str, scenario: Scenario = Scenario(), seed
     if not campaign or "/" in campaign or campaign.startswith("."):
         raise TractionError(f"campaign name {campaign!r}: use a plain file-name stem such as china_052020")
     out_dir.mkdir(parents=True, exist_ok=True)
-    accounts = draw_accounts(scenario, _rng(seed, 0))
+    accounts = draw_cells(scenario, _rng(seed, 3), draw_accounts(scenario, _rng(seed, 0)))
     base = engagement_base(scenario, accounts)
     n_accounts = len(accounts["tweets"])
     row_offsets = np.concatenate([[0], np.cumsum(accounts["tweets"])])
@@ -323,6 +444,7 @@ def write_campaign(out_dir, campaign: str, scenario: Scenario = Scenario(), seed
         if base > 0 and scenario.zero_inflation < 1 else None,
         "files": {"users": writer.users_path.name, "tweets": writer.tweets_path.name},
         "totals": writer.totals(scenario),
+        "coordination": writer.coordination(),
     }
     (out_dir / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return truth

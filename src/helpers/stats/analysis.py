@@ -13,8 +13,9 @@ import pandas as pd
 from helpers import frames as frames_io
 from helpers.errors import TractionError
 from helpers.results import ENTRY_KEYS
-from helpers.stats import (amplification, baseline as baseline_model, content, descriptives, dose_response, lifespan,
-                           models, reference)
+from helpers.stats import (amplification, baseline as baseline_model, content, coordination, descriptives,
+                           dose_response, lifespan, models, reference)
+from helpers.stats.coordination import Coordination
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Analysis:
     tables: dict  # name -> DataFrame
     fitted: models.EngagementModels
     parameters: dict = field(default_factory=dict)
+    coordination: Coordination | None = None
 
     def test(self, test_id) -> dict:
         return next(entry for entry in self.tests if entry["id"] == test_id)
@@ -37,7 +39,7 @@ class Analysis:
         shown = self.tests_frame()[["id", "estimate", "ci_low", "ci_high", "p_value", "n", "converged"]]
         return "\n".join([f"{len(self.tests)} measures over {len(self.frames.accounts):,} accounts "
                           f"({self.frames.form} form)", shown.to_string(index=False, float_format="%.4g"), "",
-                          self.fitted.summary()])
+                          self.fitted.summary(), "", self.coordination.summary() if self.coordination else ""])
 
 
 def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0, baseline: frames_io.Frames | None = None) -> Analysis:
@@ -48,6 +50,8 @@ def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0, baseline: frames_io
     acc, tw = loaded.accounts, loaded.tweets
     common = dict(n_boot=n_boot, seed=seed)
     fitted = models.fit_engagement_models(acc, tw, seed=seed)
+    coordinated = (coordination.measure(loaded.traces, seed=seed) if loaded.traces is not None
+                   else coordination.empty("needs tweet rows (an archive's tweets file)"))
     tests = (descriptives.follower_tests(acc, **common)
              + descriptives.engagement_tests(acc, tw, tweets_note=loaded.tweets_sample_note, **common)
              + descriptives.rank_tests(acc, **common)
@@ -57,15 +61,17 @@ def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0, baseline: frames_io
              + content.content_tests(acc, **common)
              + reference.reference_tests(acc, loaded.reference, loaded.campaign, **common)
              + baseline_model.baseline_tests(acc, None if baseline is None else baseline.accounts,
-                                             baseline_name=_baseline_name(baseline)))
+                                             baseline_name=_baseline_name(baseline))
+             + coordinated.tests)
     tables = {"follower_quantiles": descriptives.follower_quantiles(acc),
               "engagement_quantiles": descriptives.engagement_quantiles(acc, tw),
               "follower_bands": dose_response.band_table(acc, **common),
               "lifespan_bands": lifespan.lifespan_table(acc, **common),
               "top_hashtags": loaded.top_hashtags if loaded.top_hashtags is not None else pd.DataFrame(),
+              "coordination_by_window": coordinated.by_window,
               **model_tables(fitted),
               **reference_tables(loaded)}
-    return Analysis(loaded, tests, tables, fitted, {"n_boot": n_boot, "seed": seed})
+    return Analysis(loaded, tests, tables, fitted, {"n_boot": n_boot, "seed": seed}, coordinated)
 
 
 def reference_tables(loaded: frames_io.Frames) -> dict:

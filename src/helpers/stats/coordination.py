@@ -1,0 +1,226 @@
+"""Coordination among the core accounts: who shared the same item within a minute, against chance.
+
+The field's standard measure of an influence operation (Schoch, Keller, Stier & Yang, Sci Rep 2022;
+QUT's coordination-network-toolkit; Pacheco et al., ICWSM 2021): two accounts are tied when they share at
+least ``MIN_WEIGHT`` distinct items within a time window, on one of five traces (the same retweeted tweet,
+the same normalised text, the same link, the same replied-to tweet, the same set of hashtags). Groups are
+the connected components of those ties. ``helpers.frames.Traces`` counts the pairs in DuckDB, out-of-core;
+this module draws the chance baseline, turns pairs into shares, groups and results entries.
+
+Chance baseline (the null). Each account-day's rows are shifted, all together, by a random offset along
+the campaign's *activity clock* (the running count of its tweet rows, hour by hour): uniform within
+``NULL_SPAN`` of all rows either way, a day or two at the default campaign's busiest. An account keeps its
+tweets, items, and the bursts within its day; the campaign keeps its daily and weekly rhythm, which a
+wall-clock shift would smear; only the synchrony between accounts is broken. ``NULL_DRAWS`` draws give the
+share of accounts that chance alone ties, and the excess of the observed share over it, with an interval
+over the draws.
+
+What it cannot show: a tie is synchrony, not intent; an item that every account shares within minutes for
+an outside reason (breaking news) ties them as a cell would; the 10-minute and 1-hour windows are coarser
+than the null's shifts at the campaign's busiest hours, so there the null keeps part of real synchrony and
+the excess is understated.
+"""
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from helpers.results import entry, skipped
+
+TRACES = ("co_retweet", "co_tweet", "co_link", "co_reply", "co_hashtag")
+WINDOWS = (1, 10, 60)  # minutes; the archive's times are whole minutes, so 1 is the finest that means anything
+DEFAULT_WINDOW = 1
+MIN_WEIGHT = 2  # distinct shared items (coordination-network-toolkit's and Schoch et al.'s default)
+MAX_ROWS = 500  # rows sharing one item in one window bucket beyond which the bucket is left out (cost ~ rows^2)
+NULL_DRAWS = 19  # at the default window (its interval; its p-value is at least 1/20); the others use FIGURE_DRAWS
+FIGURE_DRAWS = 2
+NULL_SPAN = 0.005  # shifts uniform within this share of all tweet rows, either way
+
+SHARE_IDS = {"any": "coordinated_accounts_share", "co_retweet": "co_retweet_accounts_share",
+             "co_tweet": "co_tweet_accounts_share", "co_link": "co_link_accounts_share",
+             "co_reply": "co_reply_accounts_share", "co_hashtag": "co_hashtag_accounts_share"}
+TRACE_LABELS = {"co_retweet": "retweeted the same tweet", "co_tweet": "posted the same text",
+                "co_link": "shared the same link", "co_reply": "replied to the same tweet",
+                "co_hashtag": "used the same set of hashtags"}
+
+
+@dataclass
+class Coordination:
+    """What ``measure`` found: results entries, shares by window and trace, the default window's ties and groups."""
+
+    tests: list
+    by_window: pd.DataFrame  # window, trace ('any' or one), observed, null_mean, null_low, null_high, excess...
+    edges: pd.DataFrame  # default window: user_1, user_2 (userids), trace, weight
+    accounts: pd.DataFrame  # userid, group, traces, degree (accounts in a coordinated pair)
+    notes: list = field(default_factory=list)
+    parameters: dict = field(default_factory=dict)
+
+    def graph(self) -> nx.Graph:
+        """The default window's network (any trace): weight = distinct items over all traces, ``traces`` listed."""
+        graph = nx.Graph()
+        for (u, v), rows in self.edges.groupby(["user_1", "user_2"], sort=True):
+            graph.add_edge(u, v, weight=int(rows["weight"].sum()), traces=",".join(rows["trace"].astype(str)))
+        return graph
+
+    def summary(self) -> str:
+        if self.by_window.empty:
+            return "\n".join(self.notes)
+        any_trace = self.by_window[self.by_window["trace"] == "any"]
+        lines = [f"{len(self.accounts):,} accounts in a coordinated pair at {DEFAULT_WINDOW} minute "
+                 f"(min weight {self.parameters.get('min_weight')}), {self.accounts['group'].nunique():,} groups"]
+        lines += [f"  window {int(r.window)} min: observed {r.observed:.4f}, chance {r.null_mean:.4f} "
+                  f"(95% of draws {r.null_low:.4f} to {r.null_high:.4f})" for r in any_trace.itertuples()]
+        return "\n".join(lines + self.notes)
+
+
+def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=MAX_ROWS,
+            draws=NULL_DRAWS, figure_draws=FIGURE_DRAWS, span=NULL_SPAN) -> Coordination:
+    """Ties, groups and shares against the null at every window (see the module docstring)."""
+    n_accounts = traces.n_accounts
+    if n_accounts < 2:
+        return empty("fewer than two accounts tweeted")
+    windows = sorted(set(windows) | {DEFAULT_WINDOW})
+    reach = max(1, round(span * traces.n_rows))
+    rows, notes, default = [], [], None
+    for window in windows:
+        n_draws = draws if window == DEFAULT_WINDOW else figure_draws
+        shifts = null_shifts(n_accounts, n_draws, reach, seed=(seed, window))
+        counted = traces.pairs(window, min_weight=min_weight, max_rows=max_rows, shifts=shifts)
+        rows += _shares(counted.edges, n_draws, n_accounts, window)
+        notes += _cap_notes(counted.capped, window, max_rows)
+        if window == DEFAULT_WINDOW:
+            default = counted.edges
+    by_window = pd.DataFrame(rows)
+    ids = traces.accounts().set_index("uid")["userid"]
+    observed = default[default["draw"] == 0]
+    edges = pd.DataFrame({"user_1": ids.loc[observed["user_1"]].to_numpy(),
+                          "user_2": ids.loc[observed["user_2"]].to_numpy(),
+                          "trace": observed["trace"].astype(str).to_numpy(), "weight": observed["weight"].to_numpy()})
+    edges = edges.sort_values(["user_1", "user_2", "trace"], ignore_index=True)
+    accounts = coordinated_accounts(edges)
+    null_largest = [_largest_group(default[default["draw"] == d]) for d in range(1, draws + 1)]
+    parameters = {"window_minutes": DEFAULT_WINDOW, "windows": windows, "min_weight": min_weight,
+                  "max_rows": max_rows, "null_draws": draws, "figure_draws": figure_draws,
+                  "null_span": span, "null_reach_rows": reach, "accounts": n_accounts, "seed": seed}
+    tests = _entries(by_window, accounts, null_largest, n_accounts, parameters, notes)
+    return Coordination(tests, by_window, edges, accounts, notes, parameters)
+
+
+def null_shifts(n_accounts: int, n_draws: int, reach: int, *, seed) -> pd.DataFrame:
+    """One offset per account (uid 1..n_accounts) and draw, uniform in [-reach, reach] rows of the activity clock."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(s) for s in np.atleast_1d(seed)]))
+    shift = rng.integers(-reach, reach + 1, size=(n_draws, n_accounts))
+    return pd.DataFrame({"draw": np.repeat(np.arange(1, n_draws + 1, dtype=np.int16), n_accounts),
+                         "uid": np.tile(np.arange(1, n_accounts + 1, dtype=np.int32), n_draws),
+                         "shift": shift.ravel().astype(np.int64)})
+
+
+def _flagged(edges: pd.DataFrame) -> pd.DataFrame:
+    """draw, trace, uid of every account in a pair (one row each), 'any' for the union over traces."""
+    ends = pd.concat([edges[["draw", "trace", "user_1"]].rename(columns={"user_1": "uid"}),
+                      edges[["draw", "trace", "user_2"]].rename(columns={"user_2": "uid"})])
+    ends["trace"] = ends["trace"].astype(str)
+    return pd.concat([ends, ends.assign(trace="any")]).drop_duplicates()
+
+
+def _shares(edges, n_draws, n_accounts, window) -> list[dict]:
+    counts = _flagged(edges).groupby(["trace", "draw"]).size()
+    out = []
+    for trace in ("any", *TRACES):
+        per_draw = np.array([counts.get((trace, d), 0) for d in range(n_draws + 1)], float) / n_accounts
+        observed, null = per_draw[0], per_draw[1:]
+        low, high = np.quantile(null, [0.025, 0.975]) if len(null) else (np.nan, np.nan)
+        out.append({"window": window, "trace": trace, "observed": observed, "null_mean": null.mean(),
+                    "null_low": low, "null_high": high, "excess": observed - null.mean(),
+                    "excess_low": observed - high, "excess_high": observed - low,
+                    "p_value": (1 + (null >= observed).sum()) / (len(null) + 1), "draws": n_draws,
+                    "edges": int(((edges["draw"] == 0) & (edges["trace"].astype(str) == trace)).sum())
+                    if trace != "any" else int((edges["draw"] == 0).sum()),
+                    "accounts": int(round(observed * n_accounts))})
+    return out
+
+
+def _cap_notes(capped: pd.DataFrame, window, max_rows) -> list[str]:
+    per_trace = capped.groupby("trace", observed=True).agg(items=("rows", "size"), rows=("rows", "sum"))
+    return [f"{window}-minute window, {trace}: {row.items:,} items shared by more than {max_rows} rows within one "
+            f"window ({row.rows:,} rows) were left out of the pair counts, observed and null"
+            for trace, row in per_trace.iterrows()]
+
+
+def coordinated_accounts(edges: pd.DataFrame) -> pd.DataFrame:
+    """One row per account in a coordinated pair: its group (connected component, 1 = largest), the traces
+    that tie it and its degree (distinct partners over all traces)."""
+    columns = ["userid", "group", "traces", "degree"]
+    if edges.empty:
+        return pd.DataFrame({"userid": pd.Series(dtype=str), "group": pd.Series(dtype="int64"),
+                             "traces": pd.Series(dtype=str), "degree": pd.Series(dtype="int64")})[columns]
+    graph = nx.Graph()
+    graph.add_edges_from(zip(edges["user_1"], edges["user_2"]))
+    components = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
+    group = {user: number for number, members in enumerate(components, 1) for user in members}
+    ends = pd.concat([edges[["user_1", "trace"]].rename(columns={"user_1": "userid"}),
+                      edges[["user_2", "trace"]].rename(columns={"user_2": "userid"})])
+    order = {trace: i for i, trace in enumerate(TRACES)}
+    traces = ends.drop_duplicates().groupby("userid")["trace"].agg(
+        lambda t: ",".join(sorted(t, key=order.get)))
+    frame = pd.DataFrame({"userid": sorted(group)})
+    frame["group"] = frame["userid"].map(group).astype("int64")
+    frame["traces"] = frame["userid"].map(traces)
+    frame["degree"] = frame["userid"].map(dict(graph.degree())).astype("int64")
+    return frame.sort_values(["group", "userid"], ignore_index=True)[columns]
+
+
+def _largest_group(edges: pd.DataFrame) -> int:
+    if edges.empty:
+        return 0
+    graph = nx.Graph()
+    graph.add_edges_from(zip(edges["user_1"], edges["user_2"]))
+    return max(len(c) for c in nx.connected_components(graph))
+
+
+def _method(parameters, what):
+    return (f"{what}: accounts sharing at least {parameters['min_weight']} distinct items within "
+            f"{parameters['window_minutes']} minute (times within one archive minute of each other), over "
+            f"{parameters['accounts']:,} accounts with a tweet row; chance from {parameters['null_draws']} draws "
+            f"shifting each account-day by up to {parameters['null_reach_rows']:,} tweet rows of the campaign's "
+            "activity clock")
+
+
+def _entries(by_window, accounts, null_largest, n_accounts, parameters, notes) -> list[dict]:
+    default = by_window[by_window["window"] == DEFAULT_WINDOW].set_index("trace")
+    n = n_accounts
+    tests = []
+    any_row = default.loc["any"]
+    tests.append(entry("coordinated_accounts_share", _method(parameters, "share of accounts in a coordinated pair, "
+                       "any trace (a count over every account, not a sample)"), any_row["observed"], n=n,
+                       warnings=notes))
+    tests.append(entry("coordinated_accounts_share_chance", _method(parameters, "share of accounts chance alone "
+                       "puts in a coordinated pair: mean and 2.5-97.5% of the null draws"), any_row["null_mean"],
+                       (any_row["null_low"], any_row["null_high"]), n=n))
+    tests.append(entry("coordinated_accounts_share_above_chance", _method(parameters, "observed share minus the "
+                       "null's mean; interval: observed minus the 97.5% and 2.5% of the null draws; p-value: "
+                       "share of draws at or above the observed (Monte Carlo)"), any_row["excess"],
+                       (any_row["excess_low"], any_row["excess_high"]), n=n, p_value=any_row["p_value"]))
+    for trace in TRACES:
+        row = default.loc[trace]
+        tests.append(entry(SHARE_IDS[trace], _method(parameters, f"share of accounts that {TRACE_LABELS[trace]} "
+                           f"(chance: {row['null_mean']:.4g}, 95% of draws {row['null_low']:.4g} to "
+                           f"{row['null_high']:.4g})"), row["observed"], n=n))
+    largest = int((accounts["group"] == 1).sum()) if len(accounts) else 0
+    low, high = np.quantile(null_largest, [0.025, 0.975]) / n if null_largest else (None, None)
+    tests.append(entry("coordination_largest_group_share", _method(parameters, "accounts in the largest connected "
+                       f"group over all accounts (chance: 95% of draws {low:.4g} to {high:.4g})"), largest / n, n=n))
+    return tests
+
+
+def empty(reason: str) -> Coordination:
+    """The entries of ``measure`` on data it cannot measure (no tweets): present, not computed, saying why."""
+    tests = [skipped(test_id, "coordination network of the accounts' tweets", reason)
+             for test_id in ["coordinated_accounts_share", "coordinated_accounts_share_chance",
+                             "coordinated_accounts_share_above_chance", *(SHARE_IDS[t] for t in TRACES),
+                             "coordination_largest_group_share"]]
+    return Coordination(tests, pd.DataFrame(), pd.DataFrame(columns=["user_1", "user_2", "trace", "weight"]),
+                        coordinated_accounts(pd.DataFrame(columns=["user_1", "user_2", "trace", "weight"])),
+                        [f"coordination not measured: {reason}"])
