@@ -440,7 +440,8 @@ def assess(results: dict, thresholds: Thresholds = Thresholds()) -> Assessment:
         _low_engagement_vs_reference(tests, thresholds, results),
         _low_engagement_vs_baseline(tests, thresholds, results),
         _tracked_followers(tests, thresholds, dataset),
-        _with_question(_amplifiers(tests, thresholds), "Were the amplifiers designed to inflate the core's metrics?"),
+        _with_question(_amplifiers(tests, thresholds), "Did more of the core accounts act in concert (the same "
+                       "item within a minute) than chance gives, by more than the line?"),
         _share_claim(6, "They tweeted predominantly in Chinese.", "Twitter", tests, "tweets_share_chinese",
                      thresholds.predominant_share, "were in Chinese",
                      "Language is Twitter's automatic detection; short or mixed tweets may be mislabelled.", dataset),
