@@ -453,15 +453,40 @@ def test_a_stray_quote_before_other_records_is_a_clear_error(tmp_path):
         archive.ingest(tmp_path, "c", tmp_path / "out")
 
 
-def test_a_clean_one_line_tweets_file_is_checked_by_its_count_not_a_second_pass(tmp_path, monkeypatch):
-    from helpers.ingest import quirks as archive_quirks
-    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1")])
-    write_csv(tmp_path / "c_tweets_csv_hashed.csv", [tweet_row(str(i), "u1", latitude="present") for i in (1, 2, 3)])
-    passes = []
-    aggregate = archive_quirks._aggregate
-    monkeypatch.setattr(archive_quirks, "_aggregate", lambda con, sql, *a: passes.append(sql.kind) or
-                        aggregate(con, sql, *a))
+def count_passes(monkeypatch):
+    """Which files were streamed (by label) and which went through the record-map scan."""
+    from helpers.ingest import scan, stream
+
+    passes = {"stream": [], "record_map": []}
+    run, scan_file = stream.run, scan.scan_file
+    monkeypatch.setattr(stream, "run", lambda con, select, label, *a, **k: passes["stream"].append(label) or
+                        run(con, select, label, *a, **k))
+    monkeypatch.setattr(scan, "scan_file", lambda path, label, *a, **k: passes["record_map"].append(label) or
+                        scan_file(path, label, *a, **k))
+    return passes
+
+
+def test_a_clean_file_is_read_once_even_with_multi_line_records(tmp_path, monkeypatch):
+    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1", description="two\nlines")])
+    write_csv(tmp_path / "c_tweets_csv_hashed.csv", [
+        tweet_row("1", "u1", latitude="present"), tweet_row("2", "u1", tweet_text="a\nb\r\nc", latitude="present"),
+        tweet_row("3", "u1", latitude="present")])
+    passes = count_passes(monkeypatch)
     report = archive.ingest(tmp_path, "c", tmp_path / "out")
-    assert passes == ["users"]  # the tweets file: written once, its count matched rows_read
+    assert passes == {"stream": ["c_users_csv_hashed.csv", "c_tweets_csv_hashed.csv"], "record_map": []}
     assert report["files"][1]["rows_loaded"] == 3 and report["totals"]["tweets_coordinates_present_withheld"] == 3
-    assert column(tmp_path / "out", "tweets.parquet", "source_line") == [2, 3, 4]
+    assert column(tmp_path / "out", "tweets.parquet", "source_line") == [2, 3, 6]
+    assert column(tmp_path / "out", "accounts.parquet", "source_line") == [2]
+
+
+def test_a_newline_where_none_is_expected_is_numbered_by_the_record_map(tmp_path, monkeypatch):
+    # the fast path counts newlines in free-text columns only; one elsewhere fails its line check
+    path = write_csv(tmp_path / "c_tweets_csv_hashed.csv", [
+        tweet_row("1", "u1"), tweet_row("2", "u1", hashtags="[a,\nb]"), tweet_row("3", "u1", like_count="x")])
+    passes = count_passes(monkeypatch)
+    archive.ingest(tmp_path, "c", tmp_path / "out")
+    assert passes["record_map"] == ["c_tweets_csv_hashed.csv"]
+    assert column(tmp_path / "out", "tweets.parquet", "source_line") == [2, 3]
+    assert read(tmp_path / "out", "tweets.parquet")["hashtags"][1].tolist() == ["a", "\nb"]  # spaces trimmed only
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    assert rejected["source_line"].tolist() == [5] and rejected["raw"][0] == path.read_text().split("\n")[4]
