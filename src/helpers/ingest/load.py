@@ -238,29 +238,32 @@ def _check_dates(con, sql, f: FileInput, plan: Plan, declared: str, rejects: lis
             plan.order = decided
             raise _Again
         return  # a few dates in another format than most: those rows stay rejected
-    line, column, value, fits = _contradiction(con, sql, f, declared, failed[:100])
+    line, column, value = _contradiction(con, sql, f, declared, failed[:100])
     if value is not None:
         raise TractionError(
-            f"{f.label}: line {line}: {column} {value!r} is not a {quirks.DATE_SHOWN[declared]} date, but fits "
-            f"the {fits!r} order: the declared date order {declared!r} contradicts the data (the file's dates fit "
-            f"{quirks.fitting_order(quirks.date_stats(con, sql))}); declare that order, or date_order='auto'")
+            f"{f.label}: line {line}: {column} {value!r} is not a {quirks.DATE_SHOWN[declared]} date: the declared "
+            f"date order {declared!r} contradicts the data; the file's dates fit "
+            f"{quirks.fitting_order(quirks.date_stats(con, sql))}. Declare that order (or date_order='auto')")
 
 
 def _contradiction(con, sql, f: FileInput, declared: str, lines: list):
-    """The first failed date that another order reads: (line, column, value, that order)."""
+    """The first failed date that the declared order cannot read but another can: (line, column, value)."""
     position = {name: i for i, name in enumerate(sql.names)}
+
+    def reads(value, order):
+        return con.execute("SELECT try_strptime(trim(?), ?) IS NOT NULL",
+                           [value, quirks.DATE_FORMATS[order]]).fetchall()[0][0]
+
     for line, text in sorted(scan.read_records(f.path, lines).items()):
         fields = next(csv.reader([text]), [])
+        if len(fields) != len(sql.header):
+            continue
         for column in sql.date_columns:
-            i = position[column]
-            value = fields[i] if i < len(fields) and len(fields) == len(sql.header) else None
-            if not value:
-                continue
-            for order, formats in quirks.DATE_FORMATS.items():
-                if order != declared and con.execute(
-                        "SELECT try_strptime(trim(?), ?) IS NOT NULL", [value, formats]).fetchall()[0][0]:
-                    return line, column, value, order
-    return None, None, None, None
+            value = fields[position[column]]
+            if value.strip() and not reads(value, declared) and any(
+                    reads(value, order) for order in quirks.DATE_FORMATS if order != declared):
+                return line, column, value
+    return None, None, None
 
 
 # ---- accounts missing from the users file -------------------------------------
