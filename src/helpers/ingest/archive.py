@@ -28,6 +28,7 @@ starting Python.
 
 import fcntl
 import fnmatch
+import functools
 import hashlib
 import json
 import os
@@ -36,6 +37,7 @@ import shutil
 import sys
 import uuid
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +87,7 @@ class Source:
     label: str  # path relative to data_dir ('x.zip/member.csv' for zip members)
     container: Path  # the file on disk (the zip for members)
     member: str | None = None
-    facts: dict | None = None  # the container's hash and line count (scan.quick_scan), once the cache key has them
+    facts: dict | Future | None = None  # the container's hash and line count (scan.quick_scan)
 
 
 # ---- finding the files -------------------------------------------------------
@@ -149,16 +151,22 @@ def _file_facts(path: Path, memo: dict, count_lines: bool) -> dict:
     return {k: v for k, v in memo[key].items() if k != "stamp"}
 
 
-def _cache_key(form: str, sources: list[Source], params: dict, out_dir: Path) -> str:
-    memo_path = out_dir / MEMO
+def _read_memo(out_dir: Path) -> dict:
     try:
-        memo = json.loads(memo_path.read_text()) if memo_path.is_file() else {}
+        return json.loads((out_dir / MEMO).read_text()) if (out_dir / MEMO).is_file() else {}
     except ValueError:
-        memo = {}
-    for source in sources:
-        source.facts = _file_facts(source.container, memo, count_lines=source.member is None)
-    _write_atomic(memo_path, json.dumps(memo))
-    inputs = [[s.kind, s.label, s.facts["sha256"]] for s in sources]
+        return {}
+
+
+def _facts(source: Source) -> dict:
+    """The source's hash and line count (waiting for them when they are computed beside the load)."""
+    if isinstance(source.facts, Future):
+        source.facts = source.facts.result()
+    return source.facts
+
+
+def _cache_key(form: str, sources: list[Source], params: dict) -> str:
+    inputs = [[s.kind, s.label, _facts(s)["sha256"]] for s in sources]
     blob = json.dumps({"version": INGEST_VERSION, "form": form, "inputs": inputs, **params}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -240,23 +248,39 @@ def _connect(work: Path, memory_limit: str, threads):
 
 
 def _run(form, sources, out_dir, params, build):
-    """Shared frame of both forms: lock, clean-up, cache check, work folder, build, publish."""
+    """Shared frame of both forms: lock, clean-up, cache check, work folder, build, publish.
+
+    With a report in out_dir the inputs are hashed first (an unchanged input is answered from
+    the cache); without one nothing can be answered, so they are hashed while DuckDB reads them.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with _Locked(out_dir):
+    key_params = {k: v for k, v in params.items() if k not in ("memory_limit", "threads")}
+    with _Locked(out_dir), ThreadPoolExecutor(1) as pool:
         _remove_stale(out_dir)
-        key = _cache_key(form, sources, {k: v for k, v in params.items() if k not in ("memory_limit", "threads")},
-                         out_dir)
-        cached = _cached(out_dir, key)
-        if cached is not None:
-            return cached
+        memo = _read_memo(out_dir)
+        if (out_dir / REPORT).is_file():
+            for source in sources:
+                source.facts = _file_facts(source.container, memo, count_lines=source.member is None)
+            _write_atomic(out_dir / MEMO, json.dumps(memo))
+            cached = _cached(out_dir, _cache_key(form, sources, key_params))
+            if cached is not None:
+                return cached
+        else:
+            for source in sources:
+                source.facts = pool.submit(_file_facts, source.container, memo, source.member is None)
         work = out_dir / f"{WORK_PREFIX}{uuid.uuid4().hex}"
         work.mkdir()
         try:
             report = _build(form, work, params, build)
-            report.update(cache_key=key, ingest_version=INGEST_VERSION, outputs=OUTPUTS[form])
+            report.update(cache_key=_cache_key(form, sources, key_params), ingest_version=INGEST_VERSION,
+                          outputs=OUTPUTS[form])
+            _write_atomic(out_dir / MEMO, json.dumps(memo))
             _publish(work, out_dir, report)
         finally:
+            for source in sources:  # a failed build stops the hashing it no longer needs
+                if isinstance(source.facts, Future):
+                    source.facts.cancel()
             shutil.rmtree(work, ignore_errors=True)
     return report
 
@@ -295,7 +319,10 @@ def _inputs(sources: list[Source], work: Path, column_map: dict | None = None) -
     files = {}
     for index, source in enumerate(sources):
         path = _materialise(source, work)
-        facts = scan.quick_scan(path) if source.member is not None else scan.QuickScan(**source.facts)
+        if source.member is not None:  # the zip's own hash is the cache key; the member is scanned when read
+            facts = functools.partial(scan.quick_scan, path)
+        else:
+            facts = functools.partial(lambda s: scan.QuickScan(**_facts(s)), source)
         files.setdefault(source.kind, []).append(
             load.FileInput(index, source.kind, source.label, path, facts, dict(column_map or {})))
     return files

@@ -12,8 +12,11 @@ the ingest.
 """
 
 import csv
+import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pyarrow as pa
@@ -38,8 +41,12 @@ class FileInput:
     kind: str
     label: str
     path: Path  # a plain file (zip members are extracted first)
-    facts: scan.QuickScan
+    facts_of: Callable[[], scan.QuickScan]  # its hash and line count, computed beside the first pass
     column_map: dict = field(default_factory=dict)
+
+    @functools.cached_property
+    def facts(self) -> scan.QuickScan:
+        return self.facts_of()
 
 
 class _Again(Exception):
@@ -116,9 +123,7 @@ def _file_sql(f: FileInput) -> quirks.FileSQL:
 def _load_file(con, work, f: FileInput, plan: Plan, date_order: str, writer) -> dict:
     sql = _file_sql(f)
     if plan.order is None:
-        plan.order = quirks.first_order(con, sql, date_order)
-    if not plan.mapped and f.facts.lone_cr:
-        plan.mapped = True  # DuckDB ends a record at a carriage return alone; our line count would not
+        plan.order = _first_order(con, sql, date_order)
     if plan.mapped:
         found, lines, structural, parsed = _mapped(con, work, sql, f)
         done = _stream(con, sql, f, plan.order, lines, writer, all_newlines=True)
@@ -133,7 +138,9 @@ def _load_file(con, work, f: FileInput, plan: Plan, date_order: str, writer) -> 
             done = _stream(con, sql, f, plan.order, stream.CountedLines(), writer)
         except _Unreadable:
             done = None  # DuckDB stopped on the file: the slow path says why
-        if done is None or done.next_line - 1 != f.facts.lines:
+        # every line is the header or part of one record DuckDB returned, and no lone CR (DuckDB
+        # would end a record there) can make up for a lost line: then the lines are exact
+        if done is None or done.next_line - 1 != f.facts.lines or f.facts.lone_cr:
             plan.mapped = True
             raise _Again
         if not done.records:
@@ -224,6 +231,24 @@ def _structural(con, index: int, map_path: Path) -> list:
 
 
 # ---- date order ---------------------------------------------------------------
+
+SAMPLE_BYTES = 1 << 18
+
+
+def _first_order(con, sql, declared: str) -> str:
+    """The order to type with: declared; for 'auto', ymd unless the file's first records hold
+    slash dates (then decided from all its values); a slash date further down is caught after the pass."""
+    if declared != "auto" or not sql.date_columns:
+        return "ymd" if declared == "auto" else declared
+    with open(sql.path, encoding="utf-8", errors="replace", newline="") as handle:
+        head = handle.read(SAMPLE_BYTES)
+    rows = list(csv.reader(head.splitlines()[1:-1]))
+    columns = [sql.names.index(c) for c in sql.date_columns]
+    slash = re.compile(quirks.SLASH_DATE)
+    if not any(slash.match(row[i]) for row in rows for i in columns if i < len(row)):
+        return "ymd"
+    return quirks.decide_date_order(quirks.date_stats(con, sql), "auto", sql.label)
+
 
 
 def _check_dates(con, sql, f: FileInput, plan: Plan, declared: str, rejects: list):

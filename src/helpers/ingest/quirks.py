@@ -329,17 +329,6 @@ def date_stats(con, sql: FileSQL, limit: int | None = None) -> list:
     return list(con.execute(f"SELECT {date_stats_sql(sql.date_columns)} FROM {source}").fetchall()[0])
 
 
-def first_order(con, sql: FileSQL, declared: str) -> str:
-    """The order to type with: declared, or 'auto' read from the file when its first records
-    hold slash dates (otherwise ymd; a slash date further down is caught after the pass)."""
-    if declared != "auto" or not sql.date_columns:
-        return "ymd" if declared == "auto" else declared
-    sample = date_stats(con, sql, limit=20_000)
-    if not sum(sample[i + 1] or 0 for i in range(0, len(sample), 4)):
-        return "ymd"
-    return decide_date_order(date_stats(con, sql), "auto", sql.label)
-
-
 def fitting_order(stats: list) -> str:
     """Which order the file's dates fit, for an error message."""
     try:
