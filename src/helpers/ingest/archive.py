@@ -344,15 +344,11 @@ def ingest(data_dir, campaign, out_dir, *, tweets_glob=None, users_glob=None, da
         from helpers.ingest import assemble, load
 
         files = _inputs(sources, work)
-        entries, staged = [], {}
-        for kind in ("users", "tweets"):
-            if kind in files:
-                staged[kind] = work / f"staged_{kind}.parquet"
-                entries += load.load_kind(con, work, files[kind], date_order, staged[kind])
+        loaded = {kind: load.load_kind(con, work, files[kind], date_order, work / f"staged_{kind}.parquet")
+                  for kind in ("users", "tweets") if kind in files}
         return {"campaign": campaign, "form": "archive", "data_dir": str(data_dir.resolve()),
                 "simulated": (data_dir / "truth.json").is_file(), "date_order": date_order,
-                **assemble.archive(con, work, entries, files.get("tweets", []), staged.get("users"),
-                                   staged.get("tweets"))}
+                **assemble.archive(con, work, loaded.get("users"), loaded.get("tweets"), files.get("tweets", []))}
 
     return _run("archive", sources, out_dir, params, build)
 
@@ -376,11 +372,10 @@ def ingest_account_table(path, out_dir, column_map=None, *, campaign=None, memor
         from helpers.ingest import assemble, load
 
         files = _inputs([source], work, column_map)["account_table"]
-        staged = work / "staged_table.parquet"
-        entry, = load.load_kind(con, work, files, "auto", staged)
+        table = load.load_kind(con, work, files, "auto", work / "staged_table.parquet")
         return {"campaign": campaign, "form": "account_table", "data_dir": str(path.parent.resolve()),
                 "simulated": (path.parent / "truth.json").is_file(), "column_map": column_map,
-                **assemble.account_table(con, work, entry, staged)}
+                **assemble.account_table(con, work, table)}
 
     return _run("account_table", [source], out_dir, params, build)
 

@@ -32,15 +32,17 @@ def copy(con, select: str, columns: dict, target: Path):
     con.execute(f"COPY (SELECT {cast} FROM ({select})) TO {lit(str(target))} (FORMAT parquet)")
 
 
-def rank_duplicates(con, name: str, rows: str, key: str, order: str) -> bool:
+def rank_duplicates(con, name: str, rows: str, key: str, order: str, ids_repeat: bool = True) -> bool:
     """Table `name`: the rows of `rows` whose `key` repeats, ranked (``dup_rank`` 1 = kept).
 
     A later row identical to the kept one is merged into it (loaded: nothing is lost; real
     users files repeat rows); a later row that differs is rejected. A damaged key (rounded
     to scientific notation, like 1.01421E+18) cannot identify a row: such rows are merged
     only when the whole row is identical, and otherwise all load, flagged ``id_damaged``.
-    Returns whether any key repeats.
+    Returns whether any key repeats (``ids_repeat`` False: the load's hashes say none does).
     """
+    if not ids_repeat:
+        return False
     names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall() if r[0] not in BOOKKEEPING]
     content = "md5(CAST(struct_pack(" + ", ".join(f"{q(n)} := {q(n)}" for n in names) + ") AS VARCHAR))"
     window = f"(PARTITION BY {q(key)}, CASE WHEN {quirks.damaged(key)} THEN {content} END ORDER BY {order})"
@@ -125,37 +127,38 @@ def file_entries(con, entries, loaded_selects, merged_selects, rejected):
 # ---- the archive form ------------------------------------------------------------
 
 
-def archive(con, work: Path, entries: list[dict], files: list, users_path: Path | None,
-            tweets_path: Path | None) -> dict:
+def archive(con, work: Path, users: "load.Loaded | None", tweets: "load.Loaded | None", files: list) -> dict:
     """accounts.parquet, tweets.parquet (final from the staged tweets) and rejected.parquet in work/."""
+    entries = (users.entries if users else []) + (tweets.entries if tweets else [])
     user_cols = list(schema.USER_COLUMNS)
     duplicate_selects, merged_selects = [], []
-    if users_path is not None:
-        users = parquet(users_path)
-        if rank_duplicates(con, "users_ranked", users, "userid", "file_index, source_line"):
+    if users is not None:
+        rows = parquet(users.path)
+        if rank_duplicates(con, "users_ranked", rows, "userid", "file_index, source_line", users.ids_repeat):
             rejected, merged = dropped("users_ranked", "userid")
             duplicate_selects.append(rejected)
             merged_selects.append(merged)
-            con.execute(f"""CREATE TEMP VIEW users_kept AS SELECT u.* FROM {users} u ANTI JOIN
-                (SELECT source_file, source_line FROM users_ranked WHERE dup_rank > 1) d USING (source_file, source_line)""")
+            con.execute(f"""CREATE TEMP VIEW users_kept AS SELECT u.* FROM {rows} u ANTI JOIN
+                (SELECT source_file, source_line FROM users_ranked WHERE dup_rank > 1) d USING (source_file, source_line)
+                ORDER BY file_index, source_line""")
         else:
-            con.execute(f"CREATE TEMP VIEW users_kept AS SELECT * FROM {users}")
+            con.execute(f"CREATE TEMP VIEW users_kept AS SELECT * FROM {rows}")
     else:
         con.execute("CREATE TEMP VIEW users_kept AS SELECT " + ", ".join(
             f"NULL::{schema.ACCOUNTS_SCHEMA[c]} AS {q(c)}" for c in user_cols)
             + ", false AS id_damaged, 0::BIGINT AS file_index, NULL::VARCHAR AS source_file, "
             "0::BIGINT AS source_line LIMIT 0")
 
-    tweet_entries = [e for e in entries if e["kind"] == "tweets"]
+    tweet_entries = tweets.entries if tweets else []
     final_tweets = work / "tweets.parquet"
     dropped_tweets = "(SELECT NULL::VARCHAR AS source_file, NULL::BIGINT AS source_line LIMIT 0)"
     withheld = sum(e["withheld"] for e in tweet_entries)
-    if tweets_path is None:
+    if tweets is None:
         copy(con, "SELECT " + ", ".join(f"NULL::{t} AS {q(c)}" for c, t in schema.TWEETS_SCHEMA.items()) + " LIMIT 0",
              schema.TWEETS_SCHEMA, final_tweets)
     else:
-        staged = parquet(tweets_path, row_numbers=True)
-        if rank_duplicates(con, "tweets_ranked", staged, "tweetid", "file_row_number"):
+        staged = parquet(tweets.path, row_numbers=True)
+        if rank_duplicates(con, "tweets_ranked", staged, "tweetid", "file_row_number", tweets.ids_repeat):
             rejected, merged = dropped("tweets_ranked", "tweetid")
             duplicate_selects.append(rejected)
             merged_selects.append(merged)
@@ -165,51 +168,48 @@ def archive(con, work: Path, entries: list[dict], files: list, users_path: Path 
                  schema.TWEETS_SCHEMA, final_tweets)
             withheld -= _withheld(con, tweet_entries, dropped_tweets)
         else:
-            tweets_path.rename(final_tweets)
-    tweets = parquet(final_tweets)
+            tweets.path.rename(final_tweets)
+    tweets_rows = parquet(final_tweets)
+    con.execute(f"CREATE TEMP TABLE tweeting AS SELECT DISTINCT userid FROM {tweets_rows}")
 
     # Accounts that tweet but are missing from the users file: their tweets' own user columns
     # (the archive repeats the at-suspension values on every tweet; the last in file order wins).
-    missing = [r[0] for r in con.execute(f"""SELECT DISTINCT userid FROM {tweets}
+    missing = [r[0] for r in con.execute("""SELECT userid FROM tweeting
         WHERE userid NOT IN (SELECT userid FROM users_kept) ORDER BY userid""").fetchall()]
-    from_tweets = ", ".join(f"arg_max({q(c)}, {POSITION}) AS {q(c)}" for c in user_cols if c != "userid")
     hashed = "NOT regexp_full_match(userid, '[0-9]+') AND NOT id_damaged"
+    accounts = f"""SELECT {', '.join(q(c) for c in user_cols)}, {hashed} AS userid_hashed, id_damaged,
+                      false AS from_tweets_file, source_file, source_line, file_index FROM users_kept"""
     if missing:
         side = work / "tweet_users.parquet"
         load.user_columns(con, tweet_entries, files, pa.array(missing, pa.string()), side)
-        con.execute(f"""CREATE TEMP VIEW tweet_users AS SELECT s.* FROM {parquet(side)} s
-            ANTI JOIN {dropped_tweets} d USING (source_file, source_line)""")
-    else:
-        con.execute("CREATE TEMP VIEW tweet_users AS SELECT * FROM users_kept LIMIT 0")
-    con.execute(f"""CREATE TEMP TABLE accounts AS
-        SELECT {', '.join(q(c) for c in user_cols)}, {hashed} AS userid_hashed, id_damaged,
-               false AS from_tweets_file, source_file, source_line, file_index
-        FROM users_kept
-        UNION ALL BY NAME
-        SELECT *, {hashed} AS userid_hashed FROM (
-            SELECT userid, {from_tweets}, bool_or(id_damaged) AS id_damaged, true AS from_tweets_file,
-                   arg_max(source_file, {POSITION}) AS source_file, arg_max(source_line, {POSITION}) AS source_line,
-                   max(file_index) AS file_index
-            FROM tweet_users GROUP BY userid)""")
-    copy(con, "SELECT * FROM accounts ORDER BY from_tweets_file, file_index, source_line, userid",
-         schema.ACCOUNTS_SCHEMA, work / "accounts.parquet")
+        from_tweets = ", ".join(f"arg_max({q(c)}, {POSITION}) AS {q(c)}" for c in user_cols if c != "userid")
+        accounts = f"""({accounts}) UNION ALL BY NAME
+            SELECT *, {hashed} AS userid_hashed FROM (
+                SELECT userid, {from_tweets}, bool_or(id_damaged) AS id_damaged, true AS from_tweets_file,
+                       arg_max(source_file, {POSITION}) AS source_file, arg_max(source_line, {POSITION}) AS source_line,
+                       max(file_index) AS file_index
+                FROM (SELECT s.* FROM {parquet(side)} s ANTI JOIN {dropped_tweets} d USING (source_file, source_line))
+                GROUP BY userid)
+            ORDER BY from_tweets_file, file_index, source_line, userid"""
+    # without accounts from the tweets, the users' rows are already in file order
+    con.execute(f"CREATE TEMP TABLE accounts AS {accounts}")
+    copy(con, "SELECT * FROM accounts", schema.ACCOUNTS_SCHEMA, work / "accounts.parquet")
 
     rejected = rejected_rows(entries, [row for s in duplicate_selects for row in con.execute(s).fetchall()])
     write_rejected(con, rejected, work / "rejected.parquet")
-    loaded = ["SELECT source_file FROM accounts WHERE NOT from_tweets_file", f"SELECT source_file FROM {tweets}"]
+    loaded = ["SELECT source_file FROM accounts WHERE NOT from_tweets_file", f"SELECT source_file FROM {tweets_rows}"]
     files_report = file_entries(con, entries, loaded, merged_selects, rejected)
 
-    n_missing, n_accounts, n_users_damaged, n_hashed = con.execute(
+    n_missing, n_accounts, n_users_damaged, n_hashed, without = con.execute(
         "SELECT count(*) FILTER (from_tweets_file), count(*), count(*) FILTER (id_damaged), "
-        "count(*) FILTER (userid_hashed) FROM accounts").fetchall()[0]
-    without = con.execute(f"SELECT count(*) FROM accounts WHERE NOT from_tweets_file AND userid NOT IN "
-                          f"(SELECT DISTINCT userid FROM {tweets})").fetchall()[0][0]
+        "count(*) FILTER (userid_hashed), count(*) FILTER (NOT from_tweets_file AND userid NOT IN "
+        "(SELECT userid FROM tweeting)) FROM accounts").fetchall()[0]
     n_tweets, n_damaged_tweets = con.execute(
-        f"SELECT count(*), count(*) FILTER (id_damaged) FROM {tweets}").fetchall()[0]
+        f"SELECT count(*), count(*) FILTER (id_damaged) FROM {tweets_rows}").fetchall()[0]
     damaged_by_column = dict.fromkeys(quirks.ID_COLUMNS, 0)
     if n_damaged_tweets:
         damaged_by_column = dict(zip(quirks.ID_COLUMNS, con.execute("SELECT " + ", ".join(
-            f"count(*) FILTER ({quirks.damaged(c)})" for c in quirks.ID_COLUMNS) + f" FROM {tweets}").fetchall()[0]))
+            f"count(*) FILTER ({quirks.damaged(c)})" for c in quirks.ID_COLUMNS) + f" FROM {tweets_rows}").fetchall()[0]))
     return {
         "files": files_report,
         "accounts_tweeting_not_in_users": {"count": n_missing, "examples": missing[:5]},
@@ -222,7 +222,7 @@ def archive(con, work: Path, entries: list[dict], files: list, users_path: Path 
             "accounts_id_damaged": n_users_damaged, "tweets": n_tweets, "tweets_id_damaged": n_damaged_tweets,
             "tweets_coordinates_present_withheld": withheld},
         "tweets_id_damaged_by_column": damaged_by_column,
-        "tweets_file": "tweets.parquet is empty (no tweets file)" if tweets_path is None else "tweets.parquet",
+        "tweets_file": "tweets.parquet is empty (no tweets file)" if tweets is None else "tweets.parquet",
     }
 
 
@@ -246,7 +246,8 @@ def _withheld(con, entries: list[dict], dropped_rows: str) -> int:
 ENGAGEMENT_PARTS = ["like_total", "retweet_total", "reply_total", "quote_total"]
 
 
-def account_table(con, work: Path, entry: dict, staged: Path) -> dict:
+def account_table(con, work: Path, table: "load.Loaded") -> dict:
+    entry, staged = table.entries[0], table.path
     present = [c for c in ENGAGEMENT_PARTS if c not in entry["columns_missing"]]
     if "engagement_total" not in entry["columns_missing"]:
         engagement, note = "engagement_total", "engagement_total as given in the file"
@@ -256,7 +257,7 @@ def account_table(con, work: Path, entry: dict, staged: Path) -> dict:
     rows = parquet(staged)
     duplicate_selects, merged_selects = [], []
     kept = rows
-    if rank_duplicates(con, "table_ranked", rows, "userid", "source_line"):
+    if rank_duplicates(con, "table_ranked", rows, "userid", "source_line", table.ids_repeat):
         rejected, merged = dropped("table_ranked", "userid")
         duplicate_selects.append(rejected)
         merged_selects.append(merged)

@@ -89,8 +89,17 @@ class _Casting:
         return getattr(self._writer, name)
 
 
-def load_kind(con, work: Path, files: list[FileInput], date_order: str, target: Path) -> list[dict]:
-    """Read ``files`` (one kind, in order) into ``target``; one entry per file for the report."""
+@dataclass
+class Loaded:
+    """One kind's files read into ``path``."""
+
+    entries: list  # one dict per file, for the report
+    path: Path
+    ids_repeat: bool  # some id occurs twice among the loaded rows (or two ids share a 64-bit hash)
+
+
+def load_kind(con, work: Path, files: list[FileInput], date_order: str, target: Path) -> Loaded:
+    """Read ``files`` (one kind, in order) into ``target``."""
     plans = {f.index: Plan() for f in files}
     for _ in range(2 * len(files) + 2):  # each file can move to the slow path once and change order once
         writer = StagedWriter(target)
@@ -103,7 +112,8 @@ def load_kind(con, work: Path, files: list[FileInput], date_order: str, target: 
             writer.abort()
             raise
         writer.close()
-        return entries
+        key_hashes = [array for entry in entries for array in entry.pop("key_hashes")]
+        return Loaded(entries, target, stream.repeats(key_hashes))
     raise AssertionError("unreachable: every file settles after its slow pass and its date order")
 
 
@@ -153,7 +163,8 @@ def _load_file(con, work, f: FileInput, plan: Plan, date_order: str, writer) -> 
             "columns_ignored": [h for h, n in zip(sql.header, sql.names) if n.startswith("_extra_")],
             "columns_missing": [c for c in quirks.KIND_COLUMNS[f.kind] if c not in sql.matched],
             "rejects": rejects, "loaded": done.loaded, "withheld": done.withheld, "id_damaged": done.id_damaged,
-            "disk_path": str(f.path), "lines": lines_kind, "order": plan.order, "columns": dict(sql.matched)}
+            "disk_path": str(f.path), "lines": lines_kind, "order": plan.order, "columns": dict(sql.matched),
+            "key_hashes": done.key_hashes}
 
 
 class _Unreadable(Exception):

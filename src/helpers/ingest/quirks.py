@@ -31,7 +31,8 @@ SCIENTIFIC_ID = r"^\s*\d+(\.\d+)?[eE][+-]?\d+\s*$"
 # these (a newline elsewhere fails its line check and sends the file to the record map).
 FREE_TEXT = ["tweet_text", "user_profile_description", "user_display_name", "user_reported_location",
              "user_screen_name", "tweet_client_name", "user_profile_url"]
-BAD, REASON, NEWLINES, WITHHELD = "__bad", "__reason", "__newlines", "__withheld"
+BAD, REASON, NEWLINES, WITHHELD, KEY_HASH = "__bad", "__reason", "__newlines", "__withheld", "__key_hash"
+KEY = {"users": "userid", "tweets": "tweetid", "account_table": "userid"}  # what identifies a row
 
 
 def q(name: str) -> str:
@@ -260,8 +261,9 @@ class FileSQL:
                 f"escape='\"', auto_detect=false, strict_mode=true, {rejects})")
 
     def select(self, order: str, *, all_newlines: bool = False, user_columns: bool = False) -> str:
-        """Typed rows in file order, with ``__bad``, ``__reason`` (rejected rows only) and
-        ``__newlines`` (newlines inside the record's fields: free-text columns, or all)."""
+        """Typed rows in file order, with ``__bad``, ``__reason`` (rejected rows only),
+        ``__newlines`` (newlines inside the record's fields: free-text columns, or all) and
+        ``__key_hash`` (a 64-bit hash of the row's id, to find repeated ids without a GROUP BY)."""
         pre, inner, outer, reasons = typed_select(self.kind, set(self.matched), order, user_columns)
         counted = self.names if all_newlines else [n for n in self.names if n in FREE_TEXT]
         newlines = " + ".join(f"CASE WHEN contains({q(n)}, chr(10)) THEN strlen({q(n)}) - "
@@ -272,7 +274,7 @@ class FileSQL:
         typed_rows = f"""SELECT *{''.join(', ' + i for i in inner)}
             FROM (SELECT *{''.join(', ' + i for i in pre)} FROM {self.csv()})"""
         return f"""SELECT {', '.join(outer)}, {BAD}, CASE WHEN {BAD} THEN {reason} END AS {REASON},
-                   CAST({newlines} AS BIGINT) AS {NEWLINES}
+                   CAST({newlines} AS BIGINT) AS {NEWLINES}{'' if user_columns else f', hash({q(KEY[self.kind])}) AS {KEY_HASH}'}
             FROM (SELECT *, ({bad}) AS {BAD} FROM ({typed_rows}))"""
 
     def date_reasons(self, order: str) -> set:

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from helpers.ingest.quirks import BAD, NEWLINES, REASON, WITHHELD
+from helpers.ingest.quirks import BAD, KEY_HASH, NEWLINES, REASON, WITHHELD
 
 ROW_GROUP = 122_880  # DuckDB's own row group size
 BATCH = 1 << 16
@@ -123,6 +123,15 @@ class Pass:
     id_damaged: int = 0
     rejects: list = field(default_factory=list)  # (line, reason)
     next_line: int = 0
+    key_hashes: list = field(default_factory=list)  # numpy uint64 arrays: the loaded rows' id hashes
+
+
+def repeats(key_hashes: list) -> bool:
+    """Whether any id hash occurs twice (a hash collision only costs the exact check that follows)."""
+    hashes = np.concatenate(key_hashes) if key_hashes else np.empty(0, np.uint64)
+    key_hashes.clear()
+    hashes.sort()
+    return bool(len(hashes) > 1 and (hashes[1:] == hashes[:-1]).any())
 
 
 def _count(flags: pa.Array) -> int:
@@ -136,7 +145,7 @@ def _int64(values: np.ndarray) -> pa.Array:
 
 
 def _numpy(values: pa.Array) -> np.ndarray:
-    """An int64 Arrow array without nulls as numpy (zero-copy)."""
+    """A 64-bit integer Arrow array without nulls as int64 numpy (zero-copy)."""
     return np.frombuffer(values.buffers()[1], np.int64, len(values), values.offset * 8)
 
 
@@ -185,6 +194,8 @@ def run(con, select: str, label: str, lines, writer_for, columns: list[str], *, 
             result.withheld += _count(batch.column(names.index(WITHHELD)))
         if "id_damaged" in names:
             result.id_damaged += _count(batch.column(names.index("id_damaged")))
+        if KEY_HASH in names:
+            result.key_hashes.append(_numpy(batch.column(names.index(KEY_HASH))).view(np.uint64).copy())
         if keep is not None:
             chosen = keep(batch)
             batch, starts = batch.filter(chosen), starts[chosen.to_numpy(zero_copy_only=False)]
