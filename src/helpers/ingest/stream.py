@@ -128,8 +128,12 @@ class Pass:
 
 def repeats(key_hashes: list) -> bool:
     """Whether any id hash occurs twice (a hash collision only costs the exact check that follows)."""
-    hashes = np.concatenate(key_hashes) if key_hashes else np.empty(0, np.uint64)
-    key_hashes.clear()
+    hashes, at = np.empty(sum(len(part) for part in key_hashes), np.uint64), 0
+    key_hashes.reverse()
+    while key_hashes:  # copied in one by one, so memory peaks at the hashes plus one part
+        part = key_hashes.pop()
+        hashes[at:at + len(part)] = part
+        at += len(part)
     hashes.sort()
     return bool(len(hashes) > 1 and (hashes[1:] == hashes[:-1]).any())
 
