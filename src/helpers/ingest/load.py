@@ -21,6 +21,7 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
+from helpers import schema
 from helpers.errors import TractionError
 from helpers.ingest import quirks, scan, stream
 
@@ -59,12 +60,10 @@ class StagedWriter:
     def __init__(self, path: Path):
         self.path, self.writer = path, None
 
-    def __call__(self, schema: pa.Schema) -> stream.TableWriter:
+    def __call__(self, schema: pa.Schema):
         if self.writer is None:
             self.writer = stream.TableWriter(self.path, schema)
-        elif self.writer.schema != schema:
-            self.writer = _Casting(self.writer, schema)
-        return self.writer
+        return self.writer if schema == self.writer.schema else _Casting(self.writer, schema)
 
     def close(self):
         if self.writer is not None:
@@ -77,16 +76,13 @@ class StagedWriter:
 
 
 class _Casting:
-    """A later file whose SELECT typed a column another way (an absent optional column)."""
+    """The writer as seen by a later file whose SELECT typed a column another way."""
 
     def __init__(self, writer, schema):
         self._writer, self.schema = writer, schema
 
     def write(self, batch):
         self._writer.write(batch.cast(self._writer.schema))
-
-    def __getattr__(self, name):
-        return getattr(self._writer, name)
 
 
 @dataclass
@@ -120,7 +116,7 @@ def load_kind(con, work: Path, files: list[FileInput], date_order: str, target: 
 def _columns(kind: str, user_columns: bool = False) -> list[str]:
     columns = list(quirks.OUTPUT[kind])
     if user_columns:
-        columns = ["userid", *[c for c in quirks.schema.USER_COLUMNS if c != "userid"], "id_damaged"]
+        columns = ["userid", *[c for c in schema.USER_COLUMNS if c != "userid"], "id_damaged"]
     return columns
 
 
@@ -193,12 +189,6 @@ def _malformed(label, parsed, rejected, records):
                         "(an unbalanced quote character or mixed line endings?)")
 
 
-class _MapLines(stream.MappedLines):
-    def __init__(self, map_path):
-        super().__init__(map_path)
-        self.map_path = map_path
-
-
 def _mapped(con, work, sql, f: FileInput):
     """The slow path's preparation: byte scan with record map, DuckDB's own rejects placed by it."""
     found = scan.scan_file(f.path, f.label, work / f"map_{f.index}.parquet", f.facts.sha256)
@@ -218,7 +208,7 @@ def _mapped(con, work, sql, f: FileInput):
     if (found.unbalanced_quotes or any(row[0] is None or not row[3] for row in structural)
             or parsed + len(structural) != found.records):
         _malformed(f.label, parsed, len(structural), found.records)
-    return found, _MapLines(map_path), structural, parsed
+    return found, stream.MappedLines(map_path), structural, parsed
 
 
 def _has_rejects(con, index: int) -> bool:

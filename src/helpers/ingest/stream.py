@@ -94,6 +94,7 @@ class MappedLines:
     whose fields hold another number of newlines than its lines in the file is misaligned."""
 
     def __init__(self, map_path: Path):
+        self.map_path = map_path
         self._batches = pq.ParquetFile(map_path).iter_batches(columns=["start_line", "n_lines"])
         self._starts, self._spans = np.empty(0, np.int64), np.empty(0, np.int64)
 
