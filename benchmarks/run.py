@@ -404,10 +404,10 @@ def main(argv=None):
     scales = [float(s) for s in args.scales.split(",") if s.strip()]
     results_path = Path(args.results)
     results = {} if args.fresh or not results_path.is_file() else json.loads(results_path.read_text())
-    by_scale = {s["scale"]: s for s in results.get("sizes", [])}
+    by_scale = {s["scale"]: s for s in results.get("sizes", []) if "floor" in s}  # older entries had no floor
     results.update(machine=machine(), load_1min_at_start=round(os.getloadavg()[0], 2))
     RUNS.mkdir(parents=True, exist_ok=True)
-    measured = [s for s in results.get("sizes", []) if "seconds" in s.get("pandas", {})]
+    measured = [s for s in by_scale.values() if "seconds" in s.get("pandas", {})]
     previous_pandas = max(({"tweets": s["tweets"], "peak_rss_mb": s["pandas"]["peak_rss_mb"]} for s in measured),
                           key=lambda p: p["tweets"], default=None)  # predicts pandas' peak at a larger size
     for scale in sorted(scales):
