@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Per-cell limit for nbval (seconds): a hung cell fails the run instead of eating CI.
 CELL_TIMEOUT ?= 600
 
-.PHONY: install report test test-unit test-notebooks test-slow lab bench report-screenshot lock clean
+.PHONY: install report test test-unit test-notebooks test-slow lab bench bench-turkey report-screenshot lock clean
 
 install: $(STAMP)
 
@@ -38,8 +38,13 @@ lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (traction)"
 	$(BIN)/jupyter lab notebooks
 
+# Ingest at 0.35M, 3.5M and 10.5M tweets against DuckDB's typed copy and pandas, then `traction run`.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# The optional Turkey size (37M tweets, 16 GB of CSV, removed afterwards): ingest and notebook 02, niced.
+bench-turkey: $(STAMP)
+	nice $(BIN)/python benchmarks/run.py --scales 106 --notebook-02 --no-run $(BENCH_ARGS)
 
 report-screenshot: $(STAMP)
 	$(BIN)/python -m helpers.report.browser reports/index.html reports/screenshot.png

@@ -1,9 +1,11 @@
 """Where notebook 02 spends its time: `helpers.steps.engagement_vs_followers` timed from outside.
 
 Wraps the public functions of the analysis modules (at run time, without
-editing them) and prints a call tree with wall and process-CPU seconds. Run it
-on a work dir the ingest has filled (e.g. benchmarks/runs/default/work after
-`make bench`); results.json and figures are written to a copy, not the original.
+editing them) and prints a call tree with wall and process-CPU seconds and the
+highest RSS while each call ran (sampled every 0.2 s by a thread). Run it on a
+work dir the ingest has filled (e.g. benchmarks/runs/default/work after `make
+bench`); results.json and figures are written to a folder of links to its
+tables, not into it.
 
     python benchmarks/profile_analysis.py WORK_DIR [--n-boot N]
 """
@@ -11,8 +13,10 @@ on a work dir the ingest has filled (e.g. benchmarks/runs/default/work after
 import argparse
 import functools
 import inspect
+import resource
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,8 +41,26 @@ def timed(label, function):
             return function(*args, **kwargs)
         finally:
             DEPTH[0] -= 1
-            EVENTS[slot] = (DEPTH[0], label, time.perf_counter() - wall, time.process_time() - cpu)
+            during = [mb for at, mb in SAMPLES if at >= wall] or [rss_mb()]
+            EVENTS[slot] = (DEPTH[0], label, time.perf_counter() - wall, time.process_time() - cpu, max(during))
     return wrapper
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 2**20
+
+
+SAMPLES = []  # (perf_counter, RSS MB) every 0.2 s: the highest RSS while a call ran
+
+
+def sample():
+    while True:
+        SAMPLES.append((time.perf_counter(), rss_mb()))
+        time.sleep(0.2)
 
 
 def instrument():
@@ -55,16 +77,22 @@ def main(argv=None):
     parser.add_argument("--min-seconds", type=float, default=0.2, help="hide calls shorter than this")
     args = parser.parse_args(argv)
     copy = Path(tempfile.mkdtemp(prefix="profile-analysis-")) / "work"
-    shutil.copytree(args.work_dir, copy, ignore=shutil.ignore_patterns("figures", "results.json"))
+    copy.mkdir()
+    for name in ("accounts.parquet", "tweets.parquet", "rejected.parquet", "load_report.json"):
+        if (Path(args.work_dir) / name).exists():
+            (copy / name).symlink_to((Path(args.work_dir) / name).resolve())
     instrument()
+    threading.Thread(target=sample, daemon=True).start()
     wall, cpu = time.perf_counter(), time.process_time()
     steps.engagement_vs_followers(copy, n_boot=args.n_boot)
     total_wall, total_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"steps.engagement_vs_followers (n_boot={args.n_boot}): {total_wall:.1f} s wall, {total_cpu:.1f} s CPU\n")
-    print(f"{'wall s':>8} {'CPU s':>8} {'wall %':>7}  call")
-    for depth, label, seconds, cpu_seconds in EVENTS:
+    print(f"steps.engagement_vs_followers (n_boot={args.n_boot}): {total_wall:.1f} s wall, {total_cpu:.1f} s CPU, "
+          f"peak RSS {peak_mb():,.0f} MB\n")
+    print(f"{'wall s':>8} {'CPU s':>8} {'wall %':>7} {'max RSS':>8}  call (max RSS while it ran, MB)")
+    for depth, label, seconds, cpu_seconds, peak in EVENTS:
         if seconds >= args.min_seconds:
-            print(f"{seconds:8.2f} {cpu_seconds:8.2f} {100 * seconds / total_wall:6.1f}%  {'  ' * depth}{label}")
+            print(f"{seconds:8.2f} {cpu_seconds:8.2f} {100 * seconds / total_wall:6.1f}% {peak:8,.0f}  "
+                  f"{'  ' * depth}{label}")
     shutil.rmtree(copy.parent, ignore_errors=True)
 
 

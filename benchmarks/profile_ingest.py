@@ -1,29 +1,30 @@
 """Where a cold `traction ingest` spends its time: phases timed from outside helpers.ingest.
 
-Wraps (at run time, without editing them) the hashing, the byte scan and every
-SQL statement the ingest sends to DuckDB, then prints one line per phase with
-wall and process-CPU seconds (CPU covers DuckDB's threads too).
+Wraps (at run time, without editing them) the hash-and-line-count pass, the record-map
+scan, each streamed pass and every SQL statement the ingest sends to DuckDB, then
+prints one line per phase with wall and process-CPU seconds (CPU covers DuckDB's
+threads too) and the peak RSS so far.
 
     python benchmarks/profile_ingest.py DATA_DIR CAMPAIGN [OUT_DIR]
 """
 
 import functools
-import resource
 import re
+import resource
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from helpers.ingest import archive, quirks
-from helpers.ingest import scan as archive_scan
+from helpers.ingest import archive, assemble, load, scan, stream
 
-MODULES = [archive, quirks, archive_scan]
-PHASES = {"sha256_of": "sha256 of an input (cache key)",
-          "scan_file": "byte scan: sha256 + UTF-8 check + record map (numpy)",
-          "_filter_map": "filter record map", "filter_map": "filter record map",
-          "_rejected": "rejected rows (incl. their SQL)"}
+WRAPPED = [(scan, "quick_scan", "hash + line count (cache key)"),
+           (scan, "scan_file", "record-map scan (slow path)"),
+           (stream, "run", "streamed pass: parse, type, number lines, write"),
+           (assemble, "rank_duplicates", "duplicate check (GROUP BY id HAVING count > 1)"),
+           (assemble, "rejected_rows", "rejected rows' raw text"),
+           (load, "user_columns", "second pass: accounts missing from the users file")]
 EVENTS = []
 
 
@@ -57,7 +58,7 @@ def describe(sql: str) -> str:
 
 
 class TimedConnection:
-    """A DuckDB connection whose execute() records each statement's time."""
+    """A DuckDB connection whose execute() records each statement's time (sql() is timed by its caller)."""
 
     def __init__(self, con):
         self._con = con
@@ -65,7 +66,7 @@ class TimedConnection:
     def execute(self, sql, *args):
         wall, cpu = time.perf_counter(), time.process_time()
         result = self._con.execute(sql, *args)
-        EVENTS.append(("sql: " + describe(sql), time.perf_counter() - wall, time.process_time() - cpu, peak_mb()))
+        EVENTS.append(("  sql: " + describe(sql), time.perf_counter() - wall, time.process_time() - cpu, peak_mb()))
         return result
 
     def __getattr__(self, name):
@@ -75,16 +76,15 @@ class TimedConnection:
 def main(data_dir, campaign, out_dir=None):
     out = Path(out_dir or tempfile.mkdtemp(prefix="profile-ingest-"))
     shutil.rmtree(out, ignore_errors=True)
-    for name, label in PHASES.items():  # wherever the ingest keeps them (its modules are being reorganised)
-        for module in MODULES:
-            if callable(getattr(module, name, None)):
-                setattr(module, name, timed(label, getattr(module, name)))
+    for module, name, label in WRAPPED:
+        setattr(module, name, timed(label, getattr(module, name)))
     connect = archive._connect
     archive._connect = lambda *a, **k: TimedConnection(connect(*a, **k))
     wall, cpu = time.perf_counter(), time.process_time()
     report = archive.ingest(data_dir, campaign, out)
     total_wall, total_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"ingest of {report['totals']['tweets']:,} tweets: {total_wall:.1f} s wall, {total_cpu:.1f} s CPU\n")
+    print(f"ingest of {report['totals']['tweets']:,} tweets: {total_wall:.1f} s wall, {total_cpu:.1f} s CPU, "
+          f"peak RSS {peak_mb():.0f} MB\n")
     print(f"{'wall s':>8} {'CPU s':>8} {'CPU %':>6} {'peak MB':>8}  phase")
     for label, seconds, cpu_seconds, peak in EVENTS:
         if seconds >= 0.05:

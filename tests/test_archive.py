@@ -245,6 +245,7 @@ def test_second_run_uses_the_cache_and_changed_input_invalidates_it(tmp_path):
     (out / ".ingest-tmp-stale" / "accounts.parquet").write_text("junk")
     second = archive.ingest(tmp_path, "c", out)
     assert second.from_cache and not first.from_cache
+    assert not (out / ".ingest-tmp-stale").exists() and not (out / ".accounts.parquet.deadbeef.tmp").exists()
     assert second == first and (out / "accounts.parquet").stat().st_mtime_ns == stamp
     write_csv(users, [user_row("u1"), user_row("u2")])
     third = archive.ingest(tmp_path, "c", out)
@@ -453,15 +454,159 @@ def test_a_stray_quote_before_other_records_is_a_clear_error(tmp_path):
         archive.ingest(tmp_path, "c", tmp_path / "out")
 
 
-def test_a_clean_one_line_tweets_file_is_checked_by_its_count_not_a_second_pass(tmp_path, monkeypatch):
-    from helpers.ingest import quirks as archive_quirks
-    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1")])
-    write_csv(tmp_path / "c_tweets_csv_hashed.csv", [tweet_row(str(i), "u1", latitude="present") for i in (1, 2, 3)])
-    passes = []
-    aggregate = archive_quirks._aggregate
-    monkeypatch.setattr(archive_quirks, "_aggregate", lambda con, sql, *a: passes.append(sql.kind) or
-                        aggregate(con, sql, *a))
+def count_passes(monkeypatch):
+    """Which files were streamed (by label) and which went through the record-map scan."""
+    from helpers.ingest import scan, stream
+
+    passes = {"stream": [], "record_map": []}
+    run, scan_file = stream.run, scan.scan_file
+    monkeypatch.setattr(stream, "run", lambda con, select, label, *a, **k: passes["stream"].append(label) or
+                        run(con, select, label, *a, **k))
+    monkeypatch.setattr(scan, "scan_file", lambda path, label, *a, **k: passes["record_map"].append(label) or
+                        scan_file(path, label, *a, **k))
+    return passes
+
+
+def test_a_clean_file_is_read_once_even_with_multi_line_records(tmp_path, monkeypatch):
+    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1", description="two\nlines")])
+    write_csv(tmp_path / "c_tweets_csv_hashed.csv", [
+        tweet_row("1", "u1", latitude="present"), tweet_row("2", "u1", tweet_text="a\nb\r\nc", latitude="present"),
+        tweet_row("3", "u1", latitude="present")])
+    passes = count_passes(monkeypatch)
     report = archive.ingest(tmp_path, "c", tmp_path / "out")
-    assert passes == ["users"]  # the tweets file: written once, its count matched rows_read
+    assert passes == {"stream": ["c_users_csv_hashed.csv", "c_tweets_csv_hashed.csv"], "record_map": []}
     assert report["files"][1]["rows_loaded"] == 3 and report["totals"]["tweets_coordinates_present_withheld"] == 3
-    assert column(tmp_path / "out", "tweets.parquet", "source_line") == [2, 3, 4]
+    assert column(tmp_path / "out", "tweets.parquet", "source_line") == [2, 3, 6]
+    assert column(tmp_path / "out", "accounts.parquet", "source_line") == [2]
+
+
+def test_a_newline_where_none_is_expected_is_numbered_by_the_record_map(tmp_path, monkeypatch):
+    # the fast path counts newlines in free-text columns only; one elsewhere fails its line check
+    path = write_csv(tmp_path / "c_tweets_csv_hashed.csv", [
+        tweet_row("1", "u1"), tweet_row("2", "u1", hashtags="[a,\nb]"), tweet_row("3", "u1", like_count="x")])
+    passes = count_passes(monkeypatch)
+    archive.ingest(tmp_path, "c", tmp_path / "out")
+    assert passes["record_map"] == ["c_tweets_csv_hashed.csv"]
+    assert column(tmp_path / "out", "tweets.parquet", "source_line") == [2, 3]
+    assert read(tmp_path / "out", "tweets.parquet")["hashtags"][1].tolist() == ["a", "\nb"]  # spaces trimmed only
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    assert rejected["source_line"].tolist() == [5] and rejected["raw"][0] == path.read_text().split("\n")[4]
+
+
+# ---- losses seen on real re-saved files ---------------------------------------------
+
+
+def test_rounded_tweet_ids_that_collide_load_unless_the_whole_row_repeats(tmp_path):
+    rounded = "1.01421E+18"  # what a spreadsheet shows for 1014210000000000001 and its neighbours
+    rows = [tweet_row(rounded, "u1", tweet_text="first"), tweet_row(rounded, "u1", tweet_text="second"),
+            tweet_row(rounded, "u1", tweet_text="first"),  # the same row again: merged
+            tweet_row(rounded, "u2", tweet_text="third", like_count="9"),
+            tweet_row("7", "u1"), tweet_row("7", "u1", like_count="5")]  # an intact id still identifies its row
+    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1"), user_row("u2")])
+    write_csv(tmp_path / "c_tweets_csv_hashed.csv", rows)
+    report = archive.ingest(tmp_path, "c", tmp_path / "out")
+    tweets = read(tmp_path / "out", "tweets.parquet")
+    assert tweets["tweet_text"].tolist() == ["first", "second", "third", "text 7"]
+    assert tweets["id_damaged"].tolist() == [True, True, True, False]
+    assert tweets["source_line"].tolist() == [2, 3, 5, 6]
+    entry = report["files"][1]
+    assert entry["rejected_by_reason"] == {"duplicate tweetid with different values": 1}
+    assert entry["rows_merged_identical_duplicates"] == 1
+    assert entry["rows_read"] == entry["rows_loaded"] + entry["rows_rejected"] == 6
+    assert report["totals"]["tweets_id_damaged"] == 3
+    assert read(tmp_path / "out", "rejected.parquet")["source_line"].tolist() == [7]
+
+
+def test_rounded_user_ids_follow_the_same_rule(tmp_path):
+    rounded = "1.23457E+17"
+    write_csv(tmp_path / "c_users_csv_hashed.csv", [
+        user_row(rounded, followers="6000"), user_row(rounded, followers="9000"), user_row(rounded, followers="6000"),
+        user_row("u1"), user_row("u1", followers="11")])
+    report = archive.ingest(tmp_path, "c", tmp_path / "out")
+    accounts = read(tmp_path / "out", "accounts.parquet")
+    assert accounts["userid"].tolist() == [rounded, rounded, "u1"]
+    assert accounts["follower_count"].tolist() == [6000, 9000, 10]
+    assert accounts["id_damaged"].tolist() == [True, True, False]
+    assert accounts["userid_hashed"].tolist() == [False, False, True]
+    entry = report["files"][0]
+    assert entry["rejected_by_reason"] == {"duplicate userid with different values": 1}
+    assert entry["rows_merged_identical_duplicates"] == 1 and report["totals"]["accounts_id_damaged"] == 2
+
+
+@pytest.mark.parametrize("declared, dates, bad, fits", [
+    ("dmy", ["7/8/2019", "10/25/2019", "3/4/2019"], "10/25/2019", "mdy"),
+    ("mdy", ["25/10/2019", "7/8/2019"], "25/10/2019", "dmy"),
+    ("ymd", ["7/17/2019", "7/8/2019"], "7/17/2019", "mdy"),
+])
+def test_a_declared_date_order_the_data_contradicts_stops_with_the_value_and_the_order_that_fits(
+        tmp_path, declared, dates, bad, fits):
+    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row(f"u{i}", created=d) for i, d in enumerate(dates)])
+    with pytest.raises(TractionError) as error:
+        archive.ingest(tmp_path, "c", tmp_path / "out", date_order=declared)
+    message = str(error.value)
+    assert message.startswith("c_users_csv_hashed.csv: line ")
+    assert f"account_creation_date {bad!r}" in message and f"the file's dates fit {fits}" in message
+    assert f"declared date order {declared!r}" in message
+    assert not (tmp_path / "out" / "accounts.parquet").exists()
+
+
+def test_a_contradicted_order_in_a_tweets_file_names_the_tweet_time(tmp_path):
+    write_csv(tmp_path / "c_tweets_csv_hashed.csv", [
+        tweet_row("1", "u1", tweet_time="3/14/2020 9:05", account_creation_date="1/2/2019"),
+        tweet_row("2", "u1", tweet_time="3/4/2020 9:05", account_creation_date="1/2/2019")])
+    with pytest.raises(TractionError, match=r"c_tweets_csv_hashed.csv: line 2: tweet_time '3/14/2020 9:05' .*"
+                                            r"the file's dates fit mdy"):
+        archive.ingest(tmp_path, "c", tmp_path / "out", date_order="dmy")
+
+
+def test_dates_that_fit_no_order_stay_row_rejects_under_a_declared_order(tmp_path):
+    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1", created="7/8/2019"),
+                                                    user_row("u2", created="yesterday")])
+    report = archive.ingest(tmp_path, "c", tmp_path / "out", date_order="dmy")
+    assert report["files"][0]["rejected_by_reason"] == {"account_creation_date is not a d/m/yyyy date": 1}
+
+
+def test_every_missing_required_column_is_named(tmp_path):
+    row = user_row("u1")
+    for name in ("follower_count", "account_language", "user_screen_name"):
+        del row[name]
+    write_csv(tmp_path / "c_users_csv_hashed.csv", [row])
+    with pytest.raises(TractionError, match=r"c_users_csv_hashed.csv: missing required columns 'user_screen_name', "
+                                            r"'follower_count', 'account_language'; columns present: userid, "):
+        archive.ingest(tmp_path, "c", tmp_path / "out")
+
+
+def test_a_run_killed_midway_leaves_its_work_folder_and_the_next_run_removes_it(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1")])
+    write_csv(tmp_path / "c_tweets_csv_hashed.csv", [tweet_row(str(i), "u1") for i in range(200)])
+    out, midway = tmp_path / "out", tmp_path / "midway"
+    # the first run stops for good after writing the users' staged table (as a kill -9 would find it)
+    script = (f"import time\nfrom helpers.ingest import archive, stream\nrun = stream.run\n"
+              f"def stalled(*a, **k):\n    result = run(*a, **k)\n    open({str(midway)!r}, 'w').close()\n"
+              f"    time.sleep(600)\nstream.run = stalled\narchive.ingest({str(tmp_path)!r}, 'c', {str(out)!r})\n")
+    first = subprocess.Popen([sys.executable, "-c", script])
+    second = None
+    try:
+        deadline = time.monotonic() + 120
+        while not midway.exists():
+            assert first.poll() is None and time.monotonic() < deadline, "the first run never got midway"
+            time.sleep(0.05)
+        work, = out.glob(".ingest-tmp-*")
+        assert any(work.iterdir())  # half-written staging
+        # a second run waits for the live one instead of removing its folder
+        second = subprocess.Popen([sys.executable, "-m", "helpers", "ingest", "--data-dir", str(tmp_path),
+                                   "--campaign", "c", "--out", str(out)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert second.poll() is None and work.is_dir()
+    finally:
+        first.kill()
+        first.wait()
+    stdout, stderr = second.communicate(timeout=120)
+    assert second.returncode == 0, stderr
+    assert "waiting for another ingest" in stderr and "read 200, loaded 200" in stdout
+    assert not list(out.glob(".ingest-tmp-*")) and report_of(out)["totals"]["tweets"] == 200

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from helpers.errors import TractionError
 from helpers.ingest import archive
 
 UNTOUCHED = ["china_082019_1", "CNHU_0621", "CNCC_0621", "venezuela_0621"]
@@ -52,6 +53,15 @@ def test_resaved_ghana_nigeria_file_loads_reordered_with_declared_mdy_dates(tmp_
     assert multi_line and all(text in [r[2] for r in loaded] for text in multi_line)
     assert [r[3] for r in loaded] == [int(r["follower_count"]) for r in expected]
     assert report["files"][0]["rows_rejected"] == 0 and report["files"][0]["date_order"] == "mdy"
+
+
+def test_resaved_file_with_a_contradicted_date_order_stops_naming_a_value_and_the_order_that_fits(tmp_path,
+                                                                                                 users_dir):
+    with open(users_dir / GHANA, encoding="utf-8", newline="") as handle:
+        first = next(csv.DictReader(handle))["account_creation_date"]  # 7/17/2019: no 17th month
+    with pytest.raises(TractionError, match=rf"{GHANA}: line 2: account_creation_date '{first}' is not a d/m/yyyy "
+                                            r"date: .* the file's dates fit mdy"):
+        archive.ingest(users_dir, "ghana_nigeria_032020", tmp_path, users_glob=GHANA, date_order="dmy")
 
 
 def test_resaved_file_is_found_by_its_campaign_name_too(tmp_path, users_dir):

@@ -1,8 +1,8 @@
 """Archive ingest: a campaign's CSV files -> typed Parquet, every row accounted for.
 
 ``ingest`` finds a campaign's users and tweets files (plain, zipped, multi-part),
-parses them with DuckDB (every column VARCHAR, so ids are never numbers), types
-them in SQL and writes into ``out_dir``:
+reads each once with DuckDB (every column VARCHAR, so ids are never numbers; typed in
+SQL on every core, see ``load`` and ``stream``) and writes into ``out_dir``:
 
 - ``accounts.parquet`` (``schema.ACCOUNTS_SCHEMA``): the users file, plus accounts
   that tweet but are missing from it (``from_tweets_file``);
@@ -17,9 +17,16 @@ them in SQL and writes into ``out_dir``:
 
 Outputs are cached by the inputs' content hashes (re-runs are near-instant) and
 moved into place only when complete; ``load_report.json`` goes last and is the
-marker a later run trusts.
+marker a later run trusts. A run holds ``out_dir/.ingest.lock`` from its cache check
+to its last write, so runs into one folder take turns; a work folder
+(``.ingest-tmp-*``) found while holding it belongs to a run that was killed, and is
+removed.
+
+The cached path imports neither DuckDB nor Arrow: a re-run costs little more than
+starting Python.
 """
 
+import fcntl
 import fnmatch
 import functools
 import hashlib
@@ -27,23 +34,24 @@ import json
 import os
 import re
 import shutil
+import sys
 import uuid
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from helpers import schema
-from helpers.ingest import quirks
-from helpers.ingest import scan
 from helpers.errors import TractionError
 
-INGEST_VERSION = 2  # bump when outputs change for the same input (2: written once from the CSV)
+INGEST_VERSION = 3  # bump when outputs change for the same input (3: damaged ids, one parallel pass)
 REPORT = "load_report.json"
+MEMO = ".hash_memo.json"
+LOCK = ".ingest.lock"
+WORK_PREFIX = ".ingest-tmp-"
 OUTPUTS = {"archive": ["accounts.parquet", "tweets.parquet", "rejected.parquet"],
            "account_table": ["accounts.parquet", "rejected.parquet"]}
+DATE_ORDERS = ("auto", "ymd", "mdy", "dmy")  # quirks.DATE_ORDERS, without importing DuckDB's side
 
 
 class LoadReport(dict):
@@ -79,7 +87,7 @@ class Source:
     label: str  # path relative to data_dir ('x.zip/member.csv' for zip members)
     container: Path  # the file on disk (the zip for members)
     member: str | None = None
-    sha256: str | None = None  # the file's content hash, once the cache key has computed it
+    facts: dict | Future | None = None  # the container's hash and line count (scan.quick_scan)
 
 
 # ---- finding the files -------------------------------------------------------
@@ -131,22 +139,34 @@ def find_sources(data_dir, campaign, tweets_glob=None, users_glob=None) -> list[
 # ---- cache -------------------------------------------------------------------
 
 
-def _content_hash(path: Path, memo: dict) -> str:
-    """sha256 of a file, remembered by (size, mtime) so an unchanged file is not re-read."""
+def _file_facts(path: Path, memo: dict, count_lines: bool) -> dict:
+    """A file's hash and line count, remembered by (size, mtime) so an unchanged file is not re-read."""
     stat = path.stat()
     key, stamp = str(path.resolve()), [stat.st_size, stat.st_mtime_ns]
-    if memo.get(key, {}).get("stamp") != stamp:
-        memo[key] = {"stamp": stamp, "sha256": scan.sha256_of(path)}
-    return memo[key]["sha256"]
+    known = memo.get(key, {})
+    if known.get("stamp") != stamp or (count_lines and "lines" not in known):
+        from helpers.ingest import scan
+
+        memo[key] = {"stamp": stamp, **scan.quick_scan(path, count_lines).to_dict()}
+    return {k: v for k, v in memo[key].items() if k != "stamp"}
 
 
-def _cache_key(form: str, sources: list[Source], params: dict, out_dir: Path) -> str:
-    memo_path = out_dir / ".hash_memo.json"
-    memo = json.loads(memo_path.read_text()) if memo_path.is_file() else {}
-    inputs = [[s.kind, s.label, _content_hash(s.container, memo)] for s in sources]
-    for source, (*_, sha256) in zip(sources, inputs):
-        source.sha256 = sha256 if source.member is None else None  # a zip member is hashed when read
-    _write_atomic(memo_path, json.dumps(memo))
+def _read_memo(out_dir: Path) -> dict:
+    try:
+        return json.loads((out_dir / MEMO).read_text()) if (out_dir / MEMO).is_file() else {}
+    except ValueError:
+        return {}
+
+
+def _facts(source: Source) -> dict:
+    """The source's hash and line count (waiting for them when they are computed beside the load)."""
+    if isinstance(source.facts, Future):
+        source.facts = source.facts.result()
+    return source.facts
+
+
+def _cache_key(form: str, sources: list[Source], params: dict) -> str:
+    inputs = [[s.kind, s.label, _facts(s)["sha256"]] for s in sources]
     blob = json.dumps({"version": INGEST_VERSION, "form": form, "inputs": inputs, **params}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -179,42 +199,106 @@ def _publish(work: Path, out_dir: Path, report: LoadReport):
     _write_atomic(out_dir / REPORT, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
+# ---- one run at a time per out folder; what a killed run left is removed ----------
+
+
+class _Locked:
+    """``out_dir/.ingest.lock``, held (flock) for the whole run; the kernel frees it when the process
+    dies, however it dies, so a held lock always means a live run."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+
+    def __enter__(self):
+        self.fd = os.open(self.out_dir / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another ingest into {self.out_dir} to finish ...", file=sys.stderr, flush=True)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)  # releases the lock; the file stays (removing it would race a waiting run)
+
+
+STALE_TEMP = re.compile(r"\.(.+)\.[0-9a-f]+\.tmp")  # _write_atomic's temporary files
+
+
+def _remove_stale(out_dir: Path):
+    """Work folders and half-written files of runs that were killed (called holding the lock)."""
+    for path in out_dir.iterdir():
+        if path.name.startswith(WORK_PREFIX):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        elif (match := STALE_TEMP.fullmatch(path.name)) and match.group(1) in (REPORT, MEMO, *OUTPUTS["archive"]):
+            path.unlink(missing_ok=True)
+
+
 def _connect(work: Path, memory_limit: str, threads):
+    import duckdb
+
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = {quirks.lit(memory_limit)}")
-    con.execute(f"SET temp_directory = {quirks.lit(str(work / 'duckdb_tmp'))}")
-    con.execute("SET preserve_insertion_order = true")  # rows keep file order: line numbers pair by position
+    quote = lambda text: "'" + str(text).replace("'", "''") + "'"  # noqa: E731
+    con.execute(f"SET memory_limit = {quote(memory_limit)}")
+    con.execute(f"SET temp_directory = {quote(work / 'duckdb_tmp')}")
+    con.execute("SET preserve_insertion_order = true")  # rows come out in file order: their lines are counted
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con
 
 
 def _run(form, sources, out_dir, params, build):
-    """Shared frame of both forms: cache check, temp folder, build, publish."""
+    """Shared frame of both forms: lock, clean-up, cache check, work folder, build, publish.
+
+    With a report in out_dir the inputs are hashed first (an unchanged input is answered from
+    the cache); without one nothing can be answered, so they are hashed while DuckDB reads them.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    key = _cache_key(form, sources, {k: v for k, v in params.items() if k not in ("memory_limit", "threads")}, out_dir)
-    cached = _cached(out_dir, key)
-    if cached is not None:
-        return cached
-    work = out_dir / f".ingest-tmp-{uuid.uuid4().hex}"
-    work.mkdir()
-    try:
-        con = _connect(work, params.get("memory_limit", "2GB"), params.get("threads"))
+    key_params = {k: v for k, v in params.items() if k not in ("memory_limit", "threads")}
+    with _Locked(out_dir), ThreadPoolExecutor(1) as pool:
+        _remove_stale(out_dir)
+        memo = _read_memo(out_dir)
+        if (out_dir / REPORT).is_file():
+            for source in sources:
+                source.facts = _file_facts(source.container, memo, count_lines=source.member is None)
+            _write_atomic(out_dir / MEMO, json.dumps(memo))
+            cached = _cached(out_dir, _cache_key(form, sources, key_params))
+            if cached is not None:
+                return cached
+        else:
+            for source in sources:
+                source.facts = pool.submit(_file_facts, source.container, memo, source.member is None)
+        work = out_dir / f"{WORK_PREFIX}{uuid.uuid4().hex}"
+        work.mkdir()
         try:
-            report = LoadReport(build(con, work))
-        except duckdb.OutOfMemoryException as error:
-            raise TractionError(f"DuckDB ran out of memory ({str(error).splitlines()[0]}); raise the memory "
-                                f"limit (now {params.get('memory_limit', '2GB')})") from None
-        except duckdb.Error as error:
-            raise TractionError(f"DuckDB could not read the input: {str(error).splitlines()[0]}") from None
+            report = _build(form, work, params, build)
+            report.update(cache_key=_cache_key(form, sources, key_params), ingest_version=INGEST_VERSION,
+                          outputs=OUTPUTS[form])
+            _write_atomic(out_dir / MEMO, json.dumps(memo))
+            _publish(work, out_dir, report)
         finally:
-            con.close()
-        report.update(cache_key=key, ingest_version=INGEST_VERSION, outputs=OUTPUTS[form])
-        _publish(work, out_dir, report)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+            for source in sources:  # a failed build stops the hashing it no longer needs
+                if isinstance(source.facts, Future):
+                    source.facts.cancel()
+            shutil.rmtree(work, ignore_errors=True)
     return report
+
+
+def _build(form, work, params, build) -> LoadReport:
+    import duckdb
+
+    limit = params.get("memory_limit", "2GB")
+    con = _connect(work, limit, params.get("threads"))
+    try:
+        return LoadReport(build(con, work))
+    except duckdb.OutOfMemoryException as error:
+        raise TractionError(f"DuckDB ran out of memory ({str(error).splitlines()[0]}); raise the memory "
+                            f"limit (now {limit})") from None
+    except duckdb.Error as error:
+        raise TractionError(f"DuckDB could not read the input: {str(error).splitlines()[0]}") from None
+    finally:
+        con.close()
 
 
 def _materialise(source: Source, work: Path) -> Path:
@@ -228,252 +312,20 @@ def _materialise(source: Source, work: Path) -> Path:
     return target
 
 
-# ---- assembling the outputs --------------------------------------------------
+def _inputs(sources: list[Source], work: Path, column_map: dict | None = None) -> dict:
+    """The load module's view of each file, by kind, in order."""
+    from helpers.ingest import load, scan
 
-lit, q = quirks.lit, quirks.q
-
-
-def _loaded(entries, kind):
-    """The loaded rows of a kind's files, in file order (re-read from the CSV on each use)."""
-    where = {e["path"]: " WHERE reason IS NULL" if e["rejects"] else " WHERE NOT __bad" if e["unchecked"] else ""
-             for e in entries}
-    selects = [f"SELECT * FROM {e['view']}{where[e['path']]}" for e in entries if e["kind"] == kind]
-    return "(" + " UNION ALL ".join(selects) + ")" if selects else None
-
-
-def _copy(con, select: str, columns: dict, target: Path):
-    """COPY a SELECT to Parquet with exactly the contract's columns and types."""
-    cast = ", ".join(f"CAST({q(c)} AS {t}) AS {q(c)}" for c, t in columns.items())
-    con.execute(f"COPY (SELECT {cast} FROM ({select})) TO {lit(str(target))} (FORMAT parquet)")
-
-
-BOOKKEEPING = ("file_index", "source_file", "source_line", "reason", "misaligned", "__slash_dates", "__parsed")
-
-
-def _rank_duplicates(con, name, rows, key) -> tuple[str, str]:
-    """Table `name`: the loaded rows of `rows`, ranked among rows sharing `key` (1 = kept).
-
-    A later row identical to the kept one is merged into it (loaded: nothing is lost; real
-    users files repeat rows); a later row that differs is rejected. Returns the SELECTs of
-    the rejected and of the merged rows.
-    """
-    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rows}").fetchall() if r[0] not in BOOKKEEPING]
-    content = "md5(CAST(struct_pack(" + ", ".join(f"{q(n)} := {q(n)}" for n in names) + ") AS VARCHAR))"
-    window = f"(PARTITION BY {key} ORDER BY file_index, source_line)"
-    con.execute(f"""CREATE TEMP TABLE {name} AS SELECT *, row_number() OVER {window} AS dup_rank,
-        {content} = first_value({content}) OVER {window} AS identical FROM {rows}""")
-    rejected = (f"SELECT source_file, source_line, 'duplicate {key} with different values' "
-                f"FROM {name} WHERE dup_rank > 1 AND NOT identical")
-    return rejected, f"SELECT source_file FROM {name} WHERE dup_rank > 1 AND identical"
-
-
-def _rejected(con, work, entries, table_of, duplicate_selects) -> list[dict]:
-    """Every row not loaded, with its exact raw text read back from the file by line."""
-    rows = [(entry["path"], line, reason) for entry in entries for line, reason in entry["rejects"]]
-    for select in duplicate_selects:
-        rows += con.execute(select).fetchall()
-    disk = {e["path"]: e["disk_path"] for e in entries}
-    order = {e["path"]: i for i, e in enumerate(entries)}
-    rows.sort(key=lambda r: (order[r[0]], r[1]))
-    by_file = {}
-    for row in rows:
-        by_file.setdefault(row[0], []).append(row[1])
-    raw = {(label, line): text for label, lines in by_file.items()
-           for line, text in scan.read_records(Path(disk[label]), lines).items()}
-    return [{"table": table_of[r[0]], "source_file": r[0], "source_line": r[1],
-             "raw": raw[(r[0], r[1])], "reason": r[2]} for r in rows]
-
-
-def _write_rejected(con, rejected, target):
-    con.execute("CREATE TEMP TABLE rejected_rows (" + ", ".join(
-        f"{q(c)} {t}" for c, t in schema.REJECTED_SCHEMA.items()) + ")")
-    if rejected:
-        con.executemany("INSERT INTO rejected_rows VALUES (?, ?, ?, ?, ?)", [tuple(r.values()) for r in rejected])
-    _copy(con, "SELECT * FROM rejected_rows", schema.REJECTED_SCHEMA, target)
-
-
-def _file_entries(con, entries, loaded_selects, merged_selects, rejected):
-    """Per-file accounting; rows read = loaded + rejected is checked here, not assumed."""
-    def per_file(selects):
-        if not selects:
-            return {}
-        union = " UNION ALL ".join(f"({select})" for select in selects)
-        return dict(con.execute(f"SELECT source_file, count(*) FROM ({union}) GROUP BY source_file").fetchall())
-
-    merged = per_file(merged_selects)
-    loaded = per_file(loaded_selects + merged_selects)
-    files = []
-    for entry in entries:
-        reasons = {}
-        for row in rejected:
-            if row["source_file"] == entry["path"]:
-                reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
-        rows_loaded, rows_rejected = loaded.get(entry["path"], 0), sum(reasons.values())
-        if rows_loaded + rows_rejected != entry["rows_read"]:
-            raise TractionError(f"{entry['path']}: {entry['rows_read']} rows read but {rows_loaded} loaded "
-                                f"+ {rows_rejected} rejected (a bug in the loader; please report it)")
-        keep = ("path", "kind", "sha256", "rows_read", "blank_lines", "date_order",
-                "columns_ignored", "columns_missing")
-        files.append({**{k: entry[k] for k in keep}, "rows_loaded": rows_loaded, "rows_rejected": rows_rejected,
-                      "rows_merged_identical_duplicates": merged.get(entry["path"], 0),
-                      "rejected_by_reason": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))})
+    files = {}
+    for index, source in enumerate(sources):
+        path = _materialise(source, work)
+        if source.member is not None:  # the zip's own hash is the cache key; the member is scanned when read
+            facts = functools.partial(scan.quick_scan, path)
+        else:
+            facts = functools.partial(lambda s: scan.QuickScan(**_facts(s)), source)
+        files.setdefault(source.kind, []).append(
+            load.FileInput(index, source.kind, source.label, path, facts, dict(column_map or {})))
     return files
-
-
-def _write_tweets(con, entries, tweets_path) -> str:
-    """The one write of the tweets, straight from the CSV files; returns the SELECT of their rows.
-
-    Unchecked files (see ``stage_file``) are checked by their count: exactly rows_read rows
-    written means none was rejected or dropped; otherwise the file is staged again, checked,
-    and the tweets written again (rare: rejects, slash dates, a malformed file).
-    """
-    for attempt in range(2):
-        tweets = _loaded(entries, "tweets")
-        # The COPY reads its lines by POSITIONAL JOIN, on one thread: the withheld counts (a
-        # parallel read of two columns, on a cursor of the same database) run beside it.
-        with ThreadPoolExecutor(1) as pool:
-            withheld = {e["path"]: pool.submit(lambda sql: con.cursor().execute(sql).fetchall()[0][0], e["withheld"])
-                        for e in entries if e["kind"] == "tweets" and e["unchecked"]}
-            _copy(con, f"SELECT * FROM {tweets}", schema.TWEETS_SCHEMA, tweets_path)
-        written = {path: (rows, lined) for path, rows, lined in con.execute(
-            f"SELECT source_file, count(*), count(source_line) FROM read_parquet({lit(str(tweets_path))}) "
-            "GROUP BY source_file").fetchall()}
-        again = False
-        for entry in entries:
-            if entry["kind"] != "tweets" or not entry["unchecked"]:
-                continue
-            if written.get(entry["path"], (0, 0)) == (entry["rows_read"], entry["rows_read"]):
-                entry["unchecked"] = False
-                entry["withheld"] = withheld[entry["path"]].result()
-            else:
-                entry.update(entry.pop("restage")())
-                again = True
-        if not again:
-            return tweets
-    raise AssertionError("unreachable: restaged files are checked")
-
-
-def _assemble_archive(con, work, entries) -> dict:
-    users, tweets = _loaded(entries, "users"), _loaded(entries, "tweets")
-    user_cols = [c for c in schema.USER_COLUMNS]
-    duplicate_selects, merged_selects = [], []
-    tweets_path = work / "tweets.parquet"
-    if users:
-        rejected_dups, merged = _rank_duplicates(con, "users_ok", users, "userid")
-        duplicate_selects.append(rejected_dups)
-        merged_selects.append(merged)
-    else:
-        con.execute("CREATE TEMP TABLE users_ok AS SELECT " + ", ".join(
-            f"NULL::{schema.ACCOUNTS_SCHEMA[c]} AS {q(c)}" for c in user_cols)
-            + ", false AS id_damaged, 0 AS file_index, NULL::VARCHAR AS source_file, 0::BIGINT AS source_line,"
-            " 1 AS dup_rank LIMIT 0")
-    if tweets:
-        tweets = _write_tweets(con, entries, tweets_path)
-        con.execute(f"CREATE TEMP VIEW tweet_rows AS SELECT * FROM {tweets}")
-        duplicates = con.execute(f"SELECT count(*) - count(DISTINCT tweetid) FROM read_parquet({lit(str(tweets_path))})"
-                                 ).fetchone()[0]
-        withheld = sum(e["withheld"] for e in entries if e["kind"] == "tweets")
-        if duplicates:  # rare: rank (a sort) and write again only when there is something to reject
-            rejected_dups, merged = _rank_duplicates(con, "tweets_ok", tweets, "tweetid")
-            duplicate_selects.append(rejected_dups)
-            merged_selects.append(merged)
-            con.execute("CREATE OR REPLACE TEMP VIEW tweet_rows AS "
-                        "SELECT * FROM tweets_ok WHERE dup_rank = 1 ORDER BY file_index, source_line")
-            _copy(con, "SELECT * FROM tweet_rows", schema.TWEETS_SCHEMA, tweets_path)
-            withheld = con.execute("SELECT count(*) FILTER (coordinates_present) FROM tweet_rows").fetchone()[0]
-    else:
-        con.execute("CREATE TEMP VIEW tweet_rows AS SELECT " + ", ".join(
-            f"NULL::{t} AS {q(c)}" for c, t in schema.TWEETS_SCHEMA.items())
-            + ", 0 AS file_index, false AS coordinates_present, " + ", ".join(
-            f"NULL::{schema.ACCOUNTS_SCHEMA[c]} AS {q(c)}" for c in user_cols if c != "userid") + " LIMIT 0")
-        _copy(con, "SELECT * FROM tweet_rows", schema.TWEETS_SCHEMA, tweets_path)
-        withheld = 0
-
-    # Accounts that tweet but are missing from the users file: their tweets' own user columns
-    # (the archive repeats the at-suspension values on every tweet; the last in file order wins).
-    position = "file_index * 1099511627776 + source_line"
-    from_tweets = ", ".join(f"arg_max({q(c)}, {position}) AS {q(c)}" for c in user_cols if c != "userid")
-    hashed = f"NOT regexp_full_match(userid, '[0-9]+') AND NOT id_damaged"
-    # Found from the written Parquet (one column), so the CSV is read again only when some are missing.
-    con.execute(f"""CREATE TEMP TABLE missing_users AS SELECT DISTINCT userid FROM read_parquet({lit(str(tweets_path))})
-        WHERE userid NOT IN (SELECT userid FROM users_ok WHERE dup_rank = 1)""")
-    con.execute(f"""CREATE TEMP TABLE accounts AS
-        SELECT {', '.join(q(c) for c in user_cols)}, {hashed} AS userid_hashed, id_damaged,
-               false AS from_tweets_file, source_file, source_line, file_index
-        FROM users_ok WHERE dup_rank = 1
-        UNION ALL BY NAME
-        SELECT *, {hashed} AS userid_hashed FROM (
-            SELECT userid, {from_tweets}, bool_or(id_damaged) AS id_damaged, true AS from_tweets_file,
-                   arg_max(source_file, {position}) AS source_file, arg_max(source_line, {position}) AS source_line,
-                   max(file_index) AS file_index
-            FROM tweet_rows WHERE userid IN (SELECT userid FROM missing_users) GROUP BY userid)""")
-    _copy(con, "SELECT * FROM accounts ORDER BY from_tweets_file, file_index, source_line, userid",
-          schema.ACCOUNTS_SCHEMA, work / "accounts.parquet")
-
-    table_of = {e["path"]: e["kind"] for e in entries}
-    rejected = _rejected(con, work, entries, table_of, duplicate_selects)
-    _write_rejected(con, rejected, work / "rejected.parquet")
-    loaded = ["SELECT source_file FROM accounts WHERE NOT from_tweets_file",
-              f"SELECT source_file FROM read_parquet({lit(str(tweets_path))})"]
-    files = _file_entries(con, entries, loaded, merged_selects, rejected)
-
-    tweets_path = lit(str(tweets_path))
-    missing = [r[0] for r in con.execute(
-        "SELECT userid FROM accounts WHERE from_tweets_file ORDER BY userid LIMIT 5").fetchall()]
-    n_missing, n_accounts, n_users_damaged, n_hashed = con.execute(
-        "SELECT count(*) FILTER (from_tweets_file), count(*), count(*) FILTER (id_damaged), "
-        "count(*) FILTER (userid_hashed) FROM accounts").fetchone()
-    without = con.execute(f"SELECT count(*) FROM accounts WHERE NOT from_tweets_file AND userid NOT IN "
-                          f"(SELECT DISTINCT userid FROM read_parquet({tweets_path}))").fetchone()[0]
-    damaged_by_column = dict(zip(quirks.ID_COLUMNS, con.execute("SELECT " + ", ".join(
-        f"count(*) FILTER ({quirks.damaged(c)})" for c in quirks.ID_COLUMNS)
-        + f" FROM read_parquet({tweets_path})").fetchone()))
-    n_tweets, n_damaged_tweets = con.execute(
-        f"SELECT count(*), count(*) FILTER (id_damaged) FROM read_parquet({tweets_path})").fetchone()
-    return {
-        "files": files,
-        "accounts_tweeting_not_in_users": {"count": n_missing, "examples": missing},
-        "users_without_tweets": without,
-        "totals": {
-            "rows_read": sum(f["rows_read"] for f in files), "rows_loaded": sum(f["rows_loaded"] for f in files),
-            "rows_rejected": len(rejected), "accounts": n_accounts, "accounts_from_users_file": n_accounts - n_missing,
-            "accounts_from_tweets_file": n_missing, "accounts_hashed": n_hashed,
-            "accounts_id_damaged": n_users_damaged, "tweets": n_tweets, "tweets_id_damaged": n_damaged_tweets,
-            "tweets_coordinates_present_withheld": withheld},
-        "tweets_id_damaged_by_column": damaged_by_column,
-        "tweets_file": "tweets.parquet is empty (no tweets file)" if not tweets else "tweets.parquet",
-    }
-
-
-ENGAGEMENT_PARTS = ["like_total", "retweet_total", "reply_total", "quote_total"]
-
-
-def _assemble_account_table(con, work, entry) -> dict:
-    part = _loaded([entry], "account_table")
-    present = [c for c in ENGAGEMENT_PARTS if c not in entry["columns_missing"]]
-    if "engagement_total" not in entry["columns_missing"]:
-        engagement, note = "engagement_total", "engagement_total as given in the file"
-    else:
-        engagement = " + ".join(present) if present else "NULL"
-        note = f"engagement_total = {' + '.join(present) or 'unknown'} (the components present)"
-    duplicate, merged = _rank_duplicates(con, "table_ok", part, "userid")
-    columns = {**schema.ACCOUNT_TABLE_COLUMNS, "id_damaged": "BOOLEAN", "source_file": "VARCHAR",
-               "source_line": "BIGINT"}
-    con.execute(f"""CREATE TEMP TABLE accounts AS SELECT * REPLACE ({engagement} AS engagement_total)
-        FROM table_ok WHERE dup_rank = 1 ORDER BY source_line""")
-    _copy(con, "SELECT * FROM accounts", columns, work / "accounts.parquet")
-    rejected = _rejected(con, work, [entry], {entry["path"]: "account_table"}, [duplicate])
-    _write_rejected(con, rejected, work / "rejected.parquet")
-    files = _file_entries(con, [entry], ["SELECT source_file FROM accounts"], [merged], rejected)
-    n_accounts, n_damaged = con.execute("SELECT count(*), count(*) FILTER (id_damaged) FROM accounts").fetchone()
-    return {
-        "files": files,
-        "engagement_components_present": present,
-        "engagement_components_missing": [c for c in ENGAGEMENT_PARTS if c not in present],
-        "engagement_total": note,
-        "totals": {"rows_read": files[0]["rows_read"], "rows_loaded": files[0]["rows_loaded"],
-                   "rows_rejected": len(rejected), "accounts": n_accounts, "accounts_id_damaged": n_damaged},
-    }
 
 
 # ---- public API --------------------------------------------------------------
@@ -482,23 +334,21 @@ def _assemble_account_table(con, work, entry) -> dict:
 def ingest(data_dir, campaign, out_dir, *, tweets_glob=None, users_glob=None, date_order="auto",
            memory_limit="2GB", threads=None) -> LoadReport:
     """Load a campaign's archive files into out_dir (see the module docstring)."""
-    if date_order not in quirks.DATE_ORDERS:
-        raise TractionError(f"date_order must be one of {', '.join(quirks.DATE_ORDERS)}, not {date_order!r}")
+    if date_order not in DATE_ORDERS:
+        raise TractionError(f"date_order must be one of {', '.join(DATE_ORDERS)}, not {date_order!r}")
     data_dir = Path(data_dir)
     sources = find_sources(data_dir, campaign, tweets_glob, users_glob)
     params = dict(campaign=campaign, date_order=date_order, memory_limit=memory_limit, threads=threads)
 
     def build(con, work):
-        entries = []
-        for i, s in enumerate(sources):
-            path = _materialise(s, work)
-            stage = functools.partial(quirks.stage_file, con, work, i, s.kind, s.label, path, date_order,
-                                      sha256=s.sha256)
-            # tweets files: checked by the count of rows written (see stage_file), unless that fails
-            entries.append({**stage(speculative=s.kind == "tweets"), "restage": stage})
+        from helpers.ingest import assemble, load
+
+        files = _inputs(sources, work)
+        loaded = {kind: load.load_kind(con, work, files[kind], date_order, work / f"staged_{kind}.parquet")
+                  for kind in ("users", "tweets") if kind in files}
         return {"campaign": campaign, "form": "archive", "data_dir": str(data_dir.resolve()),
-                  "simulated": (data_dir / "truth.json").is_file(), "date_order": date_order,
-                  **_assemble_archive(con, work, entries)}
+                "simulated": (data_dir / "truth.json").is_file(), "date_order": date_order,
+                **assemble.archive(con, work, loaded.get("users"), loaded.get("tweets"), files.get("tweets", []))}
 
     return _run("archive", sources, out_dir, params, build)
 
@@ -519,11 +369,13 @@ def ingest_account_table(path, out_dir, column_map=None, *, campaign=None, memor
     params = dict(campaign=campaign, column_map=column_map, memory_limit=memory_limit, threads=threads)
 
     def build(con, work):
-        entry = quirks.stage_file(con, work, 0, "account_table", path.name, path, "auto", column_map,
-                                  sha256=source.sha256)
+        from helpers.ingest import assemble, load
+
+        files = _inputs([source], work, column_map)["account_table"]
+        table = load.load_kind(con, work, files, "auto", work / "staged_table.parquet")
         return {"campaign": campaign, "form": "account_table", "data_dir": str(path.parent.resolve()),
                 "simulated": (path.parent / "truth.json").is_file(), "column_map": column_map,
-                **_assemble_account_table(con, work, entry)}
+                **assemble.account_table(con, work, table)}
 
     return _run("account_table", [source], out_dir, params, build)
 

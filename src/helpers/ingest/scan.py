@@ -1,15 +1,15 @@
-"""The byte-level pass over one archive CSV: hash, UTF-8 check, independent record count.
+"""The byte-level passes over one archive CSV: hash and line count; UTF-8 check and record count.
 
 DuckDB parses the CSV, but we do not take its word for how many records there
 are: it can drop one silently (a stray quote inside a quoted field, mixed line
-endings). :func:`scan_file` counts records itself, by quote parity (RFC 4180: a
-newline ends a record when the quotes before it are even), chunk by chunk in
-O(chunk) memory. When no record spans lines and there is no blank line, line k+1
-holds record k, so no per-record map is needed; otherwise (multi-line fields,
-blank lines, or DuckDB rejects) :func:`scan_file` with ``map_path`` writes a
-record map (each record's DuckDB number, start line, line count, byte range) to Parquet,
-streamed, for DuckDB to pair with its rows by position. The raw text of the few
-rejected records is read back by line number (:func:`read_records`).
+endings). :func:`quick_scan` (every file, once: it is also the cache key) hashes the
+file and counts its lines; the pass that reads the file (``stream``) must account
+for every line, as the header or as part of a record, or the file goes to
+:func:`scan_file`, which counts records itself by quote parity (RFC 4180: a newline
+ends a record when the quotes before it are even), checks UTF-8, and writes a
+record map (each record's DuckDB number, start line, line count, byte range) to
+Parquet, streamed, to number the rows by. The raw text of the few rejected records
+is read back by line number (:func:`read_records`).
 """
 
 import codecs
@@ -40,6 +40,55 @@ class FileScan:
     single_line: bool = True  # record k is on line k + 1: no newline inside quotes, no blank line, no lone CR
     unbalanced_quotes: bool = False  # the file ends inside a quoted field (a stray quote somewhere)
     map_path: Path | None = None
+
+
+@dataclass
+class QuickScan:
+    """A file's hash and line count (a last line without a newline counts)."""
+
+    sha256: str
+    size: int = 0
+    lines: int = 0
+    lone_cr: bool = False  # a carriage return not followed by a newline: DuckDB would end a record there
+
+    def to_dict(self) -> dict:
+        return {"sha256": self.sha256, "size": self.size, "lines": self.lines, "lone_cr": self.lone_cr}
+
+
+def quick_scan(path: Path, count_lines: bool = True) -> QuickScan:
+    """One read of the file: its sha256 and, unless it is a zip, its lines and lone CRs.
+
+    The hash runs in a second thread (hashlib releases the GIL) while this one counts.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    digest, facts = hashlib.sha256(), QuickScan(sha256="")
+    buffers = [bytearray(CHUNK), bytearray(CHUNK)]
+    previous = NEWLINE
+    with open(path, "rb", buffering=0) as handle, ThreadPoolExecutor(1) as pool:
+        hashing, turn = None, 0
+        while True:
+            buffer = buffers[turn]
+            size = handle.readinto(buffer)
+            if hashing is not None:
+                hashing.result()  # the other buffer is free again
+            if not size:
+                break
+            view = memoryview(buffer)[:size]
+            hashing = pool.submit(digest.update, view)
+            facts.size += size
+            if count_lines:
+                array = np.frombuffer(buffer, np.uint8, size)
+                facts.lines += int(np.count_nonzero(array == NEWLINE))
+                if not facts.lone_cr and (previous == CR or buffer.find(b"\r", 0, size) >= 0):
+                    facts.lone_cr = _lone_cr(array, previous)
+                previous = int(array[-1])
+            turn = 1 - turn
+    facts.sha256 = digest.hexdigest()
+    if count_lines:
+        facts.lone_cr |= previous == CR
+        facts.lines += facts.size > 0 and previous != NEWLINE
+    return facts
 
 
 def sha256_of(path: Path) -> str:
