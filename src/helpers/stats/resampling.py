@@ -1,4 +1,4 @@
-"""The resampling kit: account (cluster) bootstrap weights, weighted statistics and percentile intervals.
+"""The resampling kit: account (cluster) bootstrap weights, weighted statistics and their intervals.
 
 Tweets of one account share its followers, its operator and its audience, so
 every interval in traction resamples ACCOUNTS, never tweets. A statistic is
@@ -6,6 +6,13 @@ written once, as a function of a (resamples x accounts) weight matrix; the
 plug-in estimate is the same function at unit weights, so estimate and
 interval cannot disagree on the definition. Quantiles use the inverted-CDF
 definition (an observed value).
+
+Heavy-tailed statistics (ratios of sums such as engagement per tweet, the Gini
+coefficient, the top-1% share) carry their leave-one-account-out values in closed
+form (``.jackknife``) and get Efron's BCa interval: resampling the real IRA table
+as a population, percentile intervals of these undercovered, because a handful of
+accounts make the bootstrap distribution skewed (docs/statistics.md). Shares of
+binary indicators, quantiles and rank correlations keep percentile intervals.
 """
 
 import numpy as np
@@ -14,7 +21,7 @@ from scipy import sparse, stats
 from helpers.results import entry
 
 LEVEL = 0.95
-BOOT = "account-bootstrap percentile 95% interval"
+BOOT = "account-bootstrap {} 95% interval"
 
 
 def resample_weights(n_accounts: int, n_boot: int, seed: int):
@@ -41,6 +48,11 @@ def weighted_ratio(numerator, denominator):
     def statistic(w):
         with np.errstate(invalid="ignore", divide="ignore"):
             return (w @ numerator) / (w @ denominator)
+
+    def leave_one_out(w):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return ((w @ numerator)[:, None] - numerator) / ((w @ denominator)[:, None] - denominator)
+    statistic.leave_one_out = leave_one_out
     return statistic
 
 
@@ -68,6 +80,17 @@ def weighted_gini(values):
         dp = np.diff(population, axis=1, prepend=0)
         previous = np.concatenate([np.zeros((len(w), 1)), lorenz[:, :-1]], axis=1)
         return 1 - (dp * (lorenz + previous)).sum(axis=1)
+
+    def leave_one_out(w):  # sum over pairs w_i w_j |x_i - x_j| / (2 N total), one draw of each account less
+        w = w[:, order].astype(float)
+        drawn, total = w.sum(axis=1, keepdims=True), (w @ ordered)[:, None]
+        cum_w, cum_v = np.cumsum(w, axis=1), np.cumsum(w * ordered, axis=1)
+        distance = ordered * (cum_w - w) - (cum_v - w * ordered) + (total - cum_v) - ordered * (drawn - cum_w)
+        pairs = (w * distance).sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = (pairs - 2 * distance) / (2 * (drawn - 1) * (total - ordered))
+        return out[:, np.argsort(order, kind="stable")]
+    statistic.leave_one_out = leave_one_out
     return statistic
 
 
@@ -100,7 +123,32 @@ def weighted_top_share(values, top=0.01, group=None):
             if totals_v[i]:
                 out[i] = (before_v + (target - before_w) * ordered[j]) / totals_v[i]
         return out
+    if len(np.unique(group)) == len(group):  # one unit per account: leave-one-out in closed form
+        back = np.argsort(order, kind="stable")
+        statistic.leave_one_out = lambda w: _top_share_leave_one_out(ordered, w[:, group[order]], top)[:, back]
     return statistic
+
+
+def _top_share_leave_one_out(ordered, w, top):
+    """Top-``top`` share with one draw of each unit less; ``ordered`` descending, ``w`` (k, n) in that order."""
+    w = w.astype(float)
+    drawn, total = w.sum(axis=1), w @ ordered
+    cum_w, cum_v = np.cumsum(w, axis=1), np.cumsum(w * ordered, axis=1)
+    target = top * (drawn - 1)
+    rows, position = np.arange(len(w)), np.arange(w.shape[1])[None, :]
+
+    def boundary(extra):  # first position whose cumulative draws reach target + extra, and the sums before it
+        j = np.argmax(cum_w >= (target + extra - 1e-9)[:, None], axis=1)
+        before_w = np.where(j > 0, cum_w[rows, j - 1], 0.0)
+        before_v = np.where(j > 0, cum_v[rows, j - 1], 0.0)
+        return j[:, None], before_w[:, None], before_v[:, None], ordered[j][:, None]
+    j1, w1, v1, at1 = boundary(0.0)  # the unit left out comes after the boundary: nothing before it moves
+    j2, w2, v2, at2 = boundary(1.0)  # it comes at or before: one draw fewer up to the new boundary
+    shift = j2 > position
+    head_after = v1 + (target[:, None] - w1) * at1
+    head_before = (v2 - shift * ordered) + (target[:, None] - (w2 - shift)) * at2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(position > j1, head_after, head_before) / (total[:, None] - ordered)
 
 
 def weighted_ranks(values, w):
@@ -135,8 +183,25 @@ def rank_correlation(x, y, method):
     return {"spearman": spearman, "kendall": kendall}[method]
 
 
+def interval_kind(statistic):
+    """"studentized" for statistics that carry leave-one-out values (their jackknife standard
+    error studentizes each resample), else "percentile"."""
+    return "studentized" if hasattr(statistic, "leave_one_out") else "percentile"
+
+
+def jackknife_se(statistic, w):
+    """Jackknife standard error of ``statistic`` in each resample (rows of ``w``), one draw left out at a time."""
+    w = np.asarray(w, float)
+    values = statistic.leave_one_out(w)
+    drawn = w.sum(axis=1)
+    values = np.where(w > 0, values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (w * values).sum(axis=1) / drawn
+        return np.sqrt((drawn - 1) / drawn * (w * (values - mean[:, None]) ** 2).sum(axis=1))
+
+
 def bootstrap(statistic, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
-    """(estimate, (ci_low, ci_high), warnings): plug-in and percentile interval over account resamples."""
+    """(estimate, (ci_low, ci_high), warnings): plug-in and interval (``interval_kind``) over account resamples."""
     return bootstrap_many([statistic], n_accounts, n_boot=n_boot, seed=seed, level=level)[0]
 
 
@@ -146,24 +211,51 @@ def bootstrap_many(statistics, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
         return [(None, (None, None), ["no accounts"]) for _ in statistics]
     ones = np.ones((1, n_accounts), dtype=np.int64)
     estimates = [float(statistic(ones)[0]) for statistic in statistics]
+    studentized = [hasattr(statistic, "leave_one_out") for statistic in statistics]
     replicates = [[] for _ in statistics]
     for w in resample_weights(n_accounts, n_boot, seed):
-        for store, statistic in zip(replicates, statistics):
-            store.append(statistic(w))
-    return [_percentile(estimate, np.concatenate(reps), level) for estimate, reps in zip(estimates, replicates)]
+        for store, statistic, student in zip(replicates, statistics, studentized):
+            store.append((statistic(w), jackknife_se(statistic, w) if student else None))
+    out = []
+    for estimate, reps, statistic, student in zip(estimates, replicates, statistics, studentized):
+        values = np.concatenate([v for v, _ in reps])
+        if student:
+            ses = np.concatenate([se for _, se in reps])
+            out.append(_studentized(estimate, float(jackknife_se(statistic, ones)[0]), values, ses, level))
+        else:
+            out.append(_percentile(estimate, values, level))
+    return out
+
+
+def _undefined(estimate, replicates):
+    """(warnings, whether there is no interval) for replicates some of which are undefined."""
+    finite = np.isfinite(replicates)
+    warnings = []
+    if not finite.all():
+        warnings.append(f"{int((~finite).sum())} of {len(replicates)} resamples left the "
+                        "statistic undefined and were dropped")
+    return warnings, not np.isfinite(estimate) or finite.sum() < 0.9 * len(replicates)
 
 
 def _percentile(estimate, replicates, level):
-    finite = replicates[np.isfinite(replicates)]
-    warnings = []
-    if len(finite) < len(replicates):
-        warnings.append(f"{len(replicates) - len(finite)} of {len(replicates)} resamples left the "
-                        "statistic undefined and were dropped")
-    if not np.isfinite(estimate) or len(finite) < 0.9 * len(replicates):
+    warnings, none = _undefined(estimate, replicates)
+    if none:
         return (estimate if np.isfinite(estimate) else None), (None, None), warnings + ["no interval"]
     alpha = (1 - level) / 2
-    low, high = np.quantile(finite, [alpha, 1 - alpha])
+    low, high = np.quantile(replicates[np.isfinite(replicates)], [alpha, 1 - alpha])
     return estimate, (float(low), float(high)), warnings
+
+
+def _studentized(estimate, se, replicates, replicate_ses, level):
+    """Bootstrap-t: estimate - quantiles of (replicate - estimate) / replicate's se, times the se."""
+    with np.errstate(invalid="ignore", divide="ignore"):  # a resample of one repeated account has no se
+        t = (replicates - estimate) / replicate_ses
+    warnings, none = _undefined(estimate, t)
+    if none or not (np.isfinite(se) and se > 0):
+        return _percentile(estimate, replicates, level)  # a constant statistic or too few defined resamples
+    alpha = (1 - level) / 2
+    low_t, high_t = np.quantile(t[np.isfinite(t)], [alpha, 1 - alpha])
+    return estimate, (float(estimate - high_t * se), float(estimate - low_t * se)), warnings
 
 
 def bootstrapped_entry(test_id, method, statistic, n_accounts, *, n, n_boot, seed, warnings=()):
@@ -176,12 +268,13 @@ def bootstrapped_entries(specs, n_accounts, *, n_boot, seed, warnings=()):
     """Entries for ``(id, method, statistic, n)`` specs over the same accounts (one resampling pass)."""
     out = []
     outcomes = bootstrap_many([spec[2] for spec in specs], n_accounts, n_boot=n_boot, seed=seed)
-    for (test_id, method, _, n), (estimate, ci, notes) in zip(specs, outcomes):
+    for (test_id, method, statistic, n), (estimate, ci, notes) in zip(specs, outcomes):
         if estimate is None:
             out.append(entry(test_id, method, n=n, converged=False,
                              warnings=[*warnings, "skipped: undefined on this data", *notes]))
         else:
-            out.append(entry(test_id, f"{method}; {BOOT} ({n_boot} resamples of {n_accounts} accounts)",
+            boot = BOOT.format(interval_kind(statistic))
+            out.append(entry(test_id, f"{method}; {boot} ({n_boot} resamples of {n_accounts} accounts)",
                              estimate, ci, n=n, warnings=[*warnings, *notes]))
     return out
 
