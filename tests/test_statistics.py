@@ -38,9 +38,15 @@ def test_engagement_entries_on_a_crafted_table(loaded):
     assert got["gini_engagement_accounts"]["estimate"] == pytest.approx(pairwise_gini([3, 5, 70]))
     # top 1% of 4 tweets = 0.04 of the 70-engagement tweet
     assert got["top1pct_tweets_engagement_share"]["estimate"] == pytest.approx(0.04 * 70 / 78)
+    # sensitivity: without the top 1% (1 of 3 posting accounts, the one with 70) and the top 10 (all of them)
+    without = got["engagement_per_tweet_mean_without_top1pct"]
+    assert without["estimate"] == pytest.approx(8 / 3) and without["n"] == 3
+    assert without["warnings"] == ["without the top 1 accounts, which earned 70 of 78 engagements"]
+    assert got["engagement_per_tweet_mean_without_top10"]["converged"] is False
     for e in got.values():
         assert set(e) == set(("id question method estimate ci_low ci_high p_value p_holm n converged warnings").split())
-        assert e["question"].endswith("?") and "resamples" in e["method"]
+        assert e["question"].endswith("?")
+        assert "resamples" in e["method"] or e["warnings"][0].startswith("skipped:")
 
 
 def test_follower_entries(loaded):

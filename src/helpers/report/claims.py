@@ -12,6 +12,8 @@ from html import escape
 
 import pandas as pd
 
+from helpers.results import fragile
+
 SUPPORTED, NOT_SUPPORTED, NOT_TESTABLE = "supported", "not supported", "not testable with the released data"
 
 CAVEAT_FOLLOWERS = "Follower counts were measured when the accounts were suspended, not when they tweeted."
@@ -132,26 +134,73 @@ def _low_engagement(tests, limits):
                  evidence + ".", CAVEAT_ENGAGEMENT, ["engagement_per_tweet_mean", "engagement_share_zero_tweets"])
 
 
-def _tracked_followers(tests, limits):
-    order = ["elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered"]
+# Claim 4's primary estimator, named before seeing any data: the account-level NB (bounded
+# account weights, consistent whatever the variance, available for account tables too; see
+# helpers.stats.models). The others stand in, in this order, only when it failed.
+ELASTICITIES = ["elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered"]
+SENSITIVITY = {"elasticity_nb_account_without_top1pct": "the top 1% of accounts by engagement",
+               "elasticity_nb_account_without_top10": "the top 10 accounts by engagement"}
+
+
+def _band_means(document):
+    """The dose-response by follower band, as prose: the description that assumes no curve."""
+    bands = (document.get("descriptives") or {}).get("follower_bands") or []
+    parts = [f"{row['band']} followers {num(row.get('engagement_per_tweet'))} "
+             f"({num(row.get('ci_low'))} to {num(row.get('ci_high'))})"
+             for row in bands if row.get("band") != "unknown" and row.get("engagement_per_tweet") is not None]
+    return "; ".join(parts)
+
+
+def _tracked_followers(tests, limits, document=None):
+    order = ELASTICITIES
     usable = [test_id for test_id in order if _usable(tests.get(test_id))]
     claim = "Engagement tracked follower count."
+    ids = order + ["elasticity_ppml_minus_nb", *SENSITIVITY, "spearman_followers_engagement"]
     if not usable:
         reasons = " ".join(_unusable(tests.get(test_id), test_id) for test_id in order)
-        return Claim(4, claim, "Twitter (implied)", NOT_TESTABLE, reasons, test_ids=order)
+        return Claim(4, claim, "Twitter (implied)", NOT_TESTABLE, reasons, test_ids=ids)
     primary = tests[usable[0]]
-    evidence = (f"The elasticity of engagement with respect to (1 + followers) is {interval(primary, num)} "
-                f"({MODEL_LABELS[usable[0]]}): a 10% larger audience goes with about "
-                f"{pct(1.1 ** primary['estimate'] - 1)} more engagement per tweet.")
-    others = [f"{MODEL_LABELS[test_id]} {interval(tests[test_id], num)}" for test_id in usable[1:]]
+    spearman = tests.get("spearman_followers_engagement")
+    mismatch = tests.get("elasticity_ppml_minus_nb")
+    misspecified = _usable(mismatch) and mismatch.get("ci_low") is not None and \
+        (mismatch["ci_low"] > 0 or mismatch["ci_high"] < 0)
+    stand_in = "" if usable[0] == order[0] else \
+        ", standing in for the primary account-level negative binomial, which could not be estimated"
+    elasticity = (f"The elasticity of engagement with respect to (1 + followers) is {interval(primary, num)} "
+                  f"({MODEL_LABELS[usable[0]]}{stand_in}): a 10% larger audience goes "
+                  f"with about {pct(1.1 ** primary['estimate'] - 1)} more engagement per tweet.")
+    others = [f"{MODEL_LABELS[test_id]} {interval(tests[test_id], num)}"
+              f"{' (fragile: carried by a few accounts)' if fragile(tests[test_id]) else ''}"
+              for test_id in usable[1:]]
+    if misspecified:
+        bands = _band_means(document or {})
+        evidence = ((f"Engagement per original tweet by follower band (95% CI): {bands}. " if bands else "")
+                    + "The log-linear curve behind a single elasticity does not fit these data: the Poisson "
+                    f"quasi-ML and negative binomial elasticities differ by {interval(mismatch, num)}, and both "
+                    "would estimate the same number if it did, so the band means above are the description to "
+                    f"read and the verdict rests on the rank association. {elasticity}")
+    else:
+        evidence = elasticity
     if others:
         evidence += " Other models: " + "; ".join(others) + "."
-    spearman = tests.get("spearman_followers_engagement")
+    dropped = [f"without {label} {interval(tests[test_id], num)}" for test_id, label in SENSITIVITY.items()
+               if usable[0] == order[0] and _usable(tests.get(test_id))]
+    if dropped:
+        evidence += " Sensitivity of the primary elasticity: " + "; ".join(dropped) + "."
     if _usable(spearman):
         evidence += f" Rank correlation (Spearman): {interval(spearman, num)}."
-    return Claim(4, claim, "Twitter (implied)", _side(primary, 0.0, above=True), evidence,
+    if misspecified:
+        verdict = _side(spearman, 0.0, above=True)
+    else:
+        verdict = _side(primary, 0.0, above=True)
+        if fragile(primary):
+            evidence += (" The elasticity's interval is fragile (a few high-leverage accounts carry the fit), "
+                         "so the verdict also needs the rank correlation to agree.")
+            if _side(spearman, 0.0, above=True) != verdict:
+                verdict = NOT_SUPPORTED  # the two disagree: the evidence is inconclusive
+    return Claim(4, claim, "Twitter (implied)", verdict, evidence,
                  CAVEAT_FOLLOWERS + " The association is not causal: accounts with more followers may also differ "
-                 "in content and age.", order + ["spearman_followers_engagement"])
+                 "in content and age.", ids)
 
 
 def _amplifiers(tests, limits):
@@ -241,7 +290,7 @@ def assess(results: dict, thresholds: Thresholds = Thresholds()) -> Assessment:
         _caught_early(tests, thresholds),
         _low_followers(tests, thresholds),
         _low_engagement(tests, thresholds),
-        _tracked_followers(tests, thresholds),
+        _tracked_followers(tests, thresholds, results),
         _amplifiers(tests, thresholds),
         _share_claim(6, "They tweeted predominantly in Chinese.", "Twitter", tests, "tweets_share_chinese",
                      thresholds.predominant_share, "of all tweets were in Chinese",

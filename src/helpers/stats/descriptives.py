@@ -72,8 +72,34 @@ def engagement_tests(accounts, tweets=None, *, n_boot=999, seed=0, tweets_note=N
          "engagement", weighted_top_share(totals), n_active),
     ]
     entries = bootstrapped_entries(specs, n_active, n_boot=n_boot, seed=seed) + separate
+    entries += without_top_entries(active, n_boot=n_boot, seed=seed)
     entries.append(top_tweets_entry(tweets, n_boot=n_boot, seed=seed, warnings=[tweets_note] if tweets_note else []))
     return entries
+
+
+# Sensitivity: the mean without the accounts with most engagement (a share, or a number of accounts).
+WITHOUT_TOP = {"engagement_per_tweet_mean_without_top1pct": 0.01, "engagement_per_tweet_mean_without_top10": 10}
+
+
+def without_top_entries(active, *, n_boot=999, seed=0) -> list[dict]:
+    """Engagement per original tweet without the 1% and the 10 accounts with most engagement."""
+    out = []
+    order = np.argsort(-active["engagement"].to_numpy(float), kind="stable")
+    for test_id, top in WITHOUT_TOP.items():
+        k = int(np.ceil(top * len(order))) if isinstance(top, float) else top
+        method = (f"sensitivity: ratio of sums over accounts, total engagement on original tweets / number of "
+                  f"original tweets, without the {'1% of accounts' if isinstance(top, float) else f'{top} accounts'}"
+                  " with most engagement")
+        rest = active.iloc[np.sort(order[k:])]
+        if rest.empty:
+            out.append(skipped(test_id, method, f"no accounts left without the top {k}"))
+            continue
+        dropped = active.iloc[order[:k]]["engagement"].sum()
+        note = f"without the top {k} accounts, which earned {dropped:.0f} of {active['engagement'].sum():.0f} engagements"
+        out.append(bootstrapped_entry(test_id, method, weighted_ratio(rest["engagement"], rest["n_original"]),
+                                      len(rest), n=int(rest["n_original"].sum()), n_boot=n_boot, seed=seed,
+                                      warnings=[note]))
+    return out
 
 
 def top_tweets_entry(tweets, *, n_boot=999, seed=0, warnings=()) -> dict:
