@@ -6,7 +6,8 @@ draws a sample of the same size with replacement (a campaign like the real one, 
 few giant accounts sometimes in, sometimes out) and computes the statistic and its
 account-bootstrap intervals: percentile, BCa (acceleration from the closed-form
 leave-one-out values) and studentized (each resample studentized by its own jackknife
-standard error), the last being what ``helpers.stats.resampling`` reports.
+standard error: delta method for the ratio, jackknife for the others), the last being
+what ``helpers.stats.resampling`` reports.
 """
 
 import numpy as np
@@ -16,7 +17,7 @@ from scipy import stats
 from helpers.stats import resampling
 
 STATISTICS = {
-    "engagement_per_tweet_mean": lambda y, n: resampling.weighted_ratio(y, n),
+    "engagement_per_tweet_mean": lambda y, n: resampling.weighted_ratio(y, n, heavy_tailed=True),
     "gini_engagement_accounts": lambda y, n: resampling.weighted_gini(y),
     "top1pct_accounts_engagement_share": lambda y, n: resampling.weighted_top_share(y),
 }
@@ -54,7 +55,9 @@ def replicate(y, n, seed, n_boot=999):
         estimate = float(statistic(ones)[0])
         reps = np.concatenate([statistic(w) for w in resampling.resample_weights(len(y), n_boot, seed)])
         reps = reps[np.isfinite(reps)]
-        levels = bca_levels(estimate, reps, statistic.leave_one_out(ones)[0])
+        loo = statistic.leave_one_out(ones)[0] if hasattr(statistic, "leave_one_out") else \
+            (y[drawn].sum() - y[drawn]) / (n[drawn].sum() - n[drawn])
+        levels = bca_levels(estimate, reps, loo)
         _, studentized, _ = resampling.bootstrap(statistic, len(y), n_boot=n_boot, seed=seed)
         out[name] = {"estimate": estimate,
                      "percentile": [float(v) for v in np.quantile(reps, [0.025, 0.975])],

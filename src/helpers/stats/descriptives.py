@@ -44,7 +44,7 @@ def engagement_tests(accounts, tweets=None, *, n_boot=999, seed=0, tweets_note=N
     totals = active["engagement"].to_numpy(float)
     posting = "accounts with at least one original tweet"
     specs = [("engagement_per_tweet_mean", per_tweet.format("engagement"),
-              weighted_ratio(totals, active["n_original"]), n_tweets)]
+              weighted_ratio(totals, active["n_original"], heavy_tailed=True), n_tweets)]
     separate = []  # entries over another set of accounts, or skipped
     for column, test_id in COMPONENTS.items():
         known = active[active[column].notna()]
@@ -52,10 +52,11 @@ def engagement_tests(accounts, tweets=None, *, n_boot=999, seed=0, tweets_note=N
             separate.append(skipped(test_id, per_tweet.format(column), f"the data has no {column} counts"))
         elif len(known) == n_active:
             specs.append((test_id, per_tweet.format(column),
-                          weighted_ratio(known[column], known["n_original"]), n_tweets))
+                          weighted_ratio(known[column], known["n_original"], heavy_tailed=True), n_tweets))
         else:
             separate.append(bootstrapped_entry(test_id, per_tweet.format(column),
-                                               weighted_ratio(known[column], known["n_original"]), len(known),
+                                               weighted_ratio(known[column], known["n_original"], heavy_tailed=True),
+                                               len(known),
                                                n=int(known["n_original"].sum()), n_boot=n_boot, seed=seed))
     zero_m = "original tweets with likes + retweets + replies + quotes = 0 / original tweets"
     if n_active and active["n_zero_engagement"].notna().all():
@@ -96,7 +97,8 @@ def without_top_entries(active, *, n_boot=999, seed=0) -> list[dict]:
             continue
         dropped = active.iloc[order[:k]]["engagement"].sum()
         note = f"without the top {k} accounts, which earned {dropped:.0f} of {active['engagement'].sum():.0f} engagements"
-        out.append(bootstrapped_entry(test_id, method, weighted_ratio(rest["engagement"], rest["n_original"]),
+        out.append(bootstrapped_entry(test_id, method, weighted_ratio(rest["engagement"], rest["n_original"],
+                                                                      heavy_tailed=True),
                                       len(rest), n=int(rest["n_original"].sum()), n_boot=n_boot, seed=seed,
                                       warnings=[note]))
     return out

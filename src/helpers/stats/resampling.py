@@ -7,12 +7,13 @@ plug-in estimate is the same function at unit weights, so estimate and
 interval cannot disagree on the definition. Quantiles use the inverted-CDF
 definition (an observed value).
 
-Heavy-tailed statistics (ratios of sums such as engagement per tweet, the Gini
-coefficient, the top-1% share) carry their leave-one-account-out values in closed
-form (``.jackknife``) and get Efron's BCa interval: resampling the real IRA table
-as a population, percentile intervals of these undercovered, because a handful of
-accounts make the bootstrap distribution skewed (docs/statistics.md). Shares of
-binary indicators, quantiles and rank correlations keep percentile intervals.
+Heavy-tailed statistics (engagement per tweet, the Gini coefficient, the top-1%
+share of accounts) carry a standard error per resample (``.studentize``: the
+delta method for a ratio, the jackknife from closed-form leave-one-draw-out values
+for the others) and get studentized (bootstrap-t) intervals: resampling the real
+IRA table as a population, percentile intervals of these undercovered, because a
+handful of accounts make the bootstrap distribution skewed (docs/statistics.md).
+Shares, quantiles and rank correlations keep percentile intervals.
 """
 
 import numpy as np
@@ -25,14 +26,18 @@ BOOT = "account-bootstrap {} 95% interval"
 
 
 def resample_weights(n_accounts: int, n_boot: int, seed: int):
-    """Yield (chunk, n_accounts) arrays: how often each account is drawn in each resample."""
+    """Yield (chunk, n_accounts) float arrays: how often each account is drawn in each resample.
+
+    Floats, not integers: the statistics multiply them with float vectors, which only BLAS
+    does fast (an integer matrix times a float vector is about 10x slower)."""
     rng = np.random.default_rng(seed)
     chunk = max(1, min(100, 4_000_000 // max(n_accounts, 1)))  # bounds memory at ~32 MB a chunk
     for start in range(0, n_boot, chunk):
         size = min(chunk, n_boot - start)
         draws = rng.integers(0, n_accounts, size=(size, n_accounts))
         offsets = np.arange(size)[:, None] * n_accounts
-        yield np.bincount((draws + offsets).ravel(), minlength=size * n_accounts).reshape(size, n_accounts)
+        yield np.bincount((draws + offsets).ravel(), minlength=size * n_accounts).reshape(size, n_accounts) \
+            .astype(float)
 
 
 # --- statistics of weighted values: each takes a (k, n) weight matrix, returns k values ---
@@ -42,17 +47,27 @@ def weighted_share(indicator):
     return lambda w: (w @ indicator) / w.sum(axis=1)
 
 
-def weighted_ratio(numerator, denominator):
+def weighted_ratio(numerator, denominator, *, heavy_tailed=False):
+    """sum(numerator) / sum(denominator) over the drawn accounts.
+
+    ``heavy_tailed`` (engagement per tweet) studentizes its interval by the delta-method
+    standard error of each resample, sqrt(sum w (num - R den)^2) / sum w den.
+    """
     numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
 
     def statistic(w):
         with np.errstate(invalid="ignore", divide="ignore"):
             return (w @ numerator) / (w @ denominator)
 
-    def leave_one_out(w):
+    def studentize(w):  # the ratio and its delta-method se from one matrix product
+        sums = w @ columns
         with np.errstate(invalid="ignore", divide="ignore"):
-            return ((w @ numerator)[:, None] - numerator) / ((w @ denominator)[:, None] - denominator)
-    statistic.leave_one_out = leave_one_out
+            ratio = sums[:, 0] / sums[:, 1]
+            spread = sums[:, 2] - 2 * ratio * sums[:, 3] + ratio**2 * sums[:, 4]
+            return ratio, np.sqrt(np.maximum(spread, 0)) / sums[:, 1]
+    if heavy_tailed:
+        columns = np.column_stack([numerator, denominator, numerator**2, numerator * denominator, denominator**2])
+        statistic.studentize = studentize
     return statistic
 
 
@@ -81,16 +96,27 @@ def weighted_gini(values):
         previous = np.concatenate([np.zeros((len(w), 1)), lorenz[:, :-1]], axis=1)
         return 1 - (dp * (lorenz + previous)).sum(axis=1)
 
-    def leave_one_out(w):  # sum over pairs w_i w_j |x_i - x_j| / (2 N total), one draw of each account less
-        w = w[:, order].astype(float)
+    def pieces(w):  # in ascending order: draws, totals, each unit's summed distance to the others, their sum
+        w = w[:, order]
         drawn, total = w.sum(axis=1, keepdims=True), (w @ ordered)[:, None]
         cum_w, cum_v = np.cumsum(w, axis=1), np.cumsum(w * ordered, axis=1)
         distance = ordered * (cum_w - w) - (cum_v - w * ordered) + (total - cum_v) - ordered * (drawn - cum_w)
-        pairs = (w * distance).sum(axis=1, keepdims=True)
+        return w, drawn, total, distance, (w * distance).sum(axis=1, keepdims=True)
+
+    def without_one(drawn, total, distance, pairs):  # sum w_i w_j |x_i - x_j| / (2 N total), one draw less
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = (pairs - 2 * distance) / (2 * (drawn - 1) * (total - ordered))
-        return out[:, np.argsort(order, kind="stable")]
-    statistic.leave_one_out = leave_one_out
+            return (pairs - 2 * distance) / (2 * (drawn - 1) * (total - ordered))
+
+    def leave_one_out(w):
+        _, *rest = pieces(w)
+        return without_one(*rest)[:, np.argsort(order, kind="stable")]
+
+    def studentize(w):  # the Gini (pairwise form) and its jackknife se, in one pass
+        w, drawn, total, distance, pairs = pieces(w)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gini = (pairs / (2 * drawn * total))[:, 0]
+        return gini, jackknife_se(without_one(drawn, total, distance, pairs), w)
+    statistic.leave_one_out, statistic.studentize = leave_one_out, studentize
     return statistic
 
 
@@ -125,17 +151,29 @@ def weighted_top_share(values, top=0.01, group=None):
         return out
     if len(np.unique(group)) == len(group):  # one unit per account: leave-one-out in closed form
         back = np.argsort(order, kind="stable")
-        statistic.leave_one_out = lambda w: _top_share_leave_one_out(ordered, w[:, group[order]], top)[:, back]
+
+        def leave_one_out(w):
+            return _top_share_leave_one_out(ordered, w[:, group[order]], top, head)[:, back]
+
+        def studentize(w):
+            ordered_w = w[:, group[order]]
+            return statistic(w), jackknife_se(_top_share_leave_one_out(ordered, ordered_w, top, head), ordered_w)
+        statistic.leave_one_out, statistic.studentize = leave_one_out, studentize
     return statistic
 
 
-def _top_share_leave_one_out(ordered, w, top):
-    """Top-``top`` share with one draw of each unit less; ``ordered`` descending, ``w`` (k, n) in that order."""
-    w = w.astype(float)
+def _top_share_leave_one_out(ordered, w, top, head):
+    """Top-``top`` share with one draw of each unit less; ``ordered`` descending, ``w`` (k, n) in that order.
+
+    Only the first ``head`` units can hold the boundary; leaving out a unit after it only
+    changes the total, so cumulative sums run over the head alone (all units if it is short).
+    """
     drawn, total = w.sum(axis=1), w @ ordered
-    cum_w, cum_v = np.cumsum(w, axis=1), np.cumsum(w * ordered, axis=1)
     target = top * (drawn - 1)
-    rows, position = np.arange(len(w)), np.arange(w.shape[1])[None, :]
+    if not (w[:, :head].sum(axis=1) >= target + 1).all():
+        head = w.shape[1]
+    cum_w, cum_v = np.cumsum(w[:, :head], axis=1), np.cumsum(w[:, :head] * ordered[:head], axis=1)
+    rows, position = np.arange(len(w)), np.arange(head)[None, :]
 
     def boundary(extra):  # first position whose cumulative draws reach target + extra, and the sums before it
         j = np.argmax(cum_w >= (target + extra - 1e-9)[:, None], axis=1)
@@ -146,9 +184,10 @@ def _top_share_leave_one_out(ordered, w, top):
     j2, w2, v2, at2 = boundary(1.0)  # it comes at or before: one draw fewer up to the new boundary
     shift = j2 > position
     head_after = v1 + (target[:, None] - w1) * at1
-    head_before = (v2 - shift * ordered) + (target[:, None] - (w2 - shift)) * at2
+    head_before = (v2 - shift * ordered[:head]) + (target[:, None] - (w2 - shift)) * at2
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(position > j1, head_after, head_before) / (total[:, None] - ordered)
+        inside = np.where(position > j1, head_after, head_before) / (total[:, None] - ordered[:head])
+        return np.concatenate([inside, head_after / (total[:, None] - ordered[head:])], axis=1)
 
 
 def weighted_ranks(values, w):
@@ -177,22 +216,19 @@ def rank_correlation(x, y, method):
     def kendall(w):
         out = np.empty(len(w))
         for i, row in enumerate(w):
-            drawn = np.repeat(np.arange(len(x)), row)
+            drawn = np.repeat(np.arange(len(x)), row.astype(np.int64))
             out[i] = stats.kendalltau(x[drawn], y[drawn]).statistic
         return out
     return {"spearman": spearman, "kendall": kendall}[method]
 
 
 def interval_kind(statistic):
-    """"studentized" for statistics that carry leave-one-out values (their jackknife standard
-    error studentizes each resample), else "percentile"."""
-    return "studentized" if hasattr(statistic, "leave_one_out") else "percentile"
+    """"studentized" for statistics that carry a standard error per resample, else "percentile"."""
+    return "studentized" if hasattr(statistic, "studentize") else "percentile"
 
 
-def jackknife_se(statistic, w):
-    """Jackknife standard error of ``statistic`` in each resample (rows of ``w``), one draw left out at a time."""
-    w = np.asarray(w, float)
-    values = statistic.leave_one_out(w)
+def jackknife_se(values, w):
+    """Jackknife standard error in each resample (rows of ``w``) from its leave-one-draw-out ``values``."""
     drawn = w.sum(axis=1)
     values = np.where(w > 0, values, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -209,19 +245,19 @@ def bootstrap_many(statistics, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
     """``bootstrap`` of several statistics of the same accounts over one pass of resamples."""
     if n_accounts == 0:
         return [(None, (None, None), ["no accounts"]) for _ in statistics]
-    ones = np.ones((1, n_accounts), dtype=np.int64)
+    ones = np.ones((1, n_accounts))
     estimates = [float(statistic(ones)[0]) for statistic in statistics]
-    studentized = [hasattr(statistic, "leave_one_out") for statistic in statistics]
+    studentized = [hasattr(statistic, "studentize") for statistic in statistics]
     replicates = [[] for _ in statistics]
     for w in resample_weights(n_accounts, n_boot, seed):
         for store, statistic, student in zip(replicates, statistics, studentized):
-            store.append((statistic(w), jackknife_se(statistic, w) if student else None))
+            store.append(statistic.studentize(w) if student else (statistic(w), None))
     out = []
     for estimate, reps, statistic, student in zip(estimates, replicates, statistics, studentized):
         values = np.concatenate([v for v, _ in reps])
         if student:
             ses = np.concatenate([se for _, se in reps])
-            out.append(_studentized(estimate, float(jackknife_se(statistic, ones)[0]), values, ses, level))
+            out.append(_studentized(estimate, float(statistic.studentize(ones)[1][0]), values, ses, level))
         else:
             out.append(_percentile(estimate, values, level))
     return out
@@ -279,10 +315,10 @@ def bootstrapped_entries(specs, n_accounts, *, n_boot, seed, warnings=()):
     return out
 
 
-def ratio_by_group(group, numerator, denominator, *, n_boot, seed):
+def ratio_by_group(group, numerator, denominator, *, n_boot, seed, heavy_tailed=False):
     """(estimate, ci_low, ci_high) of sum(numerator) / sum(denominator) over a group's accounts; NaN when undefined."""
     if group[denominator].sum() == 0 or group[numerator].isna().any():
         return np.nan, np.nan, np.nan
-    estimate, (low, high), _ = bootstrap(weighted_ratio(group[numerator], group[denominator]), len(group),
-                                         n_boot=n_boot, seed=seed)
+    statistic = weighted_ratio(group[numerator], group[denominator], heavy_tailed=heavy_tailed)
+    estimate, (low, high), _ = bootstrap(statistic, len(group), n_boot=n_boot, seed=seed)
     return estimate, low, high
