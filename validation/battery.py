@@ -39,6 +39,7 @@ from helpers.stats import estimating, fitting, models  # noqa: E402
 HERE = Path(__file__).resolve().parent
 SIZES = (1_100, 3_000)
 ELASTICITIES = (0.0, 0.3, 0.8)
+TARGET = 0.90  # coverage every estimator must reach at about 3,000 accounts, unless marked fragile
 FRESH_OFFSET = 100_000  # fresh seeds are FRESH_OFFSET + 1 .. FRESH_OFFSET + reps
 ESTIMATORS = ("elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered")
 
@@ -230,6 +231,14 @@ def summarise(records):
                     else None
             rows.append(row)
     return rows
+
+
+def shortfalls(rows, *, size=3_000, method="reported", target=TARGET):
+    """Cells at ``size`` whose ``method`` interval covers less than ``target`` while the entry is
+    not marked fragile in most replicates: each one is a failure of the battery."""
+    return [row for row in rows if row["size"] == size and row["method"] == method
+            and row["estimator"] != "elasticity_ppml_minus_nb" and row["coverage"] is not None
+            and row["coverage"] < target and row.get("fragile_share", 0.0) <= 0.5]
 
 
 def main(argv=None):

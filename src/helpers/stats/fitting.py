@@ -135,7 +135,10 @@ def fit_nb(y, X, *, start, offset=None, groups=None, robust="HC0"):
     if (empty := _no_estimate(y)) is not None:
         return empty
     model = NegativeBinomial(y, X, loglike_method="nb2", offset=offset)
-    attempts = [("newton", 100, start), ("bfgs", 2000, start), ("nm", 20000, start)]
+    # BFGS from a moment alpha clipped at its floor can stall near alpha = 0, where Newton
+    # diverges; from alpha = 1 it finds the same maximum (seen on the IRA design).
+    unit_alpha = np.append(np.asarray(start, float)[:-1], 1.0)
+    attempts = [("newton", 100, start), ("bfgs", 2000, start), ("bfgs", 2000, unit_alpha), ("nm", 20000, start)]
     return _fit_in_turn(model, attempts, _cov(groups, robust), has_alpha=True, n=len(y))
 
 
