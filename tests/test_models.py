@@ -290,7 +290,7 @@ def test_real_ira_intervals_are_finite_and_near_a_pairs_bootstrap(ira_fitted):
 
 def test_real_ira_table_says_the_log_linear_mean_is_misspecified(ira_fitted):
     entry = ira_fitted.test("elasticity_ppml_minus_nb")
-    assert entry["converged"] and entry["ci_low"] > 0  # PPML about 2.1, NB about 0.8
+    assert entry["converged"] and entry["ci_low"] > 0  # PPML about 2.1, NB about 0.8: intervals apart
     assert any(w.startswith("misspecified") for w in entry["warnings"])
     ppml = ira_fitted.test("elasticity_ppml_account")
     assert results.fragile(ppml)  # a dozen accounts with most of the retweets carry it
@@ -322,17 +322,23 @@ def test_tweet_level_equation_is_the_tweet_nb_summed_per_account(fitted):
 
 def test_misspecified_mean_is_detected_and_a_right_one_is_not():
     accounts, _ = simulate_frames(12, n_accounts=3000)
-    entry = models.fit_engagement_models(accounts).test("elasticity_ppml_minus_nb")
+    fitted = models.fit_engagement_models(accounts)
+    entry, nb, ppml = (fitted.test(test_id) for test_id in ("elasticity_ppml_minus_nb", "elasticity_nb_account",
+                                                             "elasticity_ppml_account"))
     assert entry["converged"] and entry["ci_low"] < 0 < entry["ci_high"]
+    assert entry["ci_low"] == pytest.approx(ppml["ci_low"] - nb["ci_high"])
+    assert entry["ci_high"] == pytest.approx(ppml["ci_high"] - nb["ci_low"])
     assert not any(w.startswith("misspecified") for w in entry["warnings"])
-    # a mean flat up to 100 followers, then proportional to them: not log-linear, and PPML, which
+    # a mean flat up to 100 followers, then rising as (f / 100)^1.5: not log-linear, and PPML, which
     # weighs accounts by their engagement, follows the steep part more than the NB does
     followers = accounts["follower_count"].to_numpy(float)
     rng = np.random.default_rng(12)
-    rate = np.exp(-1.0) * np.where(followers > 100, followers / 100, 1.0)
+    rate = np.exp(-1.0) * np.where(followers > 100, (followers / 100) ** 1.5, 1.0)
     accounts["engagement"] = rng.negative_binomial(1 / 1.5, 1 / (1 + 1.5 * rate * accounts["n_original"]))
-    entry = models.fit_engagement_models(accounts).test("elasticity_ppml_minus_nb")
+    fitted = models.fit_engagement_models(accounts)
+    entry = fitted.test("elasticity_ppml_minus_nb")
     assert entry["converged"] and entry["ci_low"] > 0
+    assert fitted.test("elasticity_ppml_account")["ci_low"] > fitted.test("elasticity_nb_account")["ci_high"]
     assert any(w.startswith("misspecified") for w in entry["warnings"])
 
 

@@ -3,10 +3,11 @@
 For true elasticities 0, 0.3 and 0.8 the 95% intervals of the account-level NB
 and PPML and of the clustered tweet-level NB must cover the truth and be
 narrower than MAX_WIDTH (an infinitely wide interval covers everything): one
-seed each in the normal suite. Under ``-m slow``, 50 FRESH seeds each
-(SLOW_SEEDS: the interval methods were chosen on the validation battery's seeds
-1-50, and these seeds played no part), where each estimator must cover in at
-least 90% of seeds or be marked fragile in most of them. The measured coverage,
+seed each in the normal suite (or be marked fragile, when a few accounts carry
+the fit). Under ``-m slow``, 50 FRESH seeds each (SLOW_SEEDS: the interval
+methods were chosen on the validation battery's seeds 1-50, and these played no
+part), where each estimator's coverage must not be convincingly below 90% (one-
+sided 95% Clopper-Pearson bound) unless it is marked fragile in most seeds. The measured coverage,
 mean width and fragile share are printed, and written as JSON to
 ``$TRACTION_RECOVERY_OUT`` when that variable names a file.
 
@@ -17,12 +18,17 @@ coverage: docs/statistics.md).
 
 import json
 import os
+import sys
+from pathlib import Path
 
 import pytest
 
 from helpers import frames, results, simulate
 from helpers.ingest import archive
 from helpers.stats import models
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
+from battery import convincingly_below  # noqa: E402
 
 ESTIMATORS = ("elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered")
 ELASTICITIES = (0.0, 0.3, 0.8)
@@ -66,7 +72,7 @@ def one_seed(tmp_path_factory):
 @pytest.mark.parametrize("elasticity", ELASTICITIES)
 def test_one_seed_covers_the_true_elasticity_with_a_bounded_interval(one_seed, elasticity, test_id):
     entry = one_seed[elasticity][test_id]
-    assert covered(entry, elasticity), entry
+    assert covered(entry, elasticity) or results.fragile(entry), entry
     assert 0 < width(entry) < MAX_WIDTH, entry
 
 
@@ -99,5 +105,7 @@ def coverage(tmp_path_factory):
 def test_coverage_over_fresh_seeds_or_flagged_fragile(coverage, test_id):
     hits, widths, fragile = coverage
     for e in ELASTICITIES:
-        assert hits[e, test_id] >= 0.9 or fragile[e, test_id] > 0.5, (e, hits[e, test_id], fragile[e, test_id])
+        n = len(SLOW_SEEDS)
+        assert not convincingly_below(round(hits[e, test_id] * n), n) or fragile[e, test_id] > 0.5, \
+            (e, hits[e, test_id], fragile[e, test_id])
         assert widths[e, test_id] < MAX_WIDTH

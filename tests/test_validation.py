@@ -70,3 +70,22 @@ def test_per_tweet_draws_add_up_to_account_totals_in_distribution():
                        for _ in range(200)])
     assert direct.mean() == pytest.approx(summed.mean(), rel=0.03)
     assert direct.std() == pytest.approx(summed.std(), rel=0.25)
+
+
+# --- slow: the battery on fresh seeds (neither the choice's 1-50 nor `make validate`'s 100001+) ---
+
+SLOW_SEEDS = range(200_001, 200_061)
+SLOW_CELLS = [("ira", mechanism, 3_259, 0.8) for mechanism in mechanisms.MECHANISMS] + \
+    [("synthetic", "lognormal", 3_000, 0.3), ("synthetic", "nb_dispersion", 3_000, 0.8)]
+
+
+@pytest.mark.slow
+def test_reported_intervals_cover_or_say_fragile_on_fresh_seeds():
+    records = [record for cell in SLOW_CELLS for seed in SLOW_SEEDS for record in battery.fresh_replicate(*cell, seed)]
+    rows = [row for row in battery.summarise(records) if row["estimator"] != "elasticity_ppml_minus_nb"]
+    print("\n".join(f"{r['design']}/{r['mechanism']}/{r['elasticity']} {r['estimator']}: coverage {r['coverage']:.3f}, "
+                    f"fragile {r['fragile_share']:.2f}, width {r['mean_width']:.3f}" for r in rows))
+    for row in rows:
+        covered = round(row["coverage"] * row["with_interval"])
+        assert not battery.convincingly_below(covered, row["with_interval"]) or row["fragile_share"] > 0.5, row
+        assert row["converged"] >= 0.95 * row["replicates"], row

@@ -18,6 +18,8 @@ from statsmodels.discrete.discrete_model import Logit, NegativeBinomial
 from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
 from statsmodels.regression.quantile_regression import QuantReg
 
+from helpers.stats.estimating import Equation
+
 # Above this the NB2 dispersion is numerically a divergence, not an estimate.
 MAX_ALPHA = 1e4
 # Largest mean score (log-likelihood gradient per observation) accepted at a solution.
@@ -78,6 +80,7 @@ def _fit_in_turn(model, attempts, fit_kwds, *, has_alpha=False, n=0):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
+                start = start() if callable(start) else start  # computed only when reached
                 result = model.fit(
                     start_params=start, method=method, maxiter=maxiter, disp=0, **fit_kwds
                 )
@@ -131,15 +134,34 @@ def fit_poisson(y, X, *, offset=None, groups=None, robust="HC0"):
 
 
 def fit_nb(y, X, *, start, offset=None, groups=None, robust="HC0"):
-    """NB2 by ML with the dispersion estimated; ``start`` = [betas, alpha]."""
+    """NB2 by ML with the dispersion estimated; ``start`` = [betas, alpha].
+
+    Newton, then BFGS from ``start``; BFGS from a moment alpha clipped at its floor can
+    stall near alpha = 0, where Newton diverges, so then BFGS from alpha = 1, and Newton
+    from the best alpha of a grid of profile likelihoods (the mean equation solved at
+    each alpha), before Nelder-Mead.
+    """
     if (empty := _no_estimate(y)) is not None:
         return empty
     model = NegativeBinomial(y, X, loglike_method="nb2", offset=offset)
-    # BFGS from a moment alpha clipped at its floor can stall near alpha = 0, where Newton
-    # diverges; from alpha = 1 it finds the same maximum (seen on the IRA design).
     unit_alpha = np.append(np.asarray(start, float)[:-1], 1.0)
-    attempts = [("newton", 100, start), ("bfgs", 2000, start), ("bfgs", 2000, unit_alpha), ("nm", 20000, start)]
+    attempts = [("newton", 100, start), ("bfgs", 2000, start), ("bfgs", 2000, unit_alpha),
+                ("newton", 100, lambda: _profile_start(model, y, X, offset, start)), ("nm", 20000, start)]
     return _fit_in_turn(model, attempts, _cov(groups, robust), has_alpha=True, n=len(y))
+
+
+def _profile_start(model, y, X, offset, start, grid=np.logspace(-6, 2, 17)):
+    """[betas, alpha] at the alpha of ``grid`` whose profile log-likelihood is highest."""
+    best, beta = None, np.asarray(start, float)[:-1]
+    for alpha in grid:
+        solved = Equation(y, X, np.zeros(len(y)) if offset is None else offset, alpha).solve(beta)
+        if not np.all(np.isfinite(solved)):
+            continue
+        params = np.append(solved, alpha)
+        loglike = model.loglike(params)
+        if np.isfinite(loglike) and (best is None or loglike > best[0]):
+            best, beta = (loglike, params), solved
+    return start if best is None else best[1]
 
 
 def fit_logit(y_any, X, *, groups):

@@ -15,8 +15,8 @@
   follow; a fit carried by a few accounts is marked fragile, and a fit whose
   interval is degenerate, whose standard error explodes or whose fitted means
   underflow is reported as not converged, with the reason;
-- the difference PPML - NB, a test of the log-linear mean (both are consistent
-  when it is right), and the primary elasticity without the top 1% and the top 10
+- the difference PPML - NB, a check of the log-linear mean (both are consistent
+  when it is right: their intervals should overlap), and the primary elasticity without the top 1% and the top 10
   accounts by engagement (sensitivity);
 - checks: LR test of overdispersion, AIC/BIC table, rootogram; quantile
   regression of log(1 + engagement per tweet) at the median and the 90th
@@ -47,8 +47,8 @@ from helpers.stats.dose_response import follower_band
 MAX_TWEET_ROWS = 500_000
 Z95 = float(stats.norm.ppf(0.975))
 # The interval of each elasticity (chosen on the validation battery's choice seeds; docs/statistics.md).
-INTERVAL = {"elasticity_nb_account": "HC3", "elasticity_ppml_account": "HC3",
-            "elasticity_nb_tweet_clustered": "HC3"}
+INTERVAL = {"elasticity_nb_account": "HC3_BM", "elasticity_ppml_account": "HC3_BM",
+            "elasticity_nb_tweet_clustered": "HC3_BM"}
 N_WILD = 999  # sign-flip replicates of the wild score bootstrap
 # Fragile: more than this share of a fit's weight in its top 1% of accounts (calibrated on the battery).
 FRAGILE_LEVERAGE = 0.5
@@ -64,6 +64,10 @@ _INTERVALS = {
             "grows)"),
     "HC2_BM": ("95% interval from the HC2 sandwich of the estimating equation over accounts with Bell and "
                "McCaffrey's degrees of freedom (no assumption on how the variance grows)"),
+    "HC3_BM": ("95% t interval from the HC3 sandwich of the estimating equation over accounts (each account's "
+               "score inflated by its leverage, 1 / (1 - h)^2, close to the leave-one-account-out jackknife) with "
+               "Bell and McCaffrey's Satterthwaite degrees of freedom (few when a few accounts carry the "
+               "variance); no assumption on how the variance grows; p-value from the same t"),
     "wild_score": (f"95% interval inverting the wild score bootstrap over accounts ({N_WILD} sign flips, "
                    "the null imposed; no refit, no assumption on how the variance grows); p-value from "
                    "the same test"),
@@ -81,10 +85,11 @@ METHODS = {
         "log(1 + followers); inference clustered by account: "
         + _INTERVALS[INTERVAL["elasticity_nb_tweet_clustered"]]),
     "elasticity_ppml_minus_nb": (
-        "Account level: PPML's elasticity minus the NB's, with a 95% interval from their joint "
-        "leave-one-account-out (jackknife) variance; both are consistent when the log-linear mean is "
-        "right, so an interval excluding 0 says it is misspecified and the dose-response by follower "
-        "band is the description to read"),
+        "Account level: PPML's elasticity minus the NB's; the interval holds the differences both 95% "
+        "intervals allow (low_PPML - high_NB to high_PPML - low_NB; at least 90% by Bonferroni), so it "
+        "excludes 0 exactly when the two intervals do not overlap. Both are consistent when the log-linear "
+        "mean is right, so an interval excluding 0 says it is misspecified and the dose-response by "
+        "follower band is the description to read"),
     "elasticity_nb_account_without_top1pct": (
         "Sensitivity, not an estimate: the primary elasticity refitted without the 1% of accounts "
         "with most engagement (dropping accounts by their outcome biases it toward 0); "),
@@ -227,9 +232,7 @@ def _interval(eq, beta, method, seed):
         return low, high, p_value, cov
     if method == "HC2_BM":
         cov = eq.sandwich(beta, "HC2")
-        df = eq.bell_mccaffrey_df(beta)
-    else:
-        df = None
+    df = eq.bell_mccaffrey_df(beta) if method in ("HC2_BM", "HC3_BM") else None
     se = float(np.sqrt(cov[1, 1])) if cov[1, 1] >= 0 else np.nan
     low, high = estimating.normal_interval(float(beta[1]), se, df)
     t = float(beta[1]) / se if se > 0 else np.nan
@@ -287,28 +290,31 @@ def _elasticity_entry(test_id, fit, eq, notes, seed, method):
     return out
 
 
-def _misspecification_entry(fits, equations, notes):
+def _misspecification_entry(entries, notes):
+    """PPML's elasticity minus the NB's, with the differences both 95% intervals allow.
+
+    The interval [low_P - high_N, high_P - low_N] covers the true difference whenever both
+    intervals cover (at least 90% by Bonferroni); it excludes 0 exactly when they do not
+    overlap, which is when the log-linear mean is called misspecified. A formal test of the
+    difference (its jackknife variance) raised false alarms in up to 20% of the battery's
+    replicates where PPML's few heavy accounts carry it; this one in at most 10%.
+    """
     test_id = "elasticity_ppml_minus_nb"
-    if not all(name in equations for name in ("ppml_account", "nb_account")):
-        return _entry(test_id, fits["nb_account"].n, notes,
-                      why="needs both account-level fits usable, and they are not")
-    betas = {name: np.asarray(fits[name].result.params)[:2] for name in ("ppml_account", "nb_account")}
-    change = {name: _leave_one_out_change(equations[name], betas[name]) for name in betas}
-    difference = float(betas["ppml_account"][1] - betas["nb_account"][1])
-    d = change["ppml_account"] - change["nb_account"]
-    n = len(d)
-    se = float(np.sqrt((n - 1) / n * np.sum((d - d.mean()) ** 2)))
+    nb, ppml = entries["elasticity_nb_account"], entries["elasticity_ppml_account"]
+    if not (nb["converged"] and ppml["converged"]) or nb["ci_low"] is None or ppml["ci_low"] is None:
+        return results.entry(test_id, METHODS[test_id], n=nb["n"], converged=False,
+                             warnings=[*notes, "needs both account-level elasticities with intervals"])
+    difference = ppml["estimate"] - nb["estimate"]
+    low, high = ppml["ci_low"] - nb["ci_high"], ppml["ci_high"] - nb["ci_low"]
     warnings = list(notes)
-    if not (np.isfinite(se) and se > 0):
-        return results.entry(test_id, METHODS[test_id], n=n, converged=False,
-                             warnings=warnings + ["the difference's standard error is not finite and positive"])
-    p_value = float(2 * stats.norm.sf(abs(difference / se)))
-    if p_value < 0.05:
+    if low > 0 or high < 0:
         warnings.append(
-            f"misspecified: the log-linear mean does not fit (PPML {betas['ppml_account'][1]:.3g}, NB "
-            f"{betas['nb_account'][1]:.3g}); read the dose-response by follower band, not one elasticity")
-    return results.entry(test_id, METHODS[test_id], difference, (difference - Z95 * se, difference + Z95 * se),
-                         n=n, p_value=p_value, warnings=warnings)
+            f"misspecified: the log-linear mean does not fit (PPML {ppml['estimate']:.3g}, 95% CI "
+            f"{ppml['ci_low']:.3g} to {ppml['ci_high']:.3g}; NB {nb['estimate']:.3g}, {nb['ci_low']:.3g} to "
+            f"{nb['ci_high']:.3g}); read the dose-response by follower band, not one elasticity")
+        if results.fragile(ppml):
+            warnings.append("PPML's interval is fragile: part of the gap may be its undercoverage")
+    return results.entry(test_id, METHODS[test_id], difference, (low, high), n=nb["n"], warnings=warnings)
 
 
 def _sensitivity_entries(acc, fits, seed, seconds):
@@ -330,12 +336,6 @@ def _sensitivity_entries(acc, fits, seed, seconds):
         eq = _equation(fit, {"y": y, "X": X, "offset": offset}) if fit.converged else None
         out.append(_elasticity_entry(test_id, fit, eq, [note], seed, INTERVAL["elasticity_nb_account"]))
     return out
-
-
-def _leave_one_out_change(eq, beta):
-    """One-step change of the slope when each account is left out: -[A^-1 s_i]_1 / (1 - h_i)."""
-    h = np.minimum(eq.hat(beta), 1 - 1e-12)
-    return -eq.influence(beta)[:, 1] / (1 - h)
 
 
 def _overdispersion_entry(fits, notes):
@@ -530,9 +530,8 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
                     notes, seed, INTERVAL[test_id])
              for test_id, name in (("elasticity_nb_account", "nb_account"),
                                    ("elasticity_ppml_account", "ppml_account"))]
-    usable = {name: equations[name] for name, entry in zip(("nb_account", "ppml_account"), tests)
-              if entry["converged"]}
-    tests += [_overdispersion_entry(fits, notes), _misspecification_entry(fits, usable, notes)]
+    tests += [_overdispersion_entry(fits, notes),
+              _misspecification_entry({entry["id"]: entry for entry in tests}, notes)]
     tests += _sensitivity_entries(acc, fits, seed, seconds)
     data = {"account": acc}
     if tweets is None:
