@@ -66,7 +66,7 @@ def test_weighted_solve_is_a_refit_on_the_resampled_accounts(nb):
     weights = next(resample_weights(len(eq.y), 3, seed=2))
     fast = eq.solve(beta, weights)
     for row, w in zip(fast, weights):
-        drawn = np.repeat(np.arange(len(eq.y)), w)
+        drawn = np.repeat(np.arange(len(eq.y)), w.astype(np.int64))
         refit = Equation(eq.y[drawn], eq.X[drawn], eq.offset[drawn], eq.alpha).solve(beta)
         np.testing.assert_allclose(row, refit, atol=1e-6)
 
