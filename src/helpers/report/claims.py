@@ -176,9 +176,11 @@ def _tracked_followers(tests, limits, document=None):
         bands = _band_means(document or {})
         evidence = ((f"Engagement per original tweet by follower band (95% CI): {bands}. " if bands else "")
                     + "The log-linear curve behind a single elasticity does not fit these data: the Poisson "
-                    f"quasi-ML and negative binomial elasticities differ by {interval(mismatch, num)}, and both "
-                    "would estimate the same number if it did, so the band means above are the description to "
-                    f"read and the verdict rests on the rank association. {elasticity}")
+                    f"quasi-ML and negative binomial elasticities differ by {num(mismatch['estimate'])} (their 95% "
+                    f"intervals do not overlap; differences they allow: {num(mismatch['ci_low'])} to "
+                    f"{num(mismatch['ci_high'])}), and both would estimate the same number if it did, so the band "
+                    f"means above are the description to read and the verdict rests on the rank association. "
+                    f"{elasticity}")
     else:
         evidence = elasticity
     if others:
