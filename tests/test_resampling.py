@@ -159,3 +159,12 @@ def test_jackknife_se_of_the_gini_is_the_leave_one_out_spread():
     assert gini[0] == pytest.approx(statistic(np.ones((1, 300)))[0], rel=1e-12)
     w = next(resample_weights(300, 5, seed=1))
     np.testing.assert_allclose(statistic.studentize(w)[0], statistic(w), rtol=1e-12)
+
+
+def test_studentized_intervals_of_bounded_statistics_stay_within_their_bounds():
+    engagement = np.zeros(300)
+    engagement[:2] = [5e6, 1e6]  # two accounts hold everything: Gini and top share near 1
+    engagement[2:40] = 1
+    for statistic in (resampling.weighted_gini(engagement), resampling.weighted_top_share(engagement)):
+        _, (low, high), _ = resampling.bootstrap(statistic, 300, n_boot=499, seed=3)
+        assert 0 <= low <= high <= 1

@@ -116,7 +116,7 @@ def weighted_gini(values):
         with np.errstate(invalid="ignore", divide="ignore"):
             gini = (pairs / (2 * drawn * total))[:, 0]
         return gini, jackknife_se(without_one(drawn, total, distance, pairs), w)
-    statistic.leave_one_out, statistic.studentize = leave_one_out, studentize
+    statistic.leave_one_out, statistic.studentize, statistic.bounds = leave_one_out, studentize, (0.0, 1.0)
     return statistic
 
 
@@ -158,7 +158,7 @@ def weighted_top_share(values, top=0.01, group=None):
         def studentize(w):
             ordered_w = w[:, group[order]]
             return statistic(w), jackknife_se(_top_share_leave_one_out(ordered, ordered_w, top, head), ordered_w)
-        statistic.leave_one_out, statistic.studentize = leave_one_out, studentize
+        statistic.leave_one_out, statistic.studentize, statistic.bounds = leave_one_out, studentize, (0.0, 1.0)
     return statistic
 
 
@@ -257,7 +257,8 @@ def bootstrap_many(statistics, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
         values = np.concatenate([v for v, _ in reps])
         if student:
             ses = np.concatenate([se for _, se in reps])
-            out.append(_studentized(estimate, float(statistic.studentize(ones)[1][0]), values, ses, level))
+            out.append(_studentized(estimate, float(statistic.studentize(ones)[1][0]), values, ses, level,
+                                    getattr(statistic, "bounds", (-np.inf, np.inf))))
         else:
             out.append(_percentile(estimate, values, level))
     return out
@@ -282,8 +283,9 @@ def _percentile(estimate, replicates, level):
     return estimate, (float(low), float(high)), warnings
 
 
-def _studentized(estimate, se, replicates, replicate_ses, level):
-    """Bootstrap-t: estimate - quantiles of (replicate - estimate) / replicate's se, times the se."""
+def _studentized(estimate, se, replicates, replicate_ses, level, bounds=(-np.inf, np.inf)):
+    """Bootstrap-t: estimate - quantiles of (replicate - estimate) / replicate's se, times the se,
+    clipped to the statistic's ``bounds`` (a Gini or a share cannot pass 1)."""
     with np.errstate(invalid="ignore", divide="ignore"):  # a resample of one repeated account has no se
         t = (replicates - estimate) / replicate_ses
     warnings, none = _undefined(estimate, t)
@@ -291,7 +293,8 @@ def _studentized(estimate, se, replicates, replicate_ses, level):
         return _percentile(estimate, replicates, level)  # a constant statistic or too few defined resamples
     alpha = (1 - level) / 2
     low_t, high_t = np.quantile(t[np.isfinite(t)], [alpha, 1 - alpha])
-    return estimate, (float(estimate - high_t * se), float(estimate - low_t * se)), warnings
+    low, high = np.clip([estimate - high_t * se, estimate - low_t * se], *bounds)
+    return estimate, (float(low), float(high)), warnings
 
 
 def bootstrapped_entry(test_id, method, statistic, n_accounts, *, n, n_boot, seed, warnings=()):
