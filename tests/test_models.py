@@ -308,7 +308,7 @@ def test_elasticity_intervals_come_from_the_chosen_method(fitted):
                           ("elasticity_nb_tweet_clustered", "nb_tweet")):
         entry, eq = fitted.test(test_id), fitted.equations[name]
         beta = np.asarray(fitted.fits[name].result.params)[:2]
-        low, high, p_value, _ = models._interval(eq, beta, models.INTERVAL[test_id], seed=0)
+        low, high, p_value, _ = models._interval(eq, beta)
         assert (entry["ci_low"], entry["ci_high"], entry["p_value"]) == pytest.approx((low, high, p_value))
         assert any(w.startswith("leverage: ") for w in entry["warnings"])
 
@@ -365,7 +365,7 @@ def test_guards_refuse_degenerate_intervals_and_underflowing_means(fitted):
 
 def test_a_fit_that_converges_on_an_unusable_interval_reports_not_converged(monkeypatch):
     accounts, _ = simulate_frames(13, n_accounts=300)
-    monkeypatch.setattr(models, "_interval", lambda eq, beta, method, seed: (-1e4, 1e4, 0.99, np.eye(2)))
+    monkeypatch.setattr(models, "_interval", lambda eq, beta: (-1e4, 1e4, 0.99, np.eye(2)))
     entry = models.fit_engagement_models(accounts).test("elasticity_ppml_account")
     assert entry["converged"] is False and entry["estimate"] is None and entry["ci_low"] is None
     assert any("not usable although the optimiser converged: exploding standard error" in w

@@ -11,8 +11,8 @@
   counts), both parts clustered by account;
 - the elasticity's intervals come from the estimating equation over accounts
   (``helpers.stats.estimating``) by the method the validation battery chose
-  (``INTERVAL``; docs/statistics.md), never from a variance curve the data may not
-  follow; a fit carried by a few accounts is marked fragile, and a fit whose
+  (HC3 with Bell-McCaffrey degrees of freedom; docs/statistics.md), never from a
+  variance curve the data may not follow; a fit carried by a few accounts is marked fragile, and a fit whose
   interval is degenerate, whose standard error explodes or whose fitted means
   underflow is reported as not converged, with the reason;
 - the difference PPML - NB, a check of the log-linear mean (both are consistent
@@ -46,10 +46,6 @@ from helpers.stats.dose_response import follower_band
 # Above this many tweets the tweet-level models use a seeded sample of whole accounts.
 MAX_TWEET_ROWS = 500_000
 Z95 = float(stats.norm.ppf(0.975))
-# The interval of each elasticity (chosen on the validation battery's choice seeds; docs/statistics.md).
-INTERVAL = {"elasticity_nb_account": "HC3_BM", "elasticity_ppml_account": "HC3_BM",
-            "elasticity_nb_tweet_clustered": "HC3_BM"}
-N_WILD = 999  # sign-flip replicates of the wild score bootstrap
 # Fragile: more than this share of a fit's weight in its top 1% of accounts. On the battery's choice
 # seeds every cell where an interval fell short had its fits above it in most replicates (docs/statistics.md).
 FRAGILE_LEVERAGE = 0.3
@@ -59,32 +55,24 @@ MAX_HALF_WIDTH = 10.0
 TINY_MEAN = 1e-300
 SENSITIVITY_TOP = {"elasticity_nb_account_without_top1pct": 0.01, "elasticity_nb_account_without_top10": 10}
 
-_INTERVALS = {
-    "HC3": ("95% Wald interval from the HC3 sandwich of the estimating equation over accounts (each "
-            "account's score inflated by its leverage, 1 / (1 - h)^2; no assumption on how the variance "
-            "grows)"),
-    "HC2_BM": ("95% interval from the HC2 sandwich of the estimating equation over accounts with Bell and "
-               "McCaffrey's degrees of freedom (no assumption on how the variance grows)"),
-    "HC3_BM": ("95% t interval from the HC3 sandwich of the estimating equation over accounts (each account's "
-               "score inflated by its leverage, 1 / (1 - h)^2, close to the leave-one-account-out jackknife) with "
-               "Bell and McCaffrey's Satterthwaite degrees of freedom (few when a few accounts carry the "
-               "variance); no assumption on how the variance grows; p-value from the same t"),
-    "wild_score": (f"95% interval inverting the wild score bootstrap over accounts ({N_WILD} sign flips, "
-                   "the null imposed; no refit, no assumption on how the variance grows); p-value from "
-                   "the same test"),
-}
+# Every elasticity's interval, chosen on the validation battery's choice seeds over HC0-HC2, HC2 with
+# Bell-McCaffrey df, the wild score bootstrap and pairs bootstraps (docs/statistics.md).
+_INTERVAL = ("95% t interval from the HC3 sandwich of the estimating equation over accounts (each account's "
+             "score inflated by its leverage, 1 / (1 - h)^2, close to the leave-one-account-out jackknife) with Bell "
+             "and McCaffrey's Satterthwaite degrees of freedom (few when a few accounts carry the variance); no "
+             "assumption on how the variance grows; p-value from the same t")
 _ACCOUNT = "log(original tweets) offset; estimate is the elasticity (log-follower coefficient); "
 METHODS = {
     "elasticity_nb_account": (
         "PRIMARY. Account level: negative binomial (NB2, ML, dispersion estimated) of engagement on "
-        "log(1 + followers), " + _ACCOUNT + _INTERVALS[INTERVAL["elasticity_nb_account"]]),
+        "log(1 + followers), " + _ACCOUNT + _INTERVAL),
     "elasticity_ppml_account": (
         "Account level: Poisson quasi-ML (PPML) of engagement on log(1 + followers), " + _ACCOUNT
-        + _INTERVALS[INTERVAL["elasticity_ppml_account"]]),
+        + _INTERVAL),
     "elasticity_nb_tweet_clustered": (
         "Tweet level: negative binomial (NB2, ML) of engagement per original tweet on "
         "log(1 + followers); inference clustered by account: "
-        + _INTERVALS[INTERVAL["elasticity_nb_tweet_clustered"]]),
+        + _INTERVAL),
     "elasticity_ppml_minus_nb": (
         "Account level: PPML's elasticity minus the NB's; the interval holds the differences both 95% "
         "intervals allow (low_PPML - high_NB to high_PPML - low_NB; at least 90% by Bonferroni), so it "
@@ -114,7 +102,7 @@ METHODS = {
         "log(1 + followers); no interval where the quantile sits on a mass point of the outcome"),
 }
 for _id in SENSITIVITY_TOP:
-    METHODS[_id] += _INTERVALS[INTERVAL["elasticity_nb_account"]]
+    METHODS[_id] += _INTERVAL
 TWEET_LEVEL = ("elasticity_nb_tweet_clustered", "hurdle_any_logit_followers",
                "hurdle_positive_nb_followers")
 # model_comparison rows: label, level, the fits whose log-likelihoods add up.
@@ -225,19 +213,13 @@ def _equation(fit, data, *, alpha=None, per_tweet=False):
     return estimating.Equation(y, X, offset, alpha, per)
 
 
-def _interval(eq, beta, method, seed):
-    """(low, high, p at 0, covariance for the fitted curves) by ``method``."""
+def _interval(eq, beta):
+    """(low, high, p at 0, covariance for the fitted curves): HC3 with Bell-McCaffrey df."""
     cov = eq.sandwich(beta, "HC3")
-    if method == "wild_score":
-        low, high, p_value = eq.wild_score_interval(beta, n_boot=N_WILD, seed=seed)
-        return low, high, p_value, cov
-    if method == "HC2_BM":
-        cov = eq.sandwich(beta, "HC2")
-    df = eq.bell_mccaffrey_df(beta) if method in ("HC2_BM", "HC3_BM") else None
+    df = eq.bell_mccaffrey_df(beta)
     se = float(np.sqrt(cov[1, 1])) if cov[1, 1] >= 0 else np.nan
     low, high = estimating.normal_interval(float(beta[1]), se, df)
-    t = float(beta[1]) / se if se > 0 else np.nan
-    p_value = 2 * (stats.norm.sf(abs(t)) if df is None else stats.t.sf(abs(t), df))
+    p_value = 2 * stats.t.sf(abs(float(beta[1]) / se), df) if se > 0 else np.nan
     return low, high, p_value, cov
 
 
@@ -274,12 +256,12 @@ def leverage_note(eq, beta):
     return share, notes
 
 
-def _elasticity_entry(test_id, fit, eq, notes, seed, method):
+def _elasticity_entry(test_id, fit, eq, notes):
     if fit is None or not fit.converged:
         return _entry(test_id, 0 if fit is None else fit.n, notes, fit=fit,
                       why="model did not converge: no estimate")
     beta = np.asarray(fit.result.params)[:2]
-    low, high, p_value, cov = _interval(eq, beta, method, seed)
+    low, high, p_value, cov = _interval(eq, beta)
     fit.cov = cov
     _, lever = leverage_note(eq, beta)
     hc0 = float(np.sqrt(eq.sandwich(beta, "HC0")[1, 1]))
@@ -297,8 +279,8 @@ def _misspecification_entry(entries, notes):
     The interval [low_P - high_N, high_P - low_N] covers the true difference whenever both
     intervals cover (at least 90% by Bonferroni); it excludes 0 exactly when they do not
     overlap, which is when the log-linear mean is called misspecified. A formal test of the
-    difference (its jackknife variance) raised false alarms in up to 20% of the battery's
-    replicates where PPML's few heavy accounts carry it; this one in at most 10%.
+    difference (its jackknife variance) raised false alarms far above its level on the
+    battery's log-linear mechanisms, where PPML's few heavy accounts carry it (docs/statistics.md).
     """
     test_id = "elasticity_ppml_minus_nb"
     nb, ppml = entries["elasticity_nb_account"], entries["elasticity_ppml_account"]
@@ -318,7 +300,7 @@ def _misspecification_entry(entries, notes):
     return results.entry(test_id, METHODS[test_id], difference, (low, high), n=nb["n"], warnings=warnings)
 
 
-def _sensitivity_entries(acc, fits, seed, seconds):
+def _sensitivity_entries(acc, fits, seconds):
     """The primary elasticity refitted without the top accounts by engagement."""
     out = []
     order = np.argsort(-acc["y"], kind="stable")
@@ -335,7 +317,7 @@ def _sensitivity_entries(acc, fits, seed, seconds):
         note = f"without the {k} accounts with most engagement ({acc['y'][order[:k]].sum():.0f} of " \
                f"{acc['y'].sum():.0f} engagements)"
         eq = _equation(fit, {"y": y, "X": X, "offset": offset}) if fit.converged else None
-        out.append(_elasticity_entry(test_id, fit, eq, [note], seed, INTERVAL["elasticity_nb_account"]))
+        out.append(_elasticity_entry(test_id, fit, eq, [note]))
     return out
 
 
@@ -514,8 +496,8 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
 
     ``accounts`` and ``tweets`` follow the tidy-frame contract of ``helpers.frames``;
     with ``tweets=None`` (account-table form) the tweet-level entries are present,
-    unconverged, with the reason in ``warnings``. ``seed`` seeds the wild bootstrap's
-    sign flips and, above ``max_tweet_rows`` tweets, the sample of whole accounts.
+    unconverged, with the reason in ``warnings``. ``seed`` only matters above
+    ``max_tweet_rows`` tweets (the seeded sample of whole accounts).
     """
     fits, seconds, equations = {}, {}, {}
     acc = _account_data(accounts)
@@ -528,12 +510,12 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
         if fits[name].converged:
             equations[name] = _equation(fits[name], acc, alpha=alpha)
     tests = [_timed(seconds, f"{test_id}_interval", _elasticity_entry, test_id, fits[name], equations.get(name),
-                    notes, seed, INTERVAL[test_id])
+                    notes)
              for test_id, name in (("elasticity_nb_account", "nb_account"),
                                    ("elasticity_ppml_account", "ppml_account"))]
     tests += [_overdispersion_entry(fits, notes),
               _misspecification_entry({entry["id"]: entry for entry in tests}, notes)]
-    tests += _sensitivity_entries(acc, fits, seed, seconds)
+    tests += _sensitivity_entries(acc, fits, seconds)
     data = {"account": acc}
     if tweets is None:
         why = "skipped: no tweet-level data (account-table form)"
@@ -551,8 +533,7 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
         if fits["nb_tweet"].converged:
             equations["nb_tweet"] = _equation(fits["nb_tweet"], tw, per_tweet=True)
         tests.append(_timed(seconds, "elasticity_nb_tweet_clustered_interval", _elasticity_entry,
-                            "elasticity_nb_tweet_clustered", fits["nb_tweet"], equations.get("nb_tweet"), notes,
-                            seed, INTERVAL["elasticity_nb_tweet_clustered"]))
+                            "elasticity_nb_tweet_clustered", fits["nb_tweet"], equations.get("nb_tweet"), notes))
         tests += _hurdle_entries(fits, tw, seconds)
         tw["y_log"] = np.log1p(y)
         tests += _quantile_entries(fits, notes, tw, seconds)
