@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Per-cell limit for nbval (seconds): a hung cell fails the run instead of eating CI.
 CELL_TIMEOUT ?= 600
 
-.PHONY: install report test test-unit test-notebooks test-slow lab bench bench-turkey report-screenshot lock clean
+.PHONY: install report test test-unit test-notebooks test-slow validate lab bench bench-turkey report-screenshot lock clean
 
 install: $(STAMP)
 
@@ -31,8 +31,15 @@ test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=$(CELL_TIMEOUT) -o addopts="" notebooks
 
+# Slow statistical checks on fresh seeds (about 20 min on 2 cores; duration in docs/statistics.md).
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow tests
+	nice $(BIN)/python -m pytest -q -m slow tests
+
+# The validation battery on fresh seeds (hours; not in CI): writes validation/coverage.json and the
+# coverage table of docs/statistics.md. A rerun resumes from validation/runs/.
+VALIDATE_REPS ?= 100
+validate: $(STAMP)
+	nice $(BIN)/python validation/battery.py --phase fresh --reps $(VALIDATE_REPS) --population-reps 200 --write-docs
 
 lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (traction)"

@@ -263,3 +263,43 @@ def test_each_claim_reads_exactly_the_ids_the_registry_gives_it():
         read = {test_id for claim in assessment.claims if claim.number == number for test_id in claim.test_ids}
         registered = {test_id for test_id, m in contract.MEASURES.items() if number in m.claims}
         assert read == registered, number
+
+
+def claim_four(assessment):
+    return next(claim for claim in assessment.claims if claim.number == 4)
+
+
+def test_claim_four_reads_the_band_means_and_the_rank_correlation_when_the_mean_is_misspecified():
+    apart = entry("elasticity_ppml_minus_nb", 1.28, 0.02, 2.54, warnings=["misspecified: ..."])
+    bands = [{"band": "0", "engagement_per_tweet": 0.02, "ci_low": 0.01, "ci_high": 0.04},
+             {"band": "5,000+", "engagement_per_tweet": 41.5, "ci_low": 12.0, "ci_high": 90.0}]
+    document = results(elasticity_ppml_minus_nb=apart)
+    document["descriptives"] = {"follower_bands": bands}
+    claim = claim_four(claims.assess(document))
+    assert claim.evidence.startswith("Engagement per original tweet by follower band (95% CI): 0 followers 0.02 "
+                                     "(0.01 to 0.04); 5,000+ followers 41.50 (12 to 90).")
+    assert "does not fit" in claim.evidence
+    assert "differ by 1.28 (their 95% intervals do not overlap; differences they allow: 0.02 to 2.54)" in claim.evidence
+    assert claim.verdict == claims.SUPPORTED  # Spearman 0.12 (0.08 to 0.16) decides
+    flat = entry("spearman_followers_engagement", 0.01, -0.03, 0.05)
+    document["tests"] = [t for t in document["tests"] if t["id"] != "spearman_followers_engagement"] + [flat]
+    assert claim_four(claims.assess(document)).verdict == claims.INCONCLUSIVE  # the NB's 0.31 does not count
+
+
+def test_a_fragile_primary_needs_the_rank_correlation_to_agree():
+    fragile = entry("elasticity_nb_account", 0.31, 0.22, 0.40, warnings=["fragile: 45% of the fit's weight ..."])
+    agreeing = claim_four(claims.assess(results(elasticity_nb_account=fragile)))
+    assert agreeing.verdict == claims.SUPPORTED and "fragile" in agreeing.evidence
+    flat = entry("spearman_followers_engagement", 0.01, -0.03, 0.05)
+    disagreeing = claims.assess(results(elasticity_nb_account=fragile, spearman_followers_engagement=flat))
+    assert claim_four(disagreeing).verdict == claims.INCONCLUSIVE
+    # the same flat rank correlation does not overrule a primary that is not fragile
+    assert claim_four(claims.assess(results(spearman_followers_engagement=flat))).verdict == claims.SUPPORTED
+
+
+def test_claim_four_shows_the_sensitivity_without_the_top_accounts():
+    without = {"elasticity_nb_account_without_top1pct": entry("elasticity_nb_account_without_top1pct", 0.61, 0.48, 0.74),
+               "elasticity_nb_account_without_top10": entry("elasticity_nb_account_without_top10", 0.75, 0.61, 0.89)}
+    claim = claim_four(claims.assess(results(**without)))
+    assert ("Sensitivity of the primary elasticity: without the top 1% of accounts by engagement 0.61 (95% CI 0.48 "
+            "to 0.74); without the top 10 accounts by engagement 0.75 (95% CI 0.61 to 0.89).") in claim.evidence

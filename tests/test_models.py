@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from statsmodels.discrete.discrete_model import NegativeBinomial
 
-from helpers.stats import fitting
-from helpers.stats import models
+from helpers import results
 from helpers.errors import TractionError
+from helpers.stats import fitting, models
 
 REQUIRED_IDS = {"elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered",
                 "hurdle_any_logit_followers", "hurdle_positive_nb_followers", "overdispersion_test",
-                "quantreg_median_followers", "quantreg_p90_followers"}
+                "quantreg_median_followers", "quantreg_p90_followers", "elasticity_ppml_minus_nb",
+                "elasticity_nb_account_without_top1pct", "elasticity_nb_account_without_top10"}
 CONTRACT_KEYS = {"id", "question", "method", "estimate", "ci_low", "ci_high", "p_value", "p_holm",
                  "n", "converged", "warnings"}
 
@@ -236,12 +237,19 @@ def test_summary_mentions_every_entry(fitted):
     assert "Model comparison" in text
 
 
-def test_real_ira_table_fits_and_reports_convergence_honestly(ira_table):
+def ira_accounts(ira_table):
     table = pd.read_csv(ira_table)
-    accounts = pd.DataFrame({"userid": table["screen_name"], "follower_count": table["followers_max"],
-                             "n_original": table["tweets"],
-                             "engagement": table["retweets_received_total"]})
-    fitted = models.fit_engagement_models(accounts)
+    return pd.DataFrame({"userid": table["screen_name"], "follower_count": table["followers_max"],
+                         "n_original": table["tweets"], "engagement": table["retweets_received_total"]})
+
+
+@pytest.fixture(scope="module")
+def ira_fitted(ira_table):
+    return models.fit_engagement_models(ira_accounts(ira_table))
+
+
+def test_real_ira_table_fits_and_reports_convergence_honestly(ira_fitted):
+    fitted = ira_fitted
     json.dumps(fitted.to_dict(), allow_nan=False)
     for entry in fitted.tests:
         if entry["converged"]:
@@ -260,44 +268,121 @@ def test_real_ira_table_fits_and_reports_convergence_honestly(ira_table):
     table = fitted.model_comparison.set_index("model")
     assert table.loc["NB (account)", "aic"] < table.loc["Poisson (account)", "aic"]
     root = fitted.rootogram()
-    assert root["observed"].sum() == len(accounts)
+    assert root["observed"].sum() == 3259
 
 
-def test_working_variance_recovers_per_tweet_and_between_account_dispersion():
-    # Account sums of n NB2(m, alpha) tweets, m scaled by a Gamma(shape) account effect:
-    # Var = mu + alpha (1 + 1/shape) mu^2 / n + (1/shape) mu^2.
-    rng = np.random.default_rng(3)
-    n_accounts, alpha, shape = 40_000, 2.0, 4.0
-    n = rng.geometric(1 / 6, n_accounts).astype(float)
-    m = np.exp(rng.normal(0, 1, n_accounts))
-    effect = rng.gamma(shape, 1 / shape, n_accounts)
-    owner = np.repeat(np.arange(n_accounts), n.astype(int))
-    per_tweet = m[owner] * effect[owner]
-    y = np.bincount(owner, rng.negative_binomial(1 / alpha, 1 / (1 + alpha * per_tweet)), n_accounts)
-    kappa, tau = fitting.working_variance(y, m * n, n)
-    assert kappa == pytest.approx(alpha * (1 + 1 / shape), rel=0.15)
-    assert tau == pytest.approx(1 / shape, rel=0.25)
-    without_effect = np.bincount(owner, rng.negative_binomial(1 / alpha, 1 / (1 + alpha * m[owner])),
-                                 n_accounts)
-    kappa, tau = fitting.working_variance(without_effect, m * n, n)
-    assert kappa == pytest.approx(alpha, rel=0.15) and tau < 0.03
+def test_real_ira_intervals_are_finite_and_near_a_pairs_bootstrap(ira_fitted):
+    # Before the battery, elasticity_ppml_account was [-22,471, 22,475] here, "converged", p = 0.9999.
+    for test_id, name in (("elasticity_nb_account", "nb_account"), ("elasticity_ppml_account", "ppml_account"),
+                          ("elasticity_nb_account_without_top1pct", None),
+                          ("elasticity_nb_account_without_top10", None)):
+        entry = ira_fitted.test(test_id)
+        if not entry["converged"]:
+            continue
+        assert math.isfinite(entry["ci_low"]) and math.isfinite(entry["ci_high"])
+        if name is None:
+            continue
+        eq, beta = ira_fitted.equations[name], np.asarray(ira_fitted.fits[name].result.params)[:2]
+        slopes, _ = eq.pairs_replicates(beta, n_boot=499, seed=1)
+        pairs = np.subtract(*np.quantile(slopes[np.isfinite(slopes)], [0.975, 0.025]))
+        assert 0.5 < (entry["ci_high"] - entry["ci_low"]) / pairs < 2, (test_id, entry, pairs)
 
 
-def test_working_variance_cov_with_squared_residuals_is_hc0():
-    accounts, _ = simulate_frames(5)
-    data = models._account_data(accounts)
-    y, X, offset = data["y"], data["X"], data["offset"]
-    fit = fitting.fit_poisson(y, X, offset=offset)
-    mu = fit.result.mu
-    cov = fitting.working_variance_cov(X, mu, (y - mu) ** 2, np.ones_like(mu))
-    np.testing.assert_allclose(cov, fit.result.cov_params(), rtol=1e-8)
+def test_real_ira_table_says_the_log_linear_mean_is_misspecified(ira_fitted):
+    entry = ira_fitted.test("elasticity_ppml_minus_nb")
+    assert entry["converged"] and entry["ci_low"] > 0  # PPML about 2.1, NB about 0.8: intervals apart
+    assert any(w.startswith("misspecified") for w in entry["warnings"])
+    ppml = ira_fitted.test("elasticity_ppml_account")
+    assert results.fragile(ppml)  # a dozen accounts with most of the retweets carry it
 
 
-def test_account_intervals_use_the_working_variance(fitted):
-    for test_id, name in (("elasticity_ppml_account", "ppml_account"),
-                          ("elasticity_nb_account", "nb_account")):
-        entry, fit = fitted.test(test_id), fitted.fits[name]
-        se = math.sqrt(fit.cov[1, 1])
-        assert entry["ci_high"] - entry["ci_low"] == pytest.approx(2 * models.Z95 * se)
-        assert "working variance" in entry["method"] and "HC0" in entry["method"]
-        assert any(w.startswith("working variance: kappa = ") for w in entry["warnings"])
+def test_real_ira_quantile_regressions_sit_on_the_zero_mass_point(ira_fitted):
+    for test_id in ("quantreg_median_followers", "quantreg_p90_followers"):
+        entry = ira_fitted.test(test_id)
+        assert entry["converged"] and entry["ci_low"] is None and entry["p_value"] is None
+        assert any("mass point" in w for w in entry["warnings"])
+
+
+def test_elasticity_intervals_come_from_the_chosen_method(fitted):
+    for test_id, name in (("elasticity_ppml_account", "ppml_account"), ("elasticity_nb_account", "nb_account"),
+                          ("elasticity_nb_tweet_clustered", "nb_tweet")):
+        entry, eq = fitted.test(test_id), fitted.equations[name]
+        beta = np.asarray(fitted.fits[name].result.params)[:2]
+        low, high, p_value, _ = models._interval(eq, beta)
+        assert (entry["ci_low"], entry["ci_high"], entry["p_value"]) == pytest.approx((low, high, p_value))
+        assert any(w.startswith("leverage: ") for w in entry["warnings"])
+
+
+def test_tweet_level_equation_is_the_tweet_nb_summed_per_account(fitted):
+    eq, fit = fitted.equations["nb_tweet"], fitted.fits["nb_tweet"]
+    beta = np.asarray(fit.result.params)[:2]
+    np.testing.assert_allclose(eq.solve(beta), beta, atol=1e-5)
+    assert len(eq.y) == 1500 and eq.y.sum() == fitted.data["tweet"]["y"].sum()
+
+
+def test_misspecified_mean_is_detected_and_a_right_one_is_not():
+    accounts, _ = simulate_frames(12, n_accounts=3000)
+    fitted = models.fit_engagement_models(accounts)
+    entry, nb, ppml = (fitted.test(test_id) for test_id in ("elasticity_ppml_minus_nb", "elasticity_nb_account",
+                                                             "elasticity_ppml_account"))
+    assert entry["converged"] and entry["ci_low"] < 0 < entry["ci_high"]
+    assert entry["ci_low"] == pytest.approx(ppml["ci_low"] - nb["ci_high"])
+    assert entry["ci_high"] == pytest.approx(ppml["ci_high"] - nb["ci_low"])
+    assert not any(w.startswith("misspecified") for w in entry["warnings"])
+    # a mean flat up to 100 followers, then rising as (f / 100)^1.5: not log-linear, and PPML, which
+    # weighs accounts by their engagement, follows the steep part more than the NB does
+    followers = accounts["follower_count"].to_numpy(float)
+    rng = np.random.default_rng(12)
+    rate = np.exp(-1.0) * np.where(followers > 100, (followers / 100) ** 1.5, 1.0)
+    accounts["engagement"] = rng.negative_binomial(1 / 1.5, 1 / (1 + 1.5 * rate * accounts["n_original"]))
+    fitted = models.fit_engagement_models(accounts)
+    entry = fitted.test("elasticity_ppml_minus_nb")
+    assert entry["converged"] and entry["ci_low"] > 0
+    assert fitted.test("elasticity_ppml_account")["ci_low"] > fitted.test("elasticity_nb_account")["ci_high"]
+    assert any(w.startswith("misspecified") for w in entry["warnings"])
+
+
+def test_sensitivity_drops_the_top_accounts_by_engagement(fitted):
+    full = fitted.test("elasticity_nb_account")
+    for test_id, dropped in (("elasticity_nb_account_without_top1pct", 15),
+                             ("elasticity_nb_account_without_top10", 10)):
+        entry = fitted.test(test_id)
+        assert entry["converged"] and entry["n"] == 1500 - dropped
+        assert entry["ci_low"] < entry["estimate"] < entry["ci_high"]
+        assert abs(entry["estimate"] - full["estimate"]) < 0.2
+        assert any(w.startswith(f"without the {dropped} accounts with most engagement") for w in entry["warnings"])
+
+
+def test_guards_refuse_degenerate_intervals_and_underflowing_means(fitted):
+    eq = fitted.equations["nb_account"]
+    beta = np.asarray(fitted.fits["nb_account"].result.params)[:2]
+    assert models.unusable(eq, beta, 0.4, 0.6) is None
+    assert "infinite end" in models.unusable(eq, beta, 0.4, np.inf)
+    assert "zero width" in models.unusable(eq, beta, 0.5, 0.5)
+    assert "exploding standard error" in models.unusable(eq, beta, -22471.3, 22475.5)
+    assert "underflow" in models.unusable(eq, beta + [-800, 0], 0.4, 0.6)
+
+
+def test_a_fit_that_converges_on_an_unusable_interval_reports_not_converged(monkeypatch):
+    accounts, _ = simulate_frames(13, n_accounts=300)
+    monkeypatch.setattr(models, "_interval", lambda eq, beta: (-1e4, 1e4, 0.99, np.eye(2)))
+    entry = models.fit_engagement_models(accounts).test("elasticity_ppml_account")
+    assert entry["converged"] is False and entry["estimate"] is None and entry["ci_low"] is None
+    assert any("not usable although the optimiser converged: exploding standard error" in w
+               for w in entry["warnings"])
+
+
+def test_fragile_marks_a_fit_carried_by_a_few_accounts():
+    accounts, _ = simulate_frames(14, n_accounts=1000)
+    fitted = models.fit_engagement_models(accounts)
+    assert not results.fragile(fitted.test("elasticity_nb_account"))
+    eq = fitted.equations["nb_account"]
+    beta = np.asarray(fitted.fits["nb_account"].result.params)[:2]
+    share, notes = models.leverage_note(eq, beta)
+    assert share < models.FRAGILE_LEVERAGE and len(notes) == 1
+    # five accounts with 10^6 followers and most of the engagement carry the PPML fit
+    accounts.loc[:4, "follower_count"] = 1_000_000
+    accounts.loc[:4, "engagement"] = 50_000
+    entry = models.fit_engagement_models(accounts).test("elasticity_ppml_account")
+    assert results.fragile(entry), entry["warnings"]
+    assert any("of the fit's weight is in its top 10 accounts" in w for w in entry["warnings"])

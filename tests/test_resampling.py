@@ -98,3 +98,73 @@ def test_bootstrap_is_seeded_and_covers_the_estimate():
     r = num / den.mean() - estimate * den / den.mean()
     se = r.std(ddof=1) / math.sqrt(500)
     assert (high - low) / (2 * 1.96) == pytest.approx(se, rel=0.25)
+
+
+@pytest.mark.parametrize("make", [lambda x, d: resampling.weighted_gini(x),
+                                  lambda x, d: resampling.weighted_top_share(x),
+                                  lambda x, d: resampling.weighted_top_share(x, top=0.1)],
+                         ids=["gini", "top1pct", "top10pct"])
+def test_leave_one_out_values_are_the_statistic_with_one_draw_less(make):
+    rng = np.random.default_rng(8)
+    x = rng.negative_binomial(0.3, 0.01, 150).astype(float)
+    statistic = make(x, rng.integers(1, 9, 150).astype(float))
+    w = rng.integers(0, 3, (3, 150)).astype(float)
+    w[2, np.argsort(-x)[:110]] = 0  # the largest accounts not drawn: the top lies beyond the usual head
+    fast = statistic.leave_one_out(w)
+    for b in range(3):
+        for i in np.flatnonzero(w[b])[::7]:
+            fewer = w[b].copy()
+            fewer[i] -= 1
+            assert fast[b, i] == pytest.approx(statistic(fewer[None, :])[0], rel=1e-12, abs=1e-15)
+
+
+def test_heavy_tailed_statistics_get_studentized_intervals_and_say_so():
+    assert resampling.interval_kind(resampling.weighted_ratio([1.0], [1.0], heavy_tailed=True)) == "studentized"
+    assert resampling.interval_kind(resampling.weighted_ratio([1.0], [1.0])) == "percentile"
+    assert resampling.interval_kind(resampling.weighted_gini([1.0])) == "studentized"
+    assert resampling.interval_kind(resampling.weighted_share([True])) == "percentile"
+    assert resampling.interval_kind(resampling.weighted_top_share([1.0, 2.0], group=[0, 0])) == "percentile"
+    entry = resampling.bootstrapped_entry("engagement_per_tweet_mean", "m", resampling.weighted_ratio(
+        np.arange(40.0), np.ones(40), heavy_tailed=True), 40, n=40, n_boot=99, seed=0)
+    assert "account-bootstrap studentized 95% interval" in entry["method"]
+
+
+def test_studentized_interval_reaches_further_toward_a_heavy_tail_than_percentile():
+    # One account holds most of the engagement: resamples without it pull the percentile
+    # interval down; studentizing by each resample's own standard error widens the upper end.
+    rng = np.random.default_rng(2)
+    engagement = rng.poisson(1.0, 400).astype(float)
+    engagement[0] = 3000
+    tweets = rng.integers(1, 5, 400).astype(float)
+    statistic = resampling.weighted_ratio(engagement, tweets, heavy_tailed=True)
+    estimate, (low, high), _ = resampling.bootstrap(statistic, 400, n_boot=999, seed=1)
+    replicates = np.concatenate([statistic(w) for w in resample_weights(400, 999, 1)])
+    p_low, p_high = np.quantile(replicates, [0.025, 0.975])
+    assert high > p_high and low < estimate < high
+    # the delta-method standard error of a ratio of sums
+    residual = engagement - estimate * tweets
+    value, se = statistic.studentize(np.ones((1, 400)))
+    assert value[0] == pytest.approx(estimate)
+    se = se[0]
+    assert se == pytest.approx(np.sqrt(np.sum(residual**2)) / tweets.sum())
+
+
+def test_jackknife_se_of_the_gini_is_the_leave_one_out_spread():
+    x = np.random.default_rng(4).negative_binomial(0.5, 0.05, 300).astype(float)
+    statistic = resampling.weighted_gini(x)
+    loo = statistic(np.ones((300, 300)) - np.eye(300))  # row i: account i left out
+    expected = np.sqrt(299 / 300 * np.sum((loo - loo.mean()) ** 2))
+    gini, se = statistic.studentize(np.ones((1, 300)))
+    assert se[0] == pytest.approx(expected, rel=1e-10)
+    assert gini[0] == pytest.approx(statistic(np.ones((1, 300)))[0], rel=1e-12)
+    w = next(resample_weights(300, 5, seed=1))
+    np.testing.assert_allclose(statistic.studentize(w)[0], statistic(w), rtol=1e-12)
+
+
+def test_studentized_intervals_of_bounded_statistics_stay_within_their_bounds():
+    engagement = np.zeros(300)
+    engagement[:2] = [5e6, 1e6]  # two accounts hold everything: Gini and top share near 1
+    engagement[2:40] = 1
+    for statistic in (resampling.weighted_gini(engagement), resampling.weighted_top_share(engagement)):
+        _, (low, high), _ = resampling.bootstrap(statistic, 300, n_boot=499, seed=3)
+        assert 0 <= low <= high <= 1

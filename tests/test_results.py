@@ -11,18 +11,18 @@ from helpers import results
 from helpers.errors import TractionError
 
 
-IDS = [test_id for test_id in results.MEASURES if test_id not in results.NOT_IN_HOLM_FAMILY]
+IDS = list(results.HOLM_FAMILY)
 
 
-def entries(p_values):
-    return [results.entry(IDS[i], "m", 0.5, (0.1, 0.9), n=10, p_value=p) for i, p in enumerate(p_values)]
+def entries(p_values, ids=IDS):
+    return [results.entry(ids[i], "m", 0.5, (0.1, 0.9), n=10, p_value=p) for i, p in enumerate(p_values)]
 
 
 def test_holm_matches_a_hand_computed_example():
     # sorted p: 0.01, 0.03, 0.04 with m = 3 -> 0.03, 0.06, max(0.06, 0.04) = 0.06
-    built = results.build({}, entries([0.01, 0.04, None, 0.03]), {})
-    assert [t["p_holm"] for t in built["tests"]] == [0.03, 0.06, None, 0.06]
-    assert [t["p_value"] for t in built["tests"]] == [0.01, 0.04, None, 0.03]
+    built = results.build({}, entries([0.01, 0.04, 0.03]), {})
+    assert [t["p_holm"] for t in built["tests"]] == [0.03, 0.06, 0.06]
+    assert [t["p_value"] for t in built["tests"]] == [0.01, 0.04, 0.03]
 
 
 def test_holm_caps_at_one_and_ignores_nan():
@@ -31,14 +31,28 @@ def test_holm_caps_at_one_and_ignores_nan():
     assert built["tests"][1]["p_value"] is None
 
 
-def test_holm_family_leaves_out_failed_fits_and_model_checks():
-    tests = entries([0.01, 0.04, 0.03, 0.02])
+def test_holm_family_is_the_claims_primary_tests_only():
+    tests = entries([0.01, 0.04, 0.03])
     tests[1]["converged"] = False  # a fit that failed keeps its raw p but is no finding
     tests[2]["estimate"] = float("inf")  # demoted to not converged before the family is formed
-    tests[3]["id"] = "overdispersion_test"  # a model check, not a claim
-    built = results.build({}, tests, {})
-    assert [t["p_holm"] for t in built["tests"]] == [0.01, None, None, None]
+    outside = entries([0.02, 0.02, 0.02], ids=["overdispersion_test", "elasticity_ppml_account",
+                                                 "kendall_followers_engagement"])
+    built = results.build({}, tests + outside, {})
+    assert [t["p_holm"] for t in built["tests"]] == [0.01, None, None, None, None, None]
+    assert [t["p_value"] for t in built["tests"]][3:] == [0.02, 0.02, 0.02]
     assert built["tests"][2]["converged"] is False
+
+
+def test_every_holm_family_member_is_a_claims_test():
+    for test_id in results.HOLM_FAMILY:
+        assert results.MEASURES[test_id].claims, test_id
+
+
+def test_fragile_is_read_from_the_warnings_prefix():
+    entry = results.entry("elasticity_ppml_account", "m", 1.0, (0.5, 1.5), warnings=["a note"])
+    assert not results.fragile(entry)
+    entry["warnings"].append(results.FRAGILE + " 60% of the fit's weight in the top 1% of accounts")
+    assert results.fragile(entry)
 
 
 def test_entries_have_exactly_the_contract_keys():

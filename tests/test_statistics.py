@@ -38,9 +38,15 @@ def test_engagement_entries_on_a_crafted_table(loaded):
     assert got["gini_engagement_accounts"]["estimate"] == pytest.approx(pairwise_gini([3, 5, 70]))
     # top 1% of 4 tweets = 0.04 of the 70-engagement tweet
     assert got["top1pct_tweets_engagement_share"]["estimate"] == pytest.approx(0.04 * 70 / 78)
+    # sensitivity: without the top 1% (1 of 3 posting accounts, the one with 70) and the top 10 (all of them)
+    without = got["engagement_per_tweet_mean_without_top1pct"]
+    assert without["estimate"] == pytest.approx(8 / 3) and without["n"] == 3
+    assert without["warnings"] == ["without the top 1 accounts, which earned 70 of 78 engagements"]
+    assert got["engagement_per_tweet_mean_without_top10"]["converged"] is False
     for e in got.values():
         assert set(e) == set(("id question method estimate ci_low ci_high p_value p_holm n converged warnings").split())
-        assert e["question"].endswith("?") and "resamples" in e["method"]
+        assert e["question"].endswith("?")
+        assert "resamples" in e["method"] or e["warnings"][0].startswith("skipped:")
 
 
 def test_follower_entries(loaded):
@@ -141,3 +147,20 @@ def test_top_share_beyond_the_head_of_the_ranking_matches_the_direct_sum():
     kept = np.sort(values[values <= 700])[::-1]
     assert got[0] == pytest.approx((1000 + 999 + 998 + 997 + 996 + 995 + 994 + 993 + 992 + 991) / values.sum())
     assert got[1] == pytest.approx(kept[:7].sum() / kept.sum())  # 1% of 700 units = 7
+
+
+def test_heavy_tailed_entries_are_fragile_when_a_few_accounts_hold_most_engagement():
+    from helpers.results import fragile
+
+    def accounts(engagement):
+        return pd.DataFrame({"follower_count": np.arange(300), "n_original": 2, "engagement": engagement,
+                             "n_zero_engagement": 0, "likes": engagement, "retweets": 0, "replies": 0, "quotes": 0})
+    even = by_id(descriptives.engagement_tests(accounts(3 + np.arange(300) % 4), None, n_boot=99))
+    assert not any(fragile(even[test_id]) for test_id in descriptives.HEAVY_TAILED)
+    giants = np.where(np.arange(300) < 3, 10_000, 2)  # the top 1% (3 accounts) hold 98% of engagement
+    got = by_id(descriptives.engagement_tests(accounts(giants), None, n_boot=99))
+    assert got["top1pct_accounts_engagement_share"]["estimate"] == pytest.approx(30_000 / (30_000 + 594))
+    for test_id in descriptives.HEAVY_TAILED:
+        assert fragile(got[test_id]), test_id
+        assert "account-bootstrap studentized 95% interval" in got[test_id]["method"]
+    assert not fragile(got["engagement_share_zero_accounts"])

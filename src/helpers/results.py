@@ -25,8 +25,15 @@ from helpers.errors import TractionError
 ENTRY_KEYS = ("id", "question", "method", "estimate", "ci_low", "ci_high", "p_value", "p_holm",
               "n", "converged", "warnings")
 SIGNIFICANT_DIGITS = 6
-# Model checks are not claims about the network: their p-values stay raw, outside the Holm family.
-NOT_IN_HOLM_FAMILY = ("overdispersion_test",)
+# The Holm family is the claims' primary tests that carry a p-value: the primary elasticity and the
+# rank association that claim 4 ("engagement tracked follower count") rests on, and the party
+# difference of claim 8. Claims 1-3, 6 and 7 compare an interval with a threshold and carry no
+# p-value; every other p-value (other models, model checks, sensitivity) is descriptive and stays raw.
+HOLM_FAMILY = ("elasticity_nb_account", "spearman_followers_engagement",
+               "us_politics_republican_minus_democrat_share")
+# A warning starting with this marks an entry whose interval the validation battery could not
+# vouch for (a few high-leverage accounts carry it): no verdict may rest on it alone.
+FRAGILE = "fragile:"
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ _REFERENCE, _BASELINE = "helpers.stats.reference", "helpers.stats.baseline"
 _ELASTICITY = "How does engagement per original tweet scale with follower count?"
 _COORDINATION = "helpers.stats.coordination"
 _SAME_MINUTE = "within a minute, on at least two distinct items"
+_WITHOUT = "How much does the {} change without the {} accounts with most engagement?"
 
 MEASURES = {m.id: m for m in [
     Measure("followers_share_zero", "What share of the accounts had no followers?", _DESCRIPTIVES, (2,)),
@@ -69,6 +77,10 @@ MEASURES = {m.id: m for m in [
     Measure("retweets_per_tweet_mean", "How many retweets did an original tweet get on average?", _DESCRIPTIVES),
     Measure("replies_per_tweet_mean", "How many replies did an original tweet get on average?", _DESCRIPTIVES),
     Measure("quotes_per_tweet_mean", "How many quotes did an original tweet get on average?", _DESCRIPTIVES),
+    Measure("engagement_per_tweet_mean_without_top1pct", _WITHOUT.format("engagement per original tweet",
+                                                                        "1% of"), _DESCRIPTIVES),
+    Measure("engagement_per_tweet_mean_without_top10", _WITHOUT.format("engagement per original tweet", "10"),
+            _DESCRIPTIVES),
     Measure("engagement_share_zero_tweets", "What share of original tweets got no engagement at all?",
             _DESCRIPTIVES, (3,)),
     Measure("engagement_share_zero_accounts", "What share of the accounts that posted got no engagement on any "
@@ -85,6 +97,10 @@ MEASURES = {m.id: m for m in [
     Measure("elasticity_nb_account", _ELASTICITY, _MODELS, (4,)),
     Measure("elasticity_ppml_account", _ELASTICITY, _MODELS, (4,)),
     Measure("elasticity_nb_tweet_clustered", _ELASTICITY, _MODELS, (4,)),
+    Measure("elasticity_ppml_minus_nb", "Is the log-linear mean misspecified (do PPML and the negative binomial, "
+            "both consistent when it is right, estimate different elasticities)?", _MODELS, (4,)),
+    Measure("elasticity_nb_account_without_top1pct", _WITHOUT.format("elasticity", "1% of"), _MODELS, (4,)),
+    Measure("elasticity_nb_account_without_top10", _WITHOUT.format("elasticity", "10"), _MODELS, (4,)),
     Measure("hurdle_any_logit_followers", "Do accounts with more followers get any engagement more often?",
             _MODELS),
     Measure("hurdle_positive_nb_followers", "When a tweet gets engagement, does it get more with more followers?",
@@ -150,6 +166,11 @@ def entry(test_id, method, estimate=None, ci=(None, None), *, n=None, p_value=No
             "converged": converged, "warnings": list(warnings)}
 
 
+def fragile(entry) -> bool:
+    """Whether an entry is marked fragile (a warning starting with ``FRAGILE``)."""
+    return any(str(warning).startswith(FRAGILE) for warning in entry.get("warnings") or ())
+
+
 def skipped(test_id, method, reason) -> dict:
     """An entry that could not be computed on this data: no numbers, and the reason."""
     return entry(test_id, method, converged=False, warnings=[f"skipped: {reason}"])
@@ -157,10 +178,13 @@ def skipped(test_id, method, reason) -> dict:
 
 def markdown_table() -> str:
     """The registry as a Markdown table (the README's table of ids is this, checked by a test)."""
-    lines = ["| id | computed in `src/helpers/` | claims |", "|---|---|---|"]
-    for m in MEASURES.values():
+    paths = [m.module.split(".") for m in MEASURES.values()]
+    common = next(i for i in range(len(paths[0])) if len({tuple(p[:i + 1]) for p in paths}) > 1)
+    folder = "/".join(paths[0][:common])
+    lines = [f"| id | computed in `src/{folder}/` | claims |", "|---|---|---|"]
+    for m, path in zip(MEASURES.values(), paths):
         claims = ", ".join(str(c) for c in m.claims) or "–"
-        lines.append(f"| `{m.id}` | `{m.module.removeprefix('helpers.').replace('.', '/')}.py` | {claims} |")
+        lines.append(f"| `{m.id}` | `{'/'.join(path[common:])}.py` | {claims} |")
     return "\n".join(lines)
 
 
@@ -183,7 +207,7 @@ def build(dataset: dict, tests: list[dict], descriptives: dict) -> dict:
             test["converged"] = False
             test["warnings"] = [*test["warnings"], "estimate is not a finite number"]
     family = [i for i, test in enumerate(tests)
-              if test["converged"] and _finite(test["p_value"]) and test["id"] not in NOT_IN_HOLM_FAMILY]
+              if test["converged"] and _finite(test["p_value"]) and test["id"] in HOLM_FAMILY]
     if family:
         adjusted = multipletests([tests[i]["p_value"] for i in family], method="holm")[1]
         for i, p in zip(family, adjusted):

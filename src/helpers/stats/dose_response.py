@@ -28,7 +28,7 @@ def band_table(accounts, *, n_boot=999, seed=0) -> pd.DataFrame:
     common = dict(n_boot=n_boot, seed=seed)
     rows = []
     for band, group in frame.groupby("band", observed=False, sort=True):
-        mean, low, high = ratio_by_group(group, "engagement", "n_original", **common)
+        mean, low, high = ratio_by_group(group, "engagement", "n_original", heavy_tailed=True, **common)
         rtl, rtl_low, rtl_high = ratio_by_group(group, "retweets", "likes", **common)
         heavy = group["n_retweet_heavy"].sum() / group["n_original"].sum() if group["n_original"].sum() else np.nan
         rows.append({"band": str(band), "accounts": len(group), "accounts_posting": int((group["n_original"] > 0).sum()),

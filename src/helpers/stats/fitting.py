@@ -14,20 +14,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import statsmodels.api as sm
-from scipy import optimize
 from statsmodels.discrete.discrete_model import Logit, NegativeBinomial
 from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
 from statsmodels.regression.quantile_regression import QuantReg
+
+from helpers.stats.estimating import Equation
 
 # Above this the NB2 dispersion is numerically a divergence, not an estimate.
 MAX_ALPHA = 1e4
 # Largest mean score (log-likelihood gradient per observation) accepted at a solution.
 MAX_GRADIENT = 1e-4
-# Share of observations sitting exactly on a fitted quantile above which the
-# kernel density at the quantile (and so its interval) is meaningless.
-MAX_TIED_SHARE = 0.01
-# QuantReg's IRLS solution is exact to about 1e-6, so a tie is a residual within this.
-TIE_TOLERANCE = 1e-5
+# A quantile sits on a mass point when, in some follower band of at least MIN_BAND
+# observations, the value at that quantile is shared by at least MASS_SHARE of them:
+# there the outcome has no density and the quantile regression's interval no meaning.
+MASS_SHARE = 0.05
+MIN_BAND = 20
 
 
 @dataclass
@@ -79,6 +80,7 @@ def _fit_in_turn(model, attempts, fit_kwds, *, has_alpha=False, n=0):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
+                start = start() if callable(start) else start  # computed only when reached
                 result = model.fit(
                     start_params=start, method=method, maxiter=maxiter, disp=0, **fit_kwds
                 )
@@ -132,12 +134,34 @@ def fit_poisson(y, X, *, offset=None, groups=None, robust="HC0"):
 
 
 def fit_nb(y, X, *, start, offset=None, groups=None, robust="HC0"):
-    """NB2 by ML with the dispersion estimated; ``start`` = [betas, alpha]."""
+    """NB2 by ML with the dispersion estimated; ``start`` = [betas, alpha].
+
+    Newton, then BFGS from ``start``; BFGS from a moment alpha clipped at its floor can
+    stall near alpha = 0, where Newton diverges, so then BFGS from alpha = 1, and Newton
+    from the best alpha of a grid of profile likelihoods (the mean equation solved at
+    each alpha), before Nelder-Mead.
+    """
     if (empty := _no_estimate(y)) is not None:
         return empty
     model = NegativeBinomial(y, X, loglike_method="nb2", offset=offset)
-    attempts = [("newton", 100, start), ("bfgs", 2000, start), ("nm", 20000, start)]
+    unit_alpha = np.append(np.asarray(start, float)[:-1], 1.0)
+    attempts = [("newton", 100, start), ("bfgs", 2000, start), ("bfgs", 2000, unit_alpha),
+                ("newton", 100, lambda: _profile_start(model, y, X, offset, start)), ("nm", 20000, start)]
     return _fit_in_turn(model, attempts, _cov(groups, robust), has_alpha=True, n=len(y))
+
+
+def _profile_start(model, y, X, offset, start, grid=np.logspace(-6, 2, 17)):
+    """[betas, alpha] at the alpha of ``grid`` whose profile log-likelihood is highest."""
+    best, beta = None, np.asarray(start, float)[:-1]
+    for alpha in grid:
+        solved = Equation(y, X, np.zeros(len(y)) if offset is None else offset, alpha).solve(beta)
+        if not np.all(np.isfinite(solved)):
+            continue
+        params = np.append(solved, alpha)
+        loglike = model.loglike(params)
+        if np.isfinite(loglike) and (best is None or loglike > best[0]):
+            best, beta = (loglike, params), solved
+    return start if best is None else best[1]
 
 
 def fit_logit(y_any, X, *, groups):
@@ -159,12 +183,29 @@ def fit_truncated_nb(y_pos, X, *, start, groups):
     return _fit_in_turn(model, attempts, _cov(groups, None), has_alpha=True, n=len(y_pos))
 
 
-def fit_quantile(y, X, q, *, groups=None):
+def mass_point(y, q, bands):
+    """Why the ``q``-th quantile of ``y`` sits on a mass point in some band of ``bands``, or None."""
+    for band in np.unique(bands):
+        values = y[bands == band]
+        if len(values) < MIN_BAND:
+            continue
+        at = np.quantile(values, q, method="inverted_cdf")
+        share = float(np.mean(values == at))
+        if share >= MASS_SHARE:
+            return (f"in a follower band of {len(values)} observations the {q:.0%} quantile is {at:.4g}, a value "
+                    f"{share:.1%} of them share (a mass point such as zero engagement): the outcome has no "
+                    "density there, so no interval or p-value")
+    return None
+
+
+def fit_quantile(y, X, q, *, groups=None, bands=None):
     """QuantReg at quantile ``q``; errors clustered by ``groups`` when given.
 
-    The clustered covariance keeps statsmodels' kernel estimate of the density
-    at the quantile (``sparsity``) and replaces its per-observation score sum by
-    per-cluster sums, the cluster analogue of its "robust" estimator.
+    No standard errors (None) when the quantile sits on a mass point of ``y`` in
+    one of the ``bands`` (``mass_point``). The clustered covariance keeps
+    statsmodels' kernel estimate of the density at the quantile (``sparsity``)
+    and replaces its per-observation score sum by per-cluster sums, the cluster
+    analogue of its "robust" estimator.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -178,13 +219,9 @@ def fit_quantile(y, X, q, *, groups=None):
         why = "iteration limit reached"
     if why is not None:
         return Fit(None, False, notes + [f"QuantReg rejected: {why}"], len(y)), None
-    tied = float(np.mean(np.abs(result.resid) < TIE_TOLERANCE))
-    if tied > MAX_TIED_SHARE:
-        notes.append(
-            f"{tied:.1%} of observations lie exactly on the fitted quantile (a mass point "
-            "such as zero engagement): its density is undefined, so no interval or p-value"
-        )
-        return Fit(result, True, notes, len(y)), None
+    on_mass = mass_point(y, q, np.zeros(len(y)) if bands is None else bands)
+    if on_mass:
+        return Fit(result, True, notes + [on_mass], len(y)), None
     if groups is None:
         return Fit(result, True, notes, len(y)), np.asarray(result.bse)
     psi = q - (np.asarray(result.resid) < 0)
@@ -197,36 +234,3 @@ def fit_quantile(y, X, q, *, groups=None):
     meat = cluster_scores.T @ cluster_scores * n_clusters / max(n_clusters - 1, 1)
     cov = result.sparsity**2 * xtxi @ meat @ xtxi
     return Fit(result, True, notes, len(y)), np.sqrt(np.diag(cov))
-
-
-def working_variance(y, mu, exposure, *, iterations=5):
-    """Moment estimates (kappa, tau) >= 0 of Var(y) = mu + kappa mu^2/exposure + tau mu^2.
-
-    For an account's engagement summed over ``exposure`` original tweets, kappa
-    is the per-tweet overdispersion (tweets independent given the account) and
-    tau the between-account one (the NB2 term). They solve the regression of
-    (y - mu)^2 - mu on (mu^2/exposure, mu^2), nonnegative, weighted by
-    1/Var(y)^2 (iterated from Poisson weights): pooled over every account, so a
-    handful of high-follower accounts cannot set them alone.
-    """
-    Q = np.column_stack([mu**2 / exposure, mu**2])
-    u = (y - mu) ** 2 - mu
-    theta = np.zeros(2)
-    for _ in range(iterations):
-        root_weight = 1 / (mu + Q @ theta)
-        theta = optimize.nnls(Q * root_weight[:, None], u * root_weight)[0]
-    return theta
-
-
-def working_variance_cov(X, mu, variance, score_weight):
-    """Sandwich covariance of the mean parameters under a working variance.
-
-    Score of observation i: x_i (y_i - mu_i) score_weight_i (1 for Poisson,
-    1 / (1 + alpha mu_i) for NB2 at fixed alpha); bread is its expected
-    information X' diag(mu score_weight) X, meat X' diag(variance score_weight^2) X.
-    Unlike HC0, whose meat uses each account's own squared residual, this does not
-    shrink when the few accounts that carry a fit happen to sit close to it.
-    """
-    bread = np.linalg.inv(X.T @ (X * (mu * score_weight)[:, None]))
-    meat = X.T @ (X * (variance * score_weight**2)[:, None])
-    return bread @ meat @ bread

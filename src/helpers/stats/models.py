@@ -4,15 +4,28 @@
 ``helpers.frames``:
 
 - account level, engagement ~ log(1 + followers) with log(original tweets) as
-  offset: NB2 by ML (dispersion estimated) and Poisson quasi-ML (PPML), both
-  with working-variance sandwich errors (``fitting.working_variance_cov``):
-  the HC0 sandwich undercovers when a few high-follower accounts carry the fit
-  (coverage measured in docs/statistics.md);
-- tweet level (original tweets): NB2 with errors clustered by account, and a
+  offset: NB2 by ML (dispersion estimated; the PRIMARY elasticity, see below) and
+  Poisson quasi-ML (PPML);
+- tweet level (original tweets): NB2 with inference clustered by account, and a
   two-part hurdle (logit of any engagement; zero-truncated NB2 of the positive
   counts), both parts clustered by account;
+- the elasticity's intervals come from the estimating equation over accounts
+  (``helpers.stats.estimating``) by the method the validation battery chose
+  (HC3 with Bell-McCaffrey degrees of freedom; docs/statistics.md), never from a
+  variance curve the data may not follow; a fit carried by a few accounts is marked fragile, and a fit whose
+  interval is degenerate, whose standard error explodes or whose fitted means
+  underflow is reported as not converged, with the reason;
+- the difference PPML - NB, a check of the log-linear mean (both are consistent
+  when it is right: their intervals should overlap), and the primary elasticity without the top 1% and the top 10
+  accounts by engagement (sensitivity);
 - checks: LR test of overdispersion, AIC/BIC table, rootogram; quantile
-  regression of log(1 + engagement per tweet) at the median and the 90th percentile.
+  regression of log(1 + engagement per tweet) at the median and the 90th
+  percentile, with no interval where the quantile sits on a mass point.
+
+The primary elasticity is the account-level NB: its mean equation is unbiased
+whatever the variance (like PPML's), but each account's weight in it is bounded
+(about 1/alpha), where PPML weighs accounts by their engagement, so a dozen large
+accounts cannot carry it; and it exists for account tables as well as archives.
 
 The returned :class:`EngagementModels` holds the results-contract entries
 (``.tests``), the comparison table and the fitted statsmodels results.
@@ -26,31 +39,52 @@ import pandas as pd
 from scipy import stats
 
 from helpers import results
-from helpers.stats import fitting
 from helpers.errors import TractionError
+from helpers.stats import estimating, fitting
+from helpers.stats.dose_response import follower_band
 
 # Above this many tweets the tweet-level models use a seeded sample of whole accounts.
 MAX_TWEET_ROWS = 500_000
 Z95 = float(stats.norm.ppf(0.975))
+# Fragile: more than this share of a fit's weight in its top 1% of accounts. On the battery's choice
+# seeds every cell where an interval fell short had its fits above it in most replicates (docs/statistics.md).
+FRAGILE_LEVERAGE = 0.3
+# Guards: a converged fit is still unusable when its interval is wider than this (an elasticity
+# of +-MAX_HALF_WIDTH spans every plausible value) or its fitted means leave float range.
+MAX_HALF_WIDTH = 10.0
+TINY_MEAN = 1e-300
+SENSITIVITY_TOP = {"elasticity_nb_account_without_top1pct": 0.01, "elasticity_nb_account_without_top10": 10}
 
-_WORKING_VARIANCE = (
-    "95% Wald interval from a sandwich whose meat is the working variance "
-    "Var(engagement) = mu + kappa mu^2 / n_original + tau mu^2 (kappa: per-tweet, tau: "
-    "between-account overdispersion, both >= 0, pooled over accounts by weighted moments) "
-    "instead of each account's squared residual (HC0, which undercovers when a few "
-    "high-follower accounts carry the fit)")
+# Every elasticity's interval, chosen on the validation battery's choice seeds over HC0-HC2, HC2 with
+# Bell-McCaffrey df, the wild score bootstrap and pairs bootstraps (docs/statistics.md).
+_INTERVAL = ("95% t interval from the HC3 sandwich of the estimating equation over accounts (each account's "
+             "score inflated by its leverage, 1 / (1 - h)^2, close to the leave-one-account-out jackknife) with Bell "
+             "and McCaffrey's Satterthwaite degrees of freedom (few when a few accounts carry the variance); no "
+             "assumption on how the variance grows; p-value from the same t")
+_ACCOUNT = "log(original tweets) offset; estimate is the elasticity (log-follower coefficient); "
 METHODS = {
     "elasticity_nb_account": (
-        "Account level: negative binomial (NB2, ML, dispersion estimated) of engagement on "
-        "log(1 + followers), log(original tweets) offset; estimate is the elasticity "
-        "(log-follower coefficient); " + _WORKING_VARIANCE),
+        "PRIMARY. Account level: negative binomial (NB2, ML, dispersion estimated) of engagement on "
+        "log(1 + followers), " + _ACCOUNT + _INTERVAL),
     "elasticity_ppml_account": (
-        "Account level: Poisson quasi-ML (PPML) of engagement on log(1 + followers), "
-        "log(original tweets) offset; distribution-free check of the NB's estimate; "
-        + _WORKING_VARIANCE),
+        "Account level: Poisson quasi-ML (PPML) of engagement on log(1 + followers), " + _ACCOUNT
+        + _INTERVAL),
     "elasticity_nb_tweet_clustered": (
         "Tweet level: negative binomial (NB2, ML) of engagement per original tweet on "
-        "log(1 + followers), errors clustered by account"),
+        "log(1 + followers); inference clustered by account: "
+        + _INTERVAL),
+    "elasticity_ppml_minus_nb": (
+        "Account level: PPML's elasticity minus the NB's; the interval holds the differences both 95% "
+        "intervals allow (low_PPML - high_NB to high_PPML - low_NB; at least 90% by Bonferroni), so it "
+        "excludes 0 exactly when the two intervals do not overlap. Both are consistent when the log-linear "
+        "mean is right, so an interval excluding 0 says it is misspecified and the dose-response by "
+        "follower band is the description to read"),
+    "elasticity_nb_account_without_top1pct": (
+        "Sensitivity, not an estimate: the primary elasticity refitted without the 1% of accounts "
+        "with most engagement (dropping accounts by their outcome biases it toward 0); "),
+    "elasticity_nb_account_without_top10": (
+        "Sensitivity, not an estimate: the primary elasticity refitted without the 10 accounts with "
+        "most engagement (dropping accounts by their outcome biases it toward 0); "),
     "hurdle_any_logit_followers": (
         "Hurdle part 1, tweet level: logit of engagement > 0 on log(1 + followers), errors "
         "clustered by account; estimate is the log-odds coefficient"),
@@ -61,11 +95,14 @@ METHODS = {
         "Account level: likelihood-ratio test of NB2 alpha = 0 against the Poisson fit, "
         "chi-bar-squared p-value (alpha on the boundary); estimate is alpha"),
     "quantreg_median_followers": (
-        "Quantile regression (median) of log(1 + engagement per tweet) on log(1 + followers)"),
+        "Quantile regression (median) of log(1 + engagement per tweet) on log(1 + followers); no "
+        "interval where the median sits on a mass point of the outcome"),
     "quantreg_p90_followers": (
         "Quantile regression (90th percentile) of log(1 + engagement per tweet) on "
-        "log(1 + followers)"),
+        "log(1 + followers); no interval where the quantile sits on a mass point of the outcome"),
 }
+for _id in SENSITIVITY_TOP:
+    METHODS[_id] += _INTERVAL
 TWEET_LEVEL = ("elasticity_nb_tweet_clustered", "hurdle_any_logit_followers",
                "hurdle_positive_nb_followers")
 # model_comparison rows: label, level, the fits whose log-likelihoods add up.
@@ -112,7 +149,7 @@ def _account_data(accounts):
         notes.append(f"{int(silent.sum())} of {len(accounts)} accounts excluded: no original "
                      "tweets (no exposure)")
     use = ~unknown & (n_original > 0)
-    return {"y": engagement[use], "X": _design(followers[use]),
+    return {"y": engagement[use], "X": _design(followers[use]), "followers": followers[use],
             "offset": np.log(n_original[use]), "notes": notes}
 
 
@@ -135,12 +172,12 @@ def _tweet_data(tweets, max_rows, seed):
         notes.append(f"tweet-level models fitted on {int(use.sum())} tweets of "
                      f"{len(kept)} accounts, a seeded (seed {seed}) sample of whole accounts "
                      f"under max_tweet_rows = {max_rows}")
-    return {"y": engagement[use], "X": _design(followers[use]), "offset": None,
+    return {"y": engagement[use], "X": _design(followers[use]), "followers": followers[use], "offset": None,
             "groups": groups[use], "notes": notes}
 
 
 def _entry(test_id, n, notes, *, fit=None, estimate=None, se=None, p_value=None, why=None):
-    converged = fit is not None and fit.converged and estimate is not None
+    converged = fit is not None and fit.converged and estimate is not None and why is None
     warnings = list(notes) + (fit.warnings if fit else []) + ([why] if why else [])
     out = results.entry(test_id, METHODS[test_id], n=int(n), converged=bool(converged), warnings=warnings)
     if not converged:
@@ -162,27 +199,126 @@ def _slope_entry(test_id, fit, notes):
     return _entry(test_id, fit.n, notes, fit=fit, estimate=params[1], se=np.sqrt(cov[1, 1]))
 
 
-def _working_variance_covs(fits, acc):
-    """Set ``.cov`` of the account-level fits from the working variance around their means."""
-    y, X, exposure = acc["y"], acc["X"], np.exp(acc["offset"])
-    for name in ("ppml_account", "nb_account"):
-        fit = fits[name]
-        if not fit.converged:
+def _equation(fit, data, *, alpha=None, per_tweet=False):
+    """The estimating equation of a converged fit, over the accounts it used."""
+    if per_tweet:  # tweets of one account share its followers: the equation sums them per account
+        codes = np.unique(data["groups"], return_inverse=True)[1]
+        counts = np.bincount(codes)
+        y = np.bincount(codes, weights=data["y"])
+        first = np.unique(codes, return_index=True)[1]
+        X, offset, per = data["X"][first], np.log(counts), counts.astype(float)
+    else:
+        y, X, offset, per = data["y"], data["X"], data["offset"], 1.0
+    alpha = float(np.asarray(fit.result.params)[-1]) if alpha is None else alpha
+    return estimating.Equation(y, X, offset, alpha, per)
+
+
+def _interval(eq, beta):
+    """(low, high, p at 0, covariance for the fitted curves): HC3 with Bell-McCaffrey df."""
+    cov = eq.sandwich(beta, "HC3")
+    df = eq.bell_mccaffrey_df(beta)
+    se = float(np.sqrt(cov[1, 1])) if cov[1, 1] >= 0 else np.nan
+    low, high = estimating.normal_interval(float(beta[1]), se, df)
+    p_value = 2 * stats.t.sf(abs(float(beta[1]) / se), df) if se > 0 else np.nan
+    return low, high, p_value, cov
+
+
+def unusable(eq, beta, low, high):
+    """Why a converged fit's elasticity cannot be used (degenerate interval, exploding standard
+    error, fitted means out of float range), or None."""
+    M, _ = eq.means(beta)
+    if not np.all(np.isfinite(M)):
+        return f"fitted means overflow for {int((~np.isfinite(M)).sum())} accounts"
+    if np.any(M < TINY_MEAN):
+        return (f"fitted means underflow (below {TINY_MEAN:g}) for {int((M < TINY_MEAN).sum())} accounts: "
+                "the fit runs off to a boundary")
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "degenerate interval: the data cannot bound the elasticity (an infinite end)"
+    if not high > low:
+        return f"degenerate interval: zero width ({low:.4g} to {high:.4g})"
+    if (high - low) / 2 > MAX_HALF_WIDTH:
+        return (f"exploding standard error: the interval {low:.4g} to {high:.4g} is wider than "
+                f"+-{MAX_HALF_WIDTH:g}, every plausible elasticity")
+    return None
+
+
+def leverage_note(eq, beta):
+    """(share of the fit's weight in its top 1% of accounts, warnings: the note and, above
+    FRAGILE_LEVERAGE, the fragile marker)."""
+    share = estimating.top_share(eq.weight(beta))
+    top = max(1, int(np.ceil(0.01 * len(eq.y))))
+    notes = [f"leverage: {share:.1%} of the fit's weight (minus the derivative of its estimating "
+             f"equation) is in the top 1% of accounts ({top} of {len(eq.y)})"]
+    if share > FRAGILE_LEVERAGE:
+        notes.append(f"{results.FRAGILE} {share:.1%} of the fit's weight is in its top {top} accounts (more "
+                     f"than {FRAGILE_LEVERAGE:.0%}): the validation battery found no interval that covers "
+                     "when so few accounts carry a fit, so no verdict rests on this entry alone")
+    return share, notes
+
+
+def _elasticity_entry(test_id, fit, eq, notes):
+    if fit is None or not fit.converged:
+        return _entry(test_id, 0 if fit is None else fit.n, notes, fit=fit,
+                      why="model did not converge: no estimate")
+    beta = np.asarray(fit.result.params)[:2]
+    low, high, p_value, cov = _interval(eq, beta)
+    fit.cov = cov
+    _, lever = leverage_note(eq, beta)
+    hc0 = float(np.sqrt(eq.sandwich(beta, "HC0")[1, 1]))
+    why = unusable(eq, beta, low, high)
+    out = _entry(test_id, fit.n, list(notes) + lever + [f"HC0 standard error {hc0:.4g} (for comparison)"],
+                 fit=fit, estimate=beta[1], why=why and f"not usable although the optimiser converged: {why}")
+    if out["converged"]:
+        out["ci_low"], out["ci_high"], out["p_value"] = float(low), float(high), float(p_value)
+    return out
+
+
+def _misspecification_entry(entries, notes):
+    """PPML's elasticity minus the NB's, with the differences both 95% intervals allow.
+
+    The interval [low_P - high_N, high_P - low_N] covers the true difference whenever both
+    intervals cover (at least 90% by Bonferroni); it excludes 0 exactly when they do not
+    overlap, which is when the log-linear mean is called misspecified. A formal test of the
+    difference (its jackknife variance) raised false alarms far above its level on the
+    battery's log-linear mechanisms, where PPML's few heavy accounts carry it (docs/statistics.md).
+    """
+    test_id = "elasticity_ppml_minus_nb"
+    nb, ppml = entries["elasticity_nb_account"], entries["elasticity_ppml_account"]
+    if not (nb["converged"] and ppml["converged"]) or nb["ci_low"] is None or ppml["ci_low"] is None:
+        return results.entry(test_id, METHODS[test_id], n=nb["n"], converged=False,
+                             warnings=[*notes, "needs both account-level elasticities with intervals"])
+    difference = ppml["estimate"] - nb["estimate"]
+    low, high = ppml["ci_low"] - nb["ci_high"], ppml["ci_high"] - nb["ci_low"]
+    warnings = list(notes)
+    if low > 0 or high < 0:
+        warnings.append(
+            f"misspecified: the log-linear mean does not fit (PPML {ppml['estimate']:.3g}, 95% CI "
+            f"{ppml['ci_low']:.3g} to {ppml['ci_high']:.3g}; NB {nb['estimate']:.3g}, {nb['ci_low']:.3g} to "
+            f"{nb['ci_high']:.3g}); read the dose-response by follower band, not one elasticity")
+        if results.fragile(ppml):
+            warnings.append("PPML's interval is fragile: part of the gap may be its undercoverage")
+    return results.entry(test_id, METHODS[test_id], difference, (low, high), n=nb["n"], warnings=warnings)
+
+
+def _sensitivity_entries(acc, fits, seconds):
+    """The primary elasticity refitted without the top accounts by engagement."""
+    out = []
+    order = np.argsort(-acc["y"], kind="stable")
+    for test_id, top in SENSITIVITY_TOP.items():
+        k = int(np.ceil(top * len(order))) if isinstance(top, float) else top
+        if len(order) - k < 10 or not fits["nb_account"].converged:
+            out.append(_entry(test_id, max(len(order) - k, 0), [],
+                              why="skipped: too few accounts, or the full NB fit did not converge"))
             continue
-        params = np.asarray(fit.result.params)
-        mu = np.exp(X @ params[:X.shape[1]] + acc["offset"])
-        score_weight = 1 / (1 + params[-1] * mu) if name == "nb_account" else np.ones_like(mu)
-        kappa, tau = fitting.working_variance(y, mu, exposure)
-        variance = mu + kappa * mu**2 / exposure + tau * mu**2
-        cov = fitting.working_variance_cov(X, mu, variance, score_weight)
-        if not (np.all(np.isfinite(cov)) and cov[1, 1] > 0):
-            fit.converged = False
-            fit.warnings.append("working-variance covariance not finite or not positive")
-            continue
-        hc0 = float(np.sqrt(np.asarray(fit.result.cov_params())[1, 1]))
-        fit.cov = cov
-        fit.warnings.append(f"working variance: kappa = {kappa:.4g}, tau = {tau:.4g}; standard "
-                            f"error of the elasticity {np.sqrt(cov[1, 1]):.4g} (HC0: {hc0:.4g})")
+        keep = np.sort(order[k:])
+        y, X, offset = acc["y"][keep], acc["X"][keep], acc["offset"][keep]
+        full = np.asarray(fits["nb_account"].result.params)
+        fit = _timed(seconds, test_id, fitting.fit_nb, y, X, offset=offset, start=full)
+        note = f"without the {k} accounts with most engagement ({acc['y'][order[:k]].sum():.0f} of " \
+               f"{acc['y'].sum():.0f} engagements)"
+        eq = _equation(fit, {"y": y, "X": X, "offset": offset}) if fit.converged else None
+        out.append(_elasticity_entry(test_id, fit, eq, [note]))
+    return out
 
 
 def _overdispersion_entry(fits, notes):
@@ -213,6 +349,7 @@ class EngagementModels:
     fits: dict  # name -> fitting.Fit (``.result`` is the statsmodels result or None)
     data: dict = field(repr=False)  # level -> y, X, offset (groups) used in the fits
     fit_seconds: dict = field(default_factory=dict)
+    equations: dict = field(default_factory=dict, repr=False)  # fit name -> estimating.Equation
 
     def test(self, test_id):
         """The entry with id ``test_id``."""
@@ -336,10 +473,11 @@ def _start(poisson, y, X, offset=None):
 
 def _quantile_entries(fits, notes, data, seconds):
     entries = []
+    bands = follower_band(pd.Series(data["followers"])).cat.codes.to_numpy()
     for test_id, q in (("quantreg_median_followers", 0.5), ("quantreg_p90_followers", 0.9)):
         name = f"quantreg_{q:g}"
         fit, bse = _timed(seconds, name, fitting.fit_quantile, data["y_log"], data["X"], q,
-                          groups=data.get("groups"))
+                          groups=data.get("groups"), bands=bands)
         fits[name] = fit
         extra = list(notes) + ([] if data.get("groups") is not None else
                                ["account level: engagement per original tweet of each account"])
@@ -361,17 +499,23 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
     unconverged, with the reason in ``warnings``. ``seed`` only matters above
     ``max_tweet_rows`` tweets (the seeded sample of whole accounts).
     """
-    fits, seconds = {}, {}
+    fits, seconds, equations = {}, {}, {}
     acc = _account_data(accounts)
     y, X, offset, notes = acc["y"], acc["X"], acc["offset"], acc["notes"]
     fits["ppml_account"] = _timed(seconds, "ppml_account", fitting.fit_poisson, y, X,
                                   offset=offset)
     fits["nb_account"] = _timed(seconds, "nb_account", fitting.fit_nb, y, X, offset=offset,
                                 start=_start(fits["ppml_account"], y, X, offset))
-    _timed(seconds, "account_working_variance", _working_variance_covs, fits, acc)
-    tests = [_slope_entry("elasticity_nb_account", fits["nb_account"], notes),
-             _slope_entry("elasticity_ppml_account", fits["ppml_account"], notes),
-             _overdispersion_entry(fits, notes)]
+    for name, alpha in (("ppml_account", 0.0), ("nb_account", None)):
+        if fits[name].converged:
+            equations[name] = _equation(fits[name], acc, alpha=alpha)
+    tests = [_timed(seconds, f"{test_id}_interval", _elasticity_entry, test_id, fits[name], equations.get(name),
+                    notes)
+             for test_id, name in (("elasticity_nb_account", "nb_account"),
+                                   ("elasticity_ppml_account", "ppml_account"))]
+    tests += [_overdispersion_entry(fits, notes),
+              _misspecification_entry({entry["id"]: entry for entry in tests}, notes)]
+    tests += _sensitivity_entries(acc, fits, seconds)
     data = {"account": acc}
     if tweets is None:
         why = "skipped: no tweet-level data (account-table form)"
@@ -386,11 +530,14 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
         start = _start(fits["poisson_tweet"], y, X)
         fits["nb_tweet"] = _timed(seconds, "nb_tweet", fitting.fit_nb, y, X, start=start,
                                   groups=groups)
-        tests.append(_slope_entry("elasticity_nb_tweet_clustered", fits["nb_tweet"], notes))
+        if fits["nb_tweet"].converged:
+            equations["nb_tweet"] = _equation(fits["nb_tweet"], tw, per_tweet=True)
+        tests.append(_timed(seconds, "elasticity_nb_tweet_clustered_interval", _elasticity_entry,
+                            "elasticity_nb_tweet_clustered", fits["nb_tweet"], equations.get("nb_tweet"), notes))
         tests += _hurdle_entries(fits, tw, seconds)
         tw["y_log"] = np.log1p(y)
         tests += _quantile_entries(fits, notes, tw, seconds)
-    return EngagementModels(tests, _comparison(fits), fits, data, seconds)
+    return EngagementModels(tests, _comparison(fits), fits, data, seconds, equations)
 
 
 def _hurdle_entries(fits, tw, seconds):

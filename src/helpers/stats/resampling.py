@@ -1,4 +1,4 @@
-"""The resampling kit: account (cluster) bootstrap weights, weighted statistics and percentile intervals.
+"""The resampling kit: account (cluster) bootstrap weights, weighted statistics and their intervals.
 
 Tweets of one account share its followers, its operator and its audience, so
 every interval in traction resamples ACCOUNTS, never tweets. A statistic is
@@ -6,6 +6,14 @@ written once, as a function of a (resamples x accounts) weight matrix; the
 plug-in estimate is the same function at unit weights, so estimate and
 interval cannot disagree on the definition. Quantiles use the inverted-CDF
 definition (an observed value).
+
+Heavy-tailed statistics (engagement per tweet, the Gini coefficient, the top-1%
+share of accounts) carry a standard error per resample (``.studentize``: the
+delta method for a ratio, the jackknife from closed-form leave-one-draw-out values
+for the others) and get studentized (bootstrap-t) intervals: resampling the real
+IRA table as a population, percentile intervals of these undercovered, because a
+handful of accounts make the bootstrap distribution skewed (docs/statistics.md).
+Shares, quantiles and rank correlations keep percentile intervals.
 """
 
 import numpy as np
@@ -14,18 +22,22 @@ from scipy import sparse, stats
 from helpers.results import entry
 
 LEVEL = 0.95
-BOOT = "account-bootstrap percentile 95% interval"
+BOOT = "account-bootstrap {} 95% interval"
 
 
 def resample_weights(n_accounts: int, n_boot: int, seed: int):
-    """Yield (chunk, n_accounts) arrays: how often each account is drawn in each resample."""
+    """Yield (chunk, n_accounts) float arrays: how often each account is drawn in each resample.
+
+    Floats, not integers: the statistics multiply them with float vectors, which only BLAS
+    does fast (an integer matrix times a float vector is about 10x slower)."""
     rng = np.random.default_rng(seed)
     chunk = max(1, min(100, 4_000_000 // max(n_accounts, 1)))  # bounds memory at ~32 MB a chunk
     for start in range(0, n_boot, chunk):
         size = min(chunk, n_boot - start)
         draws = rng.integers(0, n_accounts, size=(size, n_accounts))
         offsets = np.arange(size)[:, None] * n_accounts
-        yield np.bincount((draws + offsets).ravel(), minlength=size * n_accounts).reshape(size, n_accounts)
+        yield np.bincount((draws + offsets).ravel(), minlength=size * n_accounts).reshape(size, n_accounts) \
+            .astype(float)
 
 
 # --- statistics of weighted values: each takes a (k, n) weight matrix, returns k values ---
@@ -35,12 +47,27 @@ def weighted_share(indicator):
     return lambda w: (w @ indicator) / w.sum(axis=1)
 
 
-def weighted_ratio(numerator, denominator):
+def weighted_ratio(numerator, denominator, *, heavy_tailed=False):
+    """sum(numerator) / sum(denominator) over the drawn accounts.
+
+    ``heavy_tailed`` (engagement per tweet) studentizes its interval by the delta-method
+    standard error of each resample, sqrt(sum w (num - R den)^2) / sum w den.
+    """
     numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
 
     def statistic(w):
         with np.errstate(invalid="ignore", divide="ignore"):
             return (w @ numerator) / (w @ denominator)
+
+    def studentize(w):  # the ratio and its delta-method se from one matrix product
+        sums = w @ columns
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = sums[:, 0] / sums[:, 1]
+            spread = sums[:, 2] - 2 * ratio * sums[:, 3] + ratio**2 * sums[:, 4]
+            return ratio, np.sqrt(np.maximum(spread, 0)) / sums[:, 1]
+    if heavy_tailed:
+        columns = np.column_stack([numerator, denominator, numerator**2, numerator * denominator, denominator**2])
+        statistic.studentize = studentize
     return statistic
 
 
@@ -68,6 +95,28 @@ def weighted_gini(values):
         dp = np.diff(population, axis=1, prepend=0)
         previous = np.concatenate([np.zeros((len(w), 1)), lorenz[:, :-1]], axis=1)
         return 1 - (dp * (lorenz + previous)).sum(axis=1)
+
+    def pieces(w):  # in ascending order: draws, totals, each unit's summed distance to the others, their sum
+        w = w[:, order]
+        drawn, total = w.sum(axis=1, keepdims=True), (w @ ordered)[:, None]
+        cum_w, cum_v = np.cumsum(w, axis=1), np.cumsum(w * ordered, axis=1)
+        distance = ordered * (cum_w - w) - (cum_v - w * ordered) + (total - cum_v) - ordered * (drawn - cum_w)
+        return w, drawn, total, distance, (w * distance).sum(axis=1, keepdims=True)
+
+    def without_one(drawn, total, distance, pairs):  # sum w_i w_j |x_i - x_j| / (2 N total), one draw less
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (pairs - 2 * distance) / (2 * (drawn - 1) * (total - ordered))
+
+    def leave_one_out(w):
+        _, *rest = pieces(w)
+        return without_one(*rest)[:, np.argsort(order, kind="stable")]
+
+    def studentize(w):  # the Gini (pairwise form) and its jackknife se, in one pass
+        w, drawn, total, distance, pairs = pieces(w)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gini = (pairs / (2 * drawn * total))[:, 0]
+        return gini, jackknife_se(without_one(drawn, total, distance, pairs), w)
+    statistic.leave_one_out, statistic.studentize, statistic.bounds = leave_one_out, studentize, (0.0, 1.0)
     return statistic
 
 
@@ -100,7 +149,45 @@ def weighted_top_share(values, top=0.01, group=None):
             if totals_v[i]:
                 out[i] = (before_v + (target - before_w) * ordered[j]) / totals_v[i]
         return out
+    if len(np.unique(group)) == len(group):  # one unit per account: leave-one-out in closed form
+        back = np.argsort(order, kind="stable")
+
+        def leave_one_out(w):
+            return _top_share_leave_one_out(ordered, w[:, group[order]], top, head)[:, back]
+
+        def studentize(w):
+            ordered_w = w[:, group[order]]
+            return statistic(w), jackknife_se(_top_share_leave_one_out(ordered, ordered_w, top, head), ordered_w)
+        statistic.leave_one_out, statistic.studentize, statistic.bounds = leave_one_out, studentize, (0.0, 1.0)
     return statistic
+
+
+def _top_share_leave_one_out(ordered, w, top, head):
+    """Top-``top`` share with one draw of each unit less; ``ordered`` descending, ``w`` (k, n) in that order.
+
+    Only the first ``head`` units can hold the boundary; leaving out a unit after it only
+    changes the total, so cumulative sums run over the head alone (all units if it is short).
+    """
+    drawn, total = w.sum(axis=1), w @ ordered
+    target = top * (drawn - 1)
+    if not (w[:, :head].sum(axis=1) >= target + 1).all():
+        head = w.shape[1]
+    cum_w, cum_v = np.cumsum(w[:, :head], axis=1), np.cumsum(w[:, :head] * ordered[:head], axis=1)
+    rows, position = np.arange(len(w)), np.arange(head)[None, :]
+
+    def boundary(extra):  # first position whose cumulative draws reach target + extra, and the sums before it
+        j = np.argmax(cum_w >= (target + extra - 1e-9)[:, None], axis=1)
+        before_w = np.where(j > 0, cum_w[rows, j - 1], 0.0)
+        before_v = np.where(j > 0, cum_v[rows, j - 1], 0.0)
+        return j[:, None], before_w[:, None], before_v[:, None], ordered[j][:, None]
+    j1, w1, v1, at1 = boundary(0.0)  # the unit left out comes after the boundary: nothing before it moves
+    j2, w2, v2, at2 = boundary(1.0)  # it comes at or before: one draw fewer up to the new boundary
+    shift = j2 > position
+    head_after = v1 + (target[:, None] - w1) * at1
+    head_before = (v2 - shift * ordered[:head]) + (target[:, None] - (w2 - shift)) * at2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inside = np.where(position > j1, head_after, head_before) / (total[:, None] - ordered[:head])
+        return np.concatenate([inside, head_after / (total[:, None] - ordered[head:])], axis=1)
 
 
 def weighted_ranks(values, w):
@@ -129,14 +216,28 @@ def rank_correlation(x, y, method):
     def kendall(w):
         out = np.empty(len(w))
         for i, row in enumerate(w):
-            drawn = np.repeat(np.arange(len(x)), row)
+            drawn = np.repeat(np.arange(len(x)), row.astype(np.int64))
             out[i] = stats.kendalltau(x[drawn], y[drawn]).statistic
         return out
     return {"spearman": spearman, "kendall": kendall}[method]
 
 
+def interval_kind(statistic):
+    """"studentized" for statistics that carry a standard error per resample, else "percentile"."""
+    return "studentized" if hasattr(statistic, "studentize") else "percentile"
+
+
+def jackknife_se(values, w):
+    """Jackknife standard error in each resample (rows of ``w``) from its leave-one-draw-out ``values``."""
+    drawn = w.sum(axis=1)
+    values = np.where(w > 0, values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (w * values).sum(axis=1) / drawn
+        return np.sqrt((drawn - 1) / drawn * (w * (values - mean[:, None]) ** 2).sum(axis=1))
+
+
 def bootstrap(statistic, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
-    """(estimate, (ci_low, ci_high), warnings): plug-in and percentile interval over account resamples."""
+    """(estimate, (ci_low, ci_high), warnings): plug-in and interval (``interval_kind``) over account resamples."""
     return bootstrap_many([statistic], n_accounts, n_boot=n_boot, seed=seed, level=level)[0]
 
 
@@ -144,25 +245,55 @@ def bootstrap_many(statistics, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
     """``bootstrap`` of several statistics of the same accounts over one pass of resamples."""
     if n_accounts == 0:
         return [(None, (None, None), ["no accounts"]) for _ in statistics]
-    ones = np.ones((1, n_accounts), dtype=np.int64)
+    ones = np.ones((1, n_accounts))
     estimates = [float(statistic(ones)[0]) for statistic in statistics]
+    studentized = [hasattr(statistic, "studentize") for statistic in statistics]
     replicates = [[] for _ in statistics]
     for w in resample_weights(n_accounts, n_boot, seed):
-        for store, statistic in zip(replicates, statistics):
-            store.append(statistic(w))
-    return [_percentile(estimate, np.concatenate(reps), level) for estimate, reps in zip(estimates, replicates)]
+        for store, statistic, student in zip(replicates, statistics, studentized):
+            store.append(statistic.studentize(w) if student else (statistic(w), None))
+    out = []
+    for estimate, reps, statistic, student in zip(estimates, replicates, statistics, studentized):
+        values = np.concatenate([v for v, _ in reps])
+        if student:
+            ses = np.concatenate([se for _, se in reps])
+            out.append(_studentized(estimate, float(statistic.studentize(ones)[1][0]), values, ses, level,
+                                    getattr(statistic, "bounds", (-np.inf, np.inf))))
+        else:
+            out.append(_percentile(estimate, values, level))
+    return out
+
+
+def _undefined(estimate, replicates):
+    """(warnings, whether there is no interval) for replicates some of which are undefined."""
+    finite = np.isfinite(replicates)
+    warnings = []
+    if not finite.all():
+        warnings.append(f"{int((~finite).sum())} of {len(replicates)} resamples left the "
+                        "statistic undefined and were dropped")
+    return warnings, not np.isfinite(estimate) or finite.sum() < 0.9 * len(replicates)
 
 
 def _percentile(estimate, replicates, level):
-    finite = replicates[np.isfinite(replicates)]
-    warnings = []
-    if len(finite) < len(replicates):
-        warnings.append(f"{len(replicates) - len(finite)} of {len(replicates)} resamples left the "
-                        "statistic undefined and were dropped")
-    if not np.isfinite(estimate) or len(finite) < 0.9 * len(replicates):
+    warnings, none = _undefined(estimate, replicates)
+    if none:
         return (estimate if np.isfinite(estimate) else None), (None, None), warnings + ["no interval"]
     alpha = (1 - level) / 2
-    low, high = np.quantile(finite, [alpha, 1 - alpha])
+    low, high = np.quantile(replicates[np.isfinite(replicates)], [alpha, 1 - alpha])
+    return estimate, (float(low), float(high)), warnings
+
+
+def _studentized(estimate, se, replicates, replicate_ses, level, bounds=(-np.inf, np.inf)):
+    """Bootstrap-t: estimate - quantiles of (replicate - estimate) / replicate's se, times the se,
+    clipped to the statistic's ``bounds`` (a Gini or a share cannot pass 1)."""
+    with np.errstate(invalid="ignore", divide="ignore"):  # a resample of one repeated account has no se
+        t = (replicates - estimate) / replicate_ses
+    warnings, none = _undefined(estimate, t)
+    if none or not (np.isfinite(se) and se > 0):
+        return _percentile(estimate, replicates, level)  # a constant statistic or too few defined resamples
+    alpha = (1 - level) / 2
+    low_t, high_t = np.quantile(t[np.isfinite(t)], [alpha, 1 - alpha])
+    low, high = np.clip([estimate - high_t * se, estimate - low_t * se], *bounds)
     return estimate, (float(low), float(high)), warnings
 
 
@@ -176,20 +307,21 @@ def bootstrapped_entries(specs, n_accounts, *, n_boot, seed, warnings=()):
     """Entries for ``(id, method, statistic, n)`` specs over the same accounts (one resampling pass)."""
     out = []
     outcomes = bootstrap_many([spec[2] for spec in specs], n_accounts, n_boot=n_boot, seed=seed)
-    for (test_id, method, _, n), (estimate, ci, notes) in zip(specs, outcomes):
+    for (test_id, method, statistic, n), (estimate, ci, notes) in zip(specs, outcomes):
         if estimate is None:
             out.append(entry(test_id, method, n=n, converged=False,
                              warnings=[*warnings, "skipped: undefined on this data", *notes]))
         else:
-            out.append(entry(test_id, f"{method}; {BOOT} ({n_boot} resamples of {n_accounts} accounts)",
+            boot = BOOT.format(interval_kind(statistic))
+            out.append(entry(test_id, f"{method}; {boot} ({n_boot} resamples of {n_accounts} accounts)",
                              estimate, ci, n=n, warnings=[*warnings, *notes]))
     return out
 
 
-def ratio_by_group(group, numerator, denominator, *, n_boot, seed):
+def ratio_by_group(group, numerator, denominator, *, n_boot, seed, heavy_tailed=False):
     """(estimate, ci_low, ci_high) of sum(numerator) / sum(denominator) over a group's accounts; NaN when undefined."""
     if group[denominator].sum() == 0 or group[numerator].isna().any():
         return np.nan, np.nan, np.nan
-    estimate, (low, high), _ = bootstrap(weighted_ratio(group[numerator], group[denominator]), len(group),
-                                         n_boot=n_boot, seed=seed)
+    statistic = weighted_ratio(group[numerator], group[denominator], heavy_tailed=heavy_tailed)
+    estimate, (low, high), _ = bootstrap(statistic, len(group), n_boot=n_boot, seed=seed)
     return estimate, low, high

@@ -1,0 +1,116 @@
+"""helpers.stats.estimating: the elasticity's estimating equation against statsmodels and brute force."""
+
+import warnings
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from statsmodels.discrete.discrete_model import NegativeBinomial
+
+from helpers.stats import estimating
+from helpers.stats.estimating import Equation
+from helpers.stats.resampling import resample_weights
+
+
+def data(seed, n=400, elasticity=0.6):
+    rng = np.random.default_rng(seed)
+    followers = np.where(rng.random(n) < 0.4, 0, np.floor(np.exp(rng.normal(2, 2, n))))
+    tweets = rng.geometric(0.15, n).astype(float)
+    mu = tweets * 0.3 * (1 + followers) ** elasticity * rng.gamma(1.0, 1.0, n)
+    y = rng.poisson(mu).astype(float)
+    X = np.column_stack([np.ones(n), np.log1p(followers)])
+    return y, X, np.log(tweets)
+
+
+@pytest.fixture(scope="module")
+def nb():
+    y, X, offset = data(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = NegativeBinomial(y, X, loglike_method="nb2", offset=offset).fit(disp=0, maxiter=200)
+    return Equation(y, X, offset, float(result.params[-1])), np.asarray(result.params[:2])
+
+
+@pytest.fixture(scope="module")
+def ppml():
+    y, X, offset = data(1)
+    result = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(cov_type="HC0")
+    return Equation(y, X, offset), result
+
+
+def test_solve_finds_statsmodels_estimates(nb, ppml):
+    eq, beta = nb
+    solved = eq.solve(beta + [0.5, -0.2])
+    np.testing.assert_allclose(solved, beta, atol=1e-5)  # statsmodels stops at a gradient of about 1e-6
+    assert np.abs(eq.scores(solved).sum(axis=0)).max() < 1e-8
+    eq, result = ppml
+    np.testing.assert_allclose(eq.solve([0.0, 0.0]), result.params, atol=1e-7)
+    assert np.abs(eq.scores(result.params).sum(axis=0)).max() < 1e-6
+
+
+def test_hc0_is_statsmodels_hc0_for_ppml(ppml):
+    eq, result = ppml
+    np.testing.assert_allclose(eq.sandwich(result.params, "HC0"), result.cov_params(), rtol=1e-6)
+
+
+def test_hc_corrections_grow_with_leverage_and_hats_sum_to_k(nb):
+    eq, beta = nb
+    assert eq.hat(beta).sum() == pytest.approx(2.0)
+    var = [eq.sandwich(beta, kind)[1, 1] for kind in ("HC0", "HC2", "HC3")]
+    assert var[0] < var[1] < var[2]
+    assert eq.sandwich(beta, "HC1")[1, 1] == pytest.approx(var[0] * 400 / 398)
+
+
+def test_weighted_solve_is_a_refit_on_the_resampled_accounts(nb):
+    eq, beta = nb
+    weights = next(resample_weights(len(eq.y), 3, seed=2))
+    fast = eq.solve(beta, weights)
+    for row, w in zip(fast, weights):
+        drawn = np.repeat(np.arange(len(eq.y)), w.astype(np.int64))
+        refit = Equation(eq.y[drawn], eq.X[drawn], eq.offset[drawn], eq.alpha).solve(beta)
+        np.testing.assert_allclose(row, refit, atol=1e-6)
+
+
+def test_jackknife_leaves_each_account_out(nb):
+    eq, beta = nb
+    left_out = eq.jackknife(beta, chunk=150)
+    for i in (0, 57, 399):
+        keep = np.arange(len(eq.y)) != i
+        refit = Equation(eq.y[keep], eq.X[keep], eq.offset[keep], eq.alpha).solve(beta)
+        np.testing.assert_allclose(left_out[i], refit, atol=1e-6)
+
+
+def test_bell_mccaffrey_df_matches_the_n_by_n_formula(nb):
+    eq, beta = nb
+    v = eq.weight(beta)
+    Z = eq.X * np.sqrt(v)[:, None]
+    H = Z @ np.linalg.inv(Z.T @ Z) @ Z.T
+    a = (Z @ np.linalg.inv(Z.T @ Z))[:, 1]
+    D = np.diag(a**2 / (1 - np.diag(H)))
+    Q = (np.eye(len(v)) - H) @ D @ (np.eye(len(v)) - H)
+    assert eq.bell_mccaffrey_df(beta) == pytest.approx(np.trace(Q) ** 2 / np.trace(Q @ Q), rel=1e-8)
+
+
+def test_restricted_fit_solves_the_intercept_equation_at_a_fixed_slope(nb):
+    eq, beta = nb
+    beta = eq.solve(beta)
+    restricted = eq.restricted([beta[1], 0.0, 1.2])
+    np.testing.assert_allclose(restricted[0], beta, atol=1e-6)  # at the estimate: the full solution
+    M, g = eq.means(restricted)
+    assert np.abs(((eq.y - M) * g).sum(axis=1)).max() < 1e-6
+
+
+def test_wild_score_interval_ends_are_where_the_test_starts_to_reject(nb):
+    eq, beta = nb
+    low, high, p_zero = eq.wild_score_interval(beta, n_boot=499, seed=3)
+    assert low < beta[1] < high and p_zero < 0.01
+    signs = np.random.default_rng(3).choice([-1.0, 1.0], size=(499, len(eq.y)))
+    p = eq.wild_p_values([low - 0.01, low + 0.01, high - 0.01, high + 0.01], signs)
+    assert p[0] <= 0.05 < p[1] and p[2] > 0.05 >= p[3]
+    hc3 = 2 * 1.96 * np.sqrt(eq.sandwich(beta, "HC3")[1, 1])
+    assert 0.5 < (high - low) / hc3 < 2
+
+
+def test_top_share_counts_at_least_one_account():
+    assert estimating.top_share([5.0, 1, 1, 1]) == pytest.approx(5 / 8)
+    assert estimating.top_share(np.ones(300)) == pytest.approx(3 / 300)
