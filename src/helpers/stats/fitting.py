@@ -111,6 +111,8 @@ def _cov(groups, robust):
 
 def moment_alpha(y, mu):
     """Cameron-Trivedi moment estimate of the NB2 dispersion, clipped to a safe start."""
+    if not len(y) or not np.sum(mu**2) > 0:
+        return 1.0
     alpha = np.sum((y - mu) ** 2 - y) / np.sum(mu**2)
     return float(np.clip(alpha, 0.01, 100.0)) if np.isfinite(alpha) else 1.0
 

@@ -442,12 +442,13 @@ def _comparison(fits):
         parts = [fits[name] for name in names if name in fits]
         if len(parts) < len(names):
             continue
-        ok = all(part.converged for part in parts)
+        ok = all(part.converged for part in parts) and parts[0].n > 0
         n = parts[0].n
         k = sum(len(part.result.params) for part in parts) if ok else np.nan
         llf = sum(float(part.result.llf) for part in parts) if ok else np.nan
         rows.append({"model": label, "level": level, "n": n, "n_params": k, "loglik": llf,
-                     "aic": 2 * k - 2 * llf, "bic": k * np.log(n) - 2 * llf, "converged": ok})
+                     "aic": 2 * k - 2 * llf, "bic": k * np.log(n) - 2 * llf if ok else np.nan,
+                     "converged": ok})
     return pd.DataFrame(rows, columns=["model", "level", "n", "n_params", "loglik", "aic", "bic",
                                        "converged"])
 
@@ -463,6 +464,8 @@ def _start(poisson, y, X, offset=None):
     """NB start: the Poisson quasi-ML betas and a moment estimate of alpha."""
     if poisson.converged:
         beta = np.asarray(poisson.result.params)
+    elif not len(y):  # nothing to fit; the fit itself says why
+        return np.append(np.zeros(X.shape[1]), 1.0)
     else:
         beta = np.zeros(X.shape[1])
         beta[0] = np.log(max(y.sum(), 1) / np.exp(offset).sum() if offset is not None
@@ -495,7 +498,7 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
     """Fit the count models of engagement on log(1 + followers); see the module docstring.
 
     ``accounts`` and ``tweets`` follow the tidy-frame contract of ``helpers.frames``;
-    with ``tweets=None`` (account-table form) the tweet-level entries are present,
+    with ``tweets=None`` (an account table or a users file) the tweet-level entries are present,
     unconverged, with the reason in ``warnings``. ``seed`` only matters above
     ``max_tweet_rows`` tweets (the seeded sample of whole accounts).
     """
@@ -518,7 +521,7 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
     tests += _sensitivity_entries(acc, fits, seconds)
     data = {"account": acc}
     if tweets is None:
-        why = "skipped: no tweet-level data (account-table form)"
+        why = "skipped: no tweet-level data (an account table, or a users file only)"
         tests += [_skipped(test_id, why) for test_id in TWEET_LEVEL]
         acc["y_log"] = np.log1p(y / np.exp(offset))
         tests += _quantile_entries(fits, notes, acc, seconds)
