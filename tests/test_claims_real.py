@@ -53,3 +53,9 @@ def test_an_account_table_of_retweets_says_retweets_only(ira_table, tmp_path):
     assert "users file" not in " ".join(claim.evidence for claim in rows.values())
     row = rows[3, claims.REFERENCE]
     assert row.verdict == claims.NOT_TESTABLE and "does not say whether its totals count retweet rows" in row.evidence
+    # the NB and PPML elasticities disagree beyond their intervals on this table: claim 4 says so and
+    # leads with the band means, its verdict resting on the rank correlation
+    tracked = rows[4, claims.THRESHOLD]
+    assert tracked.evidence.startswith("Engagement per original tweet by follower band (95% CI): 0 followers")
+    assert "does not fit these data" in tracked.evidence and "intervals do not overlap" in tracked.evidence
+    assert tracked.verdict == claims.SUPPORTED  # Spearman's interval lies above 0
