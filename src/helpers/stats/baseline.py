@@ -8,28 +8,26 @@ with a group indicator,
 so exp(g) is the campaign's engagement per original tweet relative to baseline
 accounts with the same follower count (``baseline_engagement_ratio``). It is
 fitted by NB2 maximum likelihood (Poisson quasi-ML when the NB fails) with the
-checked fitters of ``helpers.stats.fitting``; its interval is the Wald interval
-of g, exponentiated, from the working-variance sandwich that ``fitting``
-provides (the one the elasticities use), its moments estimated separately for
-the campaign and the baseline, whose spread differs (a campaign's amplified
-tweets), so neither a few high-follower accounts nor the calmer group can
-shrink it (coverage: docs/reference.md). The model assumes one elasticity b for both groups; the
-slopes fitted to each group alone are given in the entry's warnings, beside
-the ratio without the follower adjustment.
+checked fitters of ``helpers.stats.fitting``; its interval is the t interval of g,
+exponentiated, from the estimating equation over accounts with the HC3 sandwich
+and Bell-McCaffrey degrees of freedom (``helpers.stats.estimating``, the method
+the elasticities use), which assumes nothing about how the variance grows in
+either group (coverage: docs/reference.md). The model assumes one elasticity b
+for both groups; the slopes fitted to each group alone are given in the entry's
+warnings, beside the ratio without the follower adjustment.
 """
 
 import numpy as np
 from scipy import stats
 
 from helpers.results import entry, skipped
-from helpers.stats import fitting
+from helpers.stats import estimating, fitting
 
 RATIO = "baseline_engagement_ratio"
-Z95 = float(stats.norm.ppf(0.975))
 METHOD = ("account level: negative binomial (NB2, ML; Poisson quasi-ML if it fails) of engagement on "
           "log(1 + followers) and a campaign indicator over the campaign's and the baseline's accounts, "
-          "log(original tweets) offset; estimate exp(indicator coefficient); 95% Wald interval from the "
-          "working-variance sandwich of helpers.stats.fitting")
+          "log(original tweets) offset; estimate exp(indicator coefficient); 95% t interval from the HC3 "
+          "sandwich of the estimating equation over accounts with Bell-McCaffrey degrees of freedom")
 
 
 def _usable(accounts):
@@ -43,7 +41,7 @@ def _per_tweet(frame):
 
 
 def fit_group_model(campaign, baseline):
-    """(fit, name, data): the pooled model of the module docstring; ``fit.cov`` is the working-variance sandwich."""
+    """(fit, name, interval): the pooled model of the module docstring; interval is (log ratio, se, df) or None."""
     y = np.concatenate([campaign["engagement"], baseline["engagement"]])
     followers = np.concatenate([campaign["follower_count"], baseline["follower_count"]])
     exposure = np.concatenate([campaign["n_original"], baseline["n_original"]])
@@ -51,7 +49,7 @@ def fit_group_model(campaign, baseline):
     X = np.column_stack([np.ones(len(y)), np.log1p(followers), group])
     offset = np.log(exposure)
     poisson = fitting.fit_poisson(y, X, offset=offset)
-    fit, name = poisson, "Poisson quasi-ML"
+    fit, name, interval = poisson, "Poisson quasi-ML", None
     if poisson.converged:
         beta = np.asarray(poisson.result.params)
         start = np.append(beta, fitting.moment_alpha(y, np.exp(X @ beta + offset)))
@@ -62,22 +60,21 @@ def fit_group_model(campaign, baseline):
             fit.warnings += ["negative binomial rejected, Poisson quasi-ML used: " + "; ".join(nb.warnings)]
     if fit.converged:
         params = np.asarray(fit.result.params)
-        mu = np.exp(X @ params[:3] + offset)
-        score_weight = 1 / (1 + params[-1] * mu) if name == "negative binomial" else np.ones_like(mu)
-        variance, moments = np.empty_like(mu), []
-        for label, part in (("campaign", group == 1), ("baseline", group == 0)):  # the two may differ in spread
-            kappa, tau = fitting.working_variance(y[part], mu[part], exposure[part])
-            variance[part] = mu[part] + kappa * mu[part]**2 / exposure[part] + tau * mu[part]**2
-            moments.append(f"{label} kappa = {kappa:.4g}, tau = {tau:.4g}")
-        cov = fitting.working_variance_cov(X, mu, variance, score_weight)
-        if np.all(np.isfinite(cov)) and cov[2, 2] > 0:
-            fit.cov = cov
-            fit.warnings.append(f"working variance per group: {'; '.join(moments)}; standard error of the log ratio "
-                                f"{np.sqrt(cov[2, 2]):.4g} (HC0: {np.sqrt(np.asarray(fit.result.cov_params())[2, 2]):.4g})")
+        alpha = float(params[-1]) if name == "negative binomial" else 0.0
+        equation = estimating.Equation(y, X, offset, alpha)
+        beta = params[:3]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            variance = equation.sandwich(beta, "HC3")[2, 2]
+            df = equation.bell_mccaffrey_df(beta, j=2)
+        se = float(np.sqrt(variance)) if variance > 0 else np.nan
+        if np.isfinite(se) and np.isfinite(df) and df > 0:
+            fit.cov, interval = equation.sandwich(beta, "HC3"), (float(beta[2]), se, df)
+            fit.warnings.append(f"standard error of the log ratio {se:.4g} (HC3, {df:.1f} Bell-McCaffrey degrees of "
+                                f"freedom; model-based: {np.sqrt(np.asarray(fit.result.cov_params())[2, 2]):.4g})")
         else:
             fit.converged = False
-            fit.warnings.append("working-variance covariance not finite or not positive")
-    return fit, name, {"y": y, "X": X, "offset": offset}
+            fit.warnings.append("the HC3 sandwich of the log ratio is not finite and positive")
+    return fit, name, interval
 
 
 def _slope(frame):
@@ -96,7 +93,7 @@ def baseline_tests(accounts, baseline=None, *, baseline_name="the baseline") -> 
         if len(frame) < 2 or frame["engagement"].sum() == 0:
             return [skipped(RATIO, METHOD, f"{who} has {len(frame)} accounts with original tweets and known "
                             "followers, and needs at least 2 with some engagement")]
-    fit, name, _ = fit_group_model(campaign, base)
+    fit, name, interval = fit_group_model(campaign, base)
     n = len(campaign) + len(base)
     notes = [f"{len(campaign):,} campaign accounts and {len(base):,} accounts of {baseline_name} with original "
              "tweets and a known follower count"]
@@ -108,7 +105,8 @@ def baseline_tests(accounts, baseline=None, *, baseline_name="the baseline") -> 
                  f"against {_per_tweet(base):.4g} (ratio {_per_tweet(campaign) / _per_tweet(base):.4g})")
     if not fit.converged:
         return [entry(RATIO, METHOD, n=n, converged=False, warnings=notes + fit.warnings + ["model did not converge"])]
-    log_ratio, se = float(np.asarray(fit.result.params)[2]), float(np.sqrt(fit.cov[2, 2]))
+    log_ratio, se, df = interval
+    low, high = estimating.normal_interval(log_ratio, se, df)
     return [entry(RATIO, f"{METHOD} (fitted: {name})", float(np.exp(log_ratio)),
-                  (float(np.exp(log_ratio - Z95 * se)), float(np.exp(log_ratio + Z95 * se))), n=n,
-                  p_value=float(2 * stats.norm.sf(abs(log_ratio / se))), warnings=notes + fit.warnings)]
+                  (float(np.exp(low)), float(np.exp(high))), n=n,
+                  p_value=float(2 * stats.t.sf(abs(log_ratio / se), df)), warnings=notes + fit.warnings)]
