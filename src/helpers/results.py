@@ -29,8 +29,8 @@ SIGNIFICANT_DIGITS = 6
 # rank association that claim 4 ("engagement tracked follower count") rests on, and the party
 # difference of claim 8. Claims 1-3, 6 and 7 compare an interval with a threshold and carry no
 # p-value; every other p-value (other models, model checks, sensitivity) is descriptive and stays raw.
-HOLM_FAMILY = ("elasticity_nb_account", "spearman_followers_engagement",
-               "us_politics_republican_minus_democrat_share")
+HOLM_FAMILY = ("baseline_engagement_ratio", "elasticity_nb_account", "spearman_followers_engagement",
+               "coordinated_accounts_share_above_chance", "us_politics_republican_minus_democrat_share")
 # A warning starting with this marks an entry whose interval the validation battery could not
 # vouch for (a few high-leverage accounts carry it): no verdict may rest on it alone.
 FRAGILE = "fragile:"

@@ -156,7 +156,7 @@ def load_summary_html(load_report: dict) -> str:
 def tests_html(results: dict) -> str:
     if not results.get("tests"):
         return "<p>No tests were recorded.</p>"
-    return ("<p>All measures, with raw and Holm-adjusted p-values where a test applies:</p>"
+    return ("<p>All measures, with raw p-values where a test applies, Holm-adjusted over the claims' primary tests:</p>"
             + tables.table_html(tables.tests_table(results["tests"], ("id", "estimate", "ci_low", "ci_high",
                                                                      "p_value", "p_holm", "n", "converged"))))
 
