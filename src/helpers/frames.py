@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from helpers import data, schema
@@ -87,12 +88,17 @@ class Frames:
         return str(self.report.get("campaign") or "")
 
 
+# DuckDB's share of notebook 02's memory: the frames of a 37M-tweet release (2.5M accounts) hold about
+# 0.6 GB beside it, and the whole step must stay under 2 GB; beyond this DuckDB spills to disk.
+MEMORY_LIMIT = "1GB"
+
+
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with a bounded memory budget that spills to disk."""
     con = duckdb.connect()
     spill = Path(tempfile.gettempdir()) / "traction-duckdb"
     con.execute(f"SET temp_directory = '{_quote(spill)}'")
-    con.execute("SET memory_limit = '2GB'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = false")
     return con
 
@@ -274,7 +280,7 @@ def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatt
         ORDER BY userid""", parameters).df()
     counts = ["n_tweets", "n_original", "n_retweets", *COMPONENTS, "engagement", *ALL_ROWS, "engagement_all_rows",
               "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS]
-    frame[counts] = frame[counts].astype("int64")
+    frame[counts] = _compact_counts(frame[counts])
     frame["follower_count"] = _followers(frame["follower_count"])
     for col in ["account_creation_date", "first_tweet_time", "last_tweet_time"]:
         frame[col] = pd.to_datetime(frame[col])
@@ -290,6 +296,12 @@ _ACCOUNT_ORDER = ["userid", "follower_count", "n_tweets", "n_original", "n_retwe
                   "first_tweet_time", "last_tweet_time", "lifespan_days",
                   "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS,
                   *ALL_ROWS, "engagement_all_rows"]
+
+
+def _compact_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """Counts as int32 when every one fits (half the memory at millions of accounts), else int64."""
+    small = len(counts) == 0 or int(counts.max().max()) < np.iinfo(np.int32).max
+    return counts.astype("int32" if small else "int64")
 
 
 def _followers(series: pd.Series) -> pd.Series:
