@@ -60,6 +60,17 @@ def work_dir(tmp_path):
     return write_work_dir(tmp_path / "work", USERS, TWEETS)
 
 
+def test_counts_are_int32_unless_one_does_not_fit(tmp_path):
+    small = frames.load(write_work_dir(tmp_path / "small", USERS, TWEETS)).accounts
+    assert small["likes"].dtype == np.int32 and small["n_tweets"].dtype == np.int32
+    # two tweets of one account with 2 billion likes each: their sum does not fit in int32
+    huge = [tweet("1", "a", "2020-01-11 00:00", likes=2_000_000_000), tweet("2", "a", "2020-01-12 00:00",
+                                                                          likes=2_000_000_000)]
+    big = frames.load(write_work_dir(tmp_path / "big", USERS, huge)).accounts.set_index("userid")
+    assert big["likes"].dtype == np.int64 and big.loc["a", "likes"] == 4_000_000_000
+    assert big.loc["a", "engagement"] == 4_000_000_000
+
+
 def test_accounts_frame_aggregates_original_tweets_only(work_dir):
     f = frames.load(work_dir)
     assert f.form == "archive" and f.warnings == []

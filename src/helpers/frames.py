@@ -90,7 +90,7 @@ class Frames:
 
 # DuckDB's share of notebook 02's memory: the frames of a 37M-tweet release (2.5M accounts) hold about
 # 0.6 GB beside it, and the whole step must stay under 2 GB; beyond this DuckDB spills to disk.
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "768MB"
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -235,7 +235,7 @@ def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatt
             NULL::TIMESTAMP tweet_time, NULL::VARCHAR retweet_tweetid, false rt, NULL::VARCHAR tweet_language,
             NULL::VARCHAR tweet_text, NULL::VARCHAR[] hashtags, 0 likes, 0 retweets, 0 replies, 0 quotes WHERE false""")
     parameters = {**asdict(patterns), "hong_kong_hashtags": [tag.lower() for tag in patterns.hong_kong_hashtags]}
-    frame = con.execute(f"""
+    query = f"""
         WITH per_user AS (
           SELECT userid,
             count(*) AS n_tweets,
@@ -263,24 +263,25 @@ def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatt
             count(*) FILTER (WHERE nullif(trim(tweet_text), '') IS NOT NULL) AS n_with_text
           FROM tw GROUP BY userid)
         SELECT userid, a.follower_count, a.account_creation_date,
-          coalesce(n_tweets, 0) AS n_tweets, coalesce(n_original, 0) AS n_original,
-          coalesce(n_retweets, 0) AS n_retweets, coalesce(likes, 0) AS likes,
-          coalesce(retweets, 0) AS retweets, coalesce(replies, 0) AS replies,
-          coalesce(quotes, 0) AS quotes,
-          coalesce(likes + retweets + replies + quotes, 0) AS engagement,
-          {", ".join(f"coalesce({c}, 0) AS {c}" for c in ALL_ROWS)},
-          coalesce({" + ".join(ALL_ROWS)}, 0) AS engagement_all_rows,
-          coalesce(n_retweets_in_network, 0) AS n_retweets_in_network,
-          coalesce(n_zero_engagement, 0) AS n_zero_engagement,
-          coalesce(n_retweet_heavy, 0) AS n_retweet_heavy,
+          coalesce(n_tweets, 0)::{{count}} AS n_tweets, coalesce(n_original, 0)::{{count}} AS n_original,
+          coalesce(n_retweets, 0)::{{count}} AS n_retweets, coalesce(likes, 0)::{{count}} AS likes,
+          coalesce(retweets, 0)::{{count}} AS retweets, coalesce(replies, 0)::{{count}} AS replies,
+          coalesce(quotes, 0)::{{count}} AS quotes,
+          coalesce(likes + retweets + replies + quotes, 0)::{{count}} AS engagement,
+          {", ".join(f"coalesce({c}, 0)::{{count}} AS {c}" for c in ALL_ROWS)},
+          coalesce({" + ".join(ALL_ROWS)}, 0)::{{count}} AS engagement_all_rows,
+          coalesce(n_retweets_in_network, 0)::{{count}} AS n_retweets_in_network,
+          coalesce(n_zero_engagement, 0)::{{count}} AS n_zero_engagement,
+          coalesce(n_retweet_heavy, 0)::{{count}} AS n_retweet_heavy,
           first_tweet_time, last_tweet_time,
-          {", ".join(f"coalesce({c}, 0) AS {c}" for c in CONTENT_COUNTS)}
+          {", ".join(f"coalesce({c}, 0)::{{count}} AS {c}" for c in CONTENT_COUNTS)}
         FROM (SELECT userid, follower_count, account_creation_date FROM acc) a
         FULL JOIN per_user USING (userid)
-        ORDER BY userid""", parameters).df()
-    counts = ["n_tweets", "n_original", "n_retweets", *COMPONENTS, "engagement", *ALL_ROWS, "engagement_all_rows",
-              "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS]
-    frame[counts] = _compact_counts(frame[counts])
+        ORDER BY userid"""
+    try:  # counts as int32 (half the memory at millions of accounts); a count that does not fit raises
+        frame = con.execute(query.replace("{count}", "INTEGER"), parameters).df()
+    except duckdb.ConversionException:
+        frame = con.execute(query.replace("{count}", "BIGINT"), parameters).df()
     frame["follower_count"] = _followers(frame["follower_count"])
     for col in ["account_creation_date", "first_tweet_time", "last_tweet_time"]:
         frame[col] = pd.to_datetime(frame[col])
@@ -296,12 +297,6 @@ _ACCOUNT_ORDER = ["userid", "follower_count", "n_tweets", "n_original", "n_retwe
                   "first_tweet_time", "last_tweet_time", "lifespan_days",
                   "n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS,
                   *ALL_ROWS, "engagement_all_rows"]
-
-
-def _compact_counts(counts: pd.DataFrame) -> pd.DataFrame:
-    """Counts as int32 when every one fits (half the memory at millions of accounts), else int64."""
-    small = len(counts) == 0 or int(counts.max().max()) < np.iinfo(np.int32).max
-    return counts.astype("int32" if small else "int64")
 
 
 def _followers(series: pd.Series) -> pd.Series:
