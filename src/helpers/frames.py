@@ -34,6 +34,7 @@ its frames.
 """
 
 import json
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -99,6 +100,10 @@ def connect() -> duckdb.DuckDBPyConnection:
     spill = Path(tempfile.gettempdir()) / "traction-duckdb"
     con.execute(f"SET temp_directory = '{_quote(spill)}'")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    # DuckDB's default lets a spill take 90% of the free disk, which starves every other process when a
+    # query outgrows it; half stops the query with DuckDB's error instead.
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute(f"SET max_temp_directory_size = '{shutil.disk_usage(spill).free // 2 // 2**20}MB'")
     con.execute("SET preserve_insertion_order = false")
     return con
 
@@ -476,6 +481,7 @@ class Traces:
     def __init__(self, con):
         self._con = con
         self._built = False
+        self._crowded_for = None  # (window, max_rows) of the current trace_crowded table
 
     def _build(self):
         if self._built:
@@ -501,9 +507,6 @@ class Traces:
         con.execute("""CREATE TEMP TABLE activity_clock AS SELECT hour, n,
             (sum(n) OVER (ORDER BY hour) - n)::DOUBLE AS start FROM (SELECT minute // 60 AS hour, count(*) AS n
             FROM trace_source GROUP BY hour)""")
-        # Every whole position of the clock with its hour: a shifted position finds its hour by a lookup.
-        con.execute("""CREATE TEMP TABLE activity_slots AS SELECT start::BIGINT + i AS slot, hour, start, n
-            FROM activity_clock, range(n) AS r(i)""")
         con.execute("""CREATE TEMP TABLE trace_candidates AS SELECT r.uid, r.trace, r.item, r.minute,
             c.start + c.n * (r.minute % 60) / 60.0 AS position
             FROM trace_rows r JOIN activity_clock c ON c.hour = r.minute // 60""")
@@ -537,57 +540,59 @@ class Traces:
         return {name: int(counts.get(i, 0)) for i, name in enumerate(TRACES)}
 
     def pairs(self, window_minutes: int, *, min_weight: int, max_rows: int,
-              shifts: pd.DataFrame | None = None) -> PairCount:
+              shifts: pd.DataFrame | None = None, draw: int = 0) -> PairCount:
         """Account pairs that shared at least ``min_weight`` distinct items, each within ``window_minutes``.
 
         Two rows share an item within the window when their minutes differ by at most ``window_minutes``.
         Rows are bucketed by item and time (buckets one window wide, each joined with the next), so the cost
         is the pairs inside a bucket, never the square of an item's rows. An item that more than ``max_rows``
         observed rows share within one bucket is left out of every draw and counted in ``capped``; pair counts
-        spill to
-        disk under the memory limit. Draw 0 is the data as observed; ``shifts`` (draw >= 1, uid, shift) moves
-        each account's rows by ``shift`` tweet rows along the activity clock (the running count of all tweet
-        rows, hour by hour, linear within an hour; wrapping at its ends) for the null draws.
+        spill to disk under the memory limit. Without ``shifts`` the rows are the data as observed (draw 0);
+        ``shifts`` (uid, shift) moves each account's rows by ``shift`` tweet rows along the activity clock
+        (the running count of all tweet rows, hour by hour, linear within an hour; wrapping at its ends) for
+        null draw ``draw``. One draw per call keeps the tables one draw long at any size.
         """
         self._build()
         con, width = self._con, int(window_minutes) + 1
         if window_minutes < 1 or min_weight < 1 or max_rows < 2:
             raise ValueError("window_minutes and min_weight must be >= 1, max_rows >= 2")
-        shifted = ""
-        if shifts is not None and len(shifts):
-            con.register("trace_shifts", shifts[["draw", "uid", "shift"]])
+        if self._crowded_for != (window_minutes, max_rows):
+            # Items crowded in some observed bucket are left out of every draw, observed and null alike.
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_crowded AS SELECT trace, item,
+                count(*) AS groups, sum(n)::BIGINT AS rows FROM (SELECT trace, item, minute // {width} AS bucket,
+                count(*) AS n FROM trace_candidates GROUP BY ALL HAVING count(*) > {int(max_rows)}) GROUP BY ALL""")
+            self._crowded_for = (window_minutes, max_rows)
+        if shifts is None:
+            moved = "SELECT uid, trace, item, minute FROM trace_candidates"
+        else:
+            con.register("trace_shifts", shifts[["uid", "shift"]])
             n = max(self.n_rows, 1)
             # Positions keep their fraction, so a shifted row lands on any minute of its new hour, not on
-            # one of the few minutes a sparse hour's whole slots would give.
-            shifted = f"""UNION ALL SELECT x.draw, x.uid, x.trace, x.item,
+            # one of the few minutes a sparse hour's whole slots would give; the hour is the last one whose
+            # clock starts at or before the position.
+            moved = f"""SELECT x.uid, x.trace, x.item,
                 (c.hour * 60 + floor(60 * (x.p - c.start) / c.n))::BIGINT AS minute
-                FROM (SELECT s.draw::SMALLINT AS draw, r.uid, r.trace, r.item,
-                      ((r.position + s.shift) % {n} + {n}) % {n} AS p
+                FROM (SELECT r.uid, r.trace, r.item, ((r.position + s.shift) % {n} + {n}) % {n} AS p
                       FROM trace_candidates r JOIN trace_shifts s USING (uid)) x
-                JOIN activity_slots c ON c.slot = floor(x.p)::BIGINT"""
-        # Items crowded in some observed bucket are left out of every draw, observed and null alike.
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_crowded AS SELECT trace, item,
-            count(*) AS groups, sum(n)::BIGINT AS rows FROM (SELECT trace, item, minute // {width} AS bucket,
-            count(*) AS n FROM trace_candidates GROUP BY ALL HAVING count(*) > {int(max_rows)}) GROUP BY ALL""")
+                ASOF JOIN activity_clock c ON x.p >= c.start"""
         con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_kept AS
-            WITH moved AS (SELECT 0::SMALLINT AS draw, uid, trace, item, minute FROM trace_candidates {shifted})
-            SELECT *, minute // {width} AS bucket FROM moved ANTI JOIN trace_crowded USING (trace, item)""")
+            SELECT *, minute // {width} AS bucket FROM ({moved}) ANTI JOIN trace_crowded USING (trace, item)""")
+        if shifts is not None:
+            con.unregister("trace_shifts")
         # Same-bucket pairs are met in both orders, kept once; next-bucket pairs are met once.
         edges = con.execute(f"""
-            WITH pairs AS (SELECT DISTINCT a.draw, a.trace, least(a.uid, b.uid) AS user_1,
+            WITH pairs AS (SELECT DISTINCT a.trace, least(a.uid, b.uid) AS user_1,
                     greatest(a.uid, b.uid) AS user_2, a.item
-                FROM trace_kept a JOIN (SELECT draw, uid, trace, item, minute, bucket, bucket AS joined FROM trace_kept
-                                        UNION ALL SELECT draw, uid, trace, item, minute, bucket, bucket - 1
+                FROM trace_kept a JOIN (SELECT uid, trace, item, minute, bucket, bucket AS joined FROM trace_kept
+                                        UNION ALL SELECT uid, trace, item, minute, bucket, bucket - 1
                                         FROM trace_kept) b
-                  ON a.draw = b.draw AND a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
+                  ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
                 WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
                   AND abs(a.minute - b.minute) <= {int(window_minutes)})
-            SELECT draw, trace, user_1, user_2, count(*)::INTEGER AS weight FROM pairs
+            SELECT {int(draw)}::SMALLINT AS draw, trace, user_1, user_2, count(*)::INTEGER AS weight FROM pairs
             GROUP BY ALL HAVING count(*) >= {int(min_weight)}
-            ORDER BY draw, trace, user_1, user_2""").df()
+            ORDER BY trace, user_1, user_2""").df()
         capped = con.execute("SELECT trace, groups, rows FROM trace_crowded ORDER BY trace, item").df()
-        if shifts is not None and len(shifts):
-            con.unregister("trace_shifts")
         for frame in (edges, capped):
             frame["trace"] = pd.Categorical.from_codes(frame["trace"].astype(int), TRACES) if len(frame) \
                 else pd.Categorical([], TRACES)

@@ -86,12 +86,16 @@ def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=
     rows, notes, default = [], [], None
     for window in windows:
         n_draws = draws if window == DEFAULT_WINDOW else figure_draws
-        shifts = null_shifts(n_accounts, n_draws, reach, seed=(seed, window))
-        counted = traces.pairs(window, min_weight=min_weight, max_rows=max_rows, shifts=shifts)
-        rows += _shares(counted.edges, n_draws, n_accounts, window)
+        counted = traces.pairs(window, min_weight=min_weight, max_rows=max_rows)
+        parts = [counted.edges]
+        for draw, shifts in null_shifts(n_accounts, n_draws, reach, seed=(seed, window)):
+            parts.append(traces.pairs(window, min_weight=min_weight, max_rows=max_rows, shifts=shifts,
+                                      draw=draw).edges)
+        edges = pd.concat(parts, ignore_index=True)
+        rows += _shares(edges, n_draws, n_accounts, window)
         notes += _cap_notes(counted.capped, window, max_rows)
         if window == DEFAULT_WINDOW:
-            default = counted.edges
+            default = edges
     by_window = pd.DataFrame(rows)
     ids = traces.accounts().set_index("uid")["userid"]
     observed = default[default["draw"] == 0]
@@ -108,13 +112,13 @@ def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=
     return Coordination(tests, by_window, edges, accounts, notes, parameters)
 
 
-def null_shifts(n_accounts: int, n_draws: int, reach: int, *, seed) -> pd.DataFrame:
-    """One offset per account (uid 1..n_accounts) and draw, uniform in [-reach, reach] rows of the activity clock."""
+def null_shifts(n_accounts: int, n_draws: int, reach: int, *, seed):
+    """(draw, frame of uid 1..n_accounts and shift) for draws 1..n_draws: offsets uniform in [-reach, reach]
+    rows of the activity clock, drawn one draw at a time (memory of one draw at any size)."""
     rng = np.random.default_rng(np.random.SeedSequence([int(s) for s in np.atleast_1d(seed)]))
-    shift = rng.integers(-reach, reach + 1, size=(n_draws, n_accounts))
-    return pd.DataFrame({"draw": np.repeat(np.arange(1, n_draws + 1, dtype=np.int16), n_accounts),
-                         "uid": np.tile(np.arange(1, n_accounts + 1, dtype=np.int32), n_draws),
-                         "shift": shift.ravel().astype(np.int64)})
+    uid = np.arange(1, n_accounts + 1, dtype=np.int32)
+    for draw in range(1, n_draws + 1):
+        yield draw, pd.DataFrame({"uid": uid, "shift": rng.integers(-reach, reach + 1, size=n_accounts)})
 
 
 def _flagged(edges: pd.DataFrame) -> pd.DataFrame:
