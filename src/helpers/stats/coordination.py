@@ -121,22 +121,25 @@ def null_shifts(n_accounts: int, n_draws: int, reach: int, *, seed):
         yield draw, pd.DataFrame({"uid": uid, "shift": rng.integers(-reach, reach + 1, size=n_accounts)})
 
 
-def _flagged(edges: pd.DataFrame) -> pd.DataFrame:
-    """draw, trace, uid of every account in a pair (one row each), 'any' for the union over traces.
+def _accounts_in_pairs(edges: pd.DataFrame, n_accounts: int) -> dict:
+    """{(trace, draw): accounts in a pair}, trace 'any' for the union over traces.
 
-    Traces stay category codes: at the 60-minute window a 3.5M-tweet campaign has 5M pairs a draw,
-    and one Python string per end made this the largest allocation of notebook 02 (6.2 GB)."""
-    codes = edges["trace"].cat.codes.to_numpy().astype(np.int8) + 1  # 0 is 'any'
-    draw = edges["draw"].to_numpy()
-    ends = pd.DataFrame({"draw": np.concatenate([draw, draw]), "trace": np.concatenate([codes, codes]),
-                         "uid": np.concatenate([edges["user_1"].to_numpy(), edges["user_2"].to_numpy()])})
-    ends = pd.concat([ends, ends.assign(trace=np.int8(0))], ignore_index=True).drop_duplicates()
-    ends["trace"] = pd.Categorical.from_codes(ends["trace"], ["any", *TRACES])
-    return ends
+    Counted on integer keys draw * (n + 1) + uid: at the 60-minute window a 3.5M-tweet campaign has
+    5M pairs a draw, and a frame of pair ends with one Python string each was notebook 02's largest
+    allocation (6.2 GB)."""
+    draw = edges["draw"].to_numpy().astype(np.int64)
+    keys = np.concatenate([draw, draw]) * (n_accounts + 1) + np.concatenate(
+        [edges["user_1"].to_numpy(), edges["user_2"].to_numpy()]).astype(np.int64)
+    codes = np.tile(edges["trace"].cat.codes.to_numpy(), 2)
+    counts = {}
+    for name, chosen in [("any", slice(None)), *((t, codes == i) for i, t in enumerate(TRACES))]:
+        draws, accounts = np.unique(np.unique(keys[chosen]) // (n_accounts + 1), return_counts=True)
+        counts.update({(name, int(d)): int(c) for d, c in zip(draws, accounts)})
+    return counts
 
 
 def _shares(edges, n_draws, n_accounts, window) -> list[dict]:
-    counts = _flagged(edges).groupby(["trace", "draw"]).size()
+    counts = _accounts_in_pairs(edges, n_accounts)
     out = []
     for trace in ("any", *TRACES):
         per_draw = np.array([counts.get((trace, d), 0) for d in range(n_draws + 1)], float) / n_accounts
