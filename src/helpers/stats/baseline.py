@@ -18,7 +18,6 @@ warnings, beside the ratio without the follower adjustment.
 """
 
 import numpy as np
-from scipy import stats
 
 from helpers.results import entry, skipped
 from helpers.stats import estimating, fitting
@@ -41,7 +40,7 @@ def _per_tweet(frame):
 
 
 def fit_group_model(campaign, baseline):
-    """(fit, name, interval): the pooled model of the module docstring; interval is (log ratio, se, df) or None."""
+    """(fit, name, interval): the pooled model of the module docstring; ``interval`` (of the log ratio) or None."""
     y = np.concatenate([campaign["engagement"], baseline["engagement"]])
     followers = np.concatenate([campaign["follower_count"], baseline["follower_count"]])
     exposure = np.concatenate([campaign["n_original"], baseline["n_original"]])
@@ -61,16 +60,12 @@ def fit_group_model(campaign, baseline):
     if fit.converged:
         params = np.asarray(fit.result.params)
         alpha = float(params[-1]) if name == "negative binomial" else 0.0
-        equation = estimating.Equation(y, X, offset, alpha)
-        beta = params[:3]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            variance = equation.sandwich(beta, "HC3")[2, 2]
-            df = equation.bell_mccaffrey_df(beta, j=2)
-        se = float(np.sqrt(variance)) if variance > 0 else np.nan
-        if np.isfinite(se) and np.isfinite(df) and df > 0:
-            fit.cov, interval = equation.sandwich(beta, "HC3"), (float(beta[2]), se, df)
-            fit.warnings.append(f"standard error of the log ratio {se:.4g} (HC3, {df:.1f} Bell-McCaffrey degrees of "
-                                f"freedom; model-based: {np.sqrt(np.asarray(fit.result.cov_params())[2, 2]):.4g})")
+        found = estimating.hc3_bm_interval(estimating.Equation(y, X, offset, alpha), params[:3], j=2)
+        if np.isfinite(found.se) and found.se > 0 and np.isfinite(found.df) and found.df > 0:
+            fit.cov, interval = found.cov, found
+            fit.warnings.append(f"standard error of the log ratio {found.se:.4g} (HC3, {found.df:.1f} Bell-McCaffrey "
+                                f"degrees of freedom; model-based: "
+                                f"{np.sqrt(np.asarray(fit.result.cov_params())[2, 2]):.4g})")
         else:
             fit.converged = False
             fit.warnings.append("the HC3 sandwich of the log ratio is not finite and positive")
@@ -105,8 +100,6 @@ def baseline_tests(accounts, baseline=None, *, baseline_name="the baseline") -> 
                  f"against {_per_tweet(base):.4g} (ratio {_per_tweet(campaign) / _per_tweet(base):.4g})")
     if not fit.converged:
         return [entry(RATIO, METHOD, n=n, converged=False, warnings=notes + fit.warnings + ["model did not converge"])]
-    log_ratio, se, df = interval
-    low, high = estimating.normal_interval(log_ratio, se, df)
-    return [entry(RATIO, f"{METHOD} (fitted: {name})", float(np.exp(log_ratio)),
-                  (float(np.exp(low)), float(np.exp(high))), n=n,
-                  p_value=float(2 * stats.t.sf(abs(log_ratio / se), df)), warnings=notes + fit.warnings)]
+    return [entry(RATIO, f"{METHOD} (fitted: {name})", float(np.exp(interval.estimate)),
+                  (float(np.exp(interval.low)), float(np.exp(interval.high))), n=n,
+                  p_value=interval.p_value, warnings=notes + fit.warnings)]

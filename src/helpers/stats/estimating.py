@@ -270,6 +270,31 @@ class Equation:
         return np.concatenate(parts)
 
 
+@dataclass
+class Interval:
+    """The reported interval of one coefficient: HC3 sandwich, Bell-McCaffrey df, t quantile."""
+
+    estimate: float
+    low: float
+    high: float
+    se: float
+    df: float
+    p_value: float  # two-sided, at 0
+    cov: np.ndarray  # the whole HC3 covariance (the fitted curves' bands use it)
+
+
+def hc3_bm_interval(eq: Equation, beta, j=1, level=LEVEL) -> Interval:
+    """The interval traction reports for coefficient ``j`` (chosen by the validation battery; docs/statistics.md)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = eq.sandwich(beta, "HC3")
+        df = eq.bell_mccaffrey_df(beta, j=j)
+    estimate = float(np.asarray(beta)[j])
+    se = float(np.sqrt(cov[j, j])) if cov[j, j] >= 0 else np.nan
+    low, high = normal_interval(estimate, se, df, level)
+    p_value = 2 * stats.t.sf(abs(estimate / se), df) if se > 0 else np.nan
+    return Interval(estimate, low, high, se, df, float(p_value), cov)
+
+
 def normal_interval(estimate, se, df=None, level=LEVEL):
     """Wald interval; a t quantile when ``df`` is given."""
     q = stats.norm.ppf(0.5 + level / 2) if df is None else stats.t.ppf(0.5 + level / 2, df)

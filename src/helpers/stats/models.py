@@ -214,13 +214,9 @@ def _equation(fit, data, *, alpha=None, per_tweet=False):
 
 
 def _interval(eq, beta):
-    """(low, high, p at 0, covariance for the fitted curves): HC3 with Bell-McCaffrey df."""
-    cov = eq.sandwich(beta, "HC3")
-    df = eq.bell_mccaffrey_df(beta)
-    se = float(np.sqrt(cov[1, 1])) if cov[1, 1] >= 0 else np.nan
-    low, high = estimating.normal_interval(float(beta[1]), se, df)
-    p_value = 2 * stats.t.sf(abs(float(beta[1]) / se), df) if se > 0 else np.nan
-    return low, high, p_value, cov
+    """(low, high, p at 0, covariance for the fitted curves) of the elasticity."""
+    found = estimating.hc3_bm_interval(eq, beta)
+    return found.low, found.high, found.p_value, found.cov
 
 
 def unusable(eq, beta, low, high):
