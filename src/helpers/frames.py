@@ -387,10 +387,14 @@ def _tweets(con, accounts, max_tweets, seed):
 
 
 def _top_hashtags(con, limit=TOP_HASHTAGS) -> pd.DataFrame:
-    """The most used hashtags (case-folded) over all tweet rows, with their share of all tweet rows."""
+    """The most used hashtags (case-folded) over all tweet rows, with their share of all tweet rows.
+
+    A tag counts once per row: distinct within each row's list, so no table-wide DISTINCT (at 37M rows
+    that held 0.9 GB, where this holds 0.2 GB)."""
     return con.execute("""
         WITH total AS (SELECT count(*) AS n FROM tw),
-             tags AS (SELECT DISTINCT tweetid, lower(unnest(hashtags)) AS hashtag FROM tw)
+             tags AS (SELECT unnest(list_distinct(list_transform(hashtags, lambda tag: lower(tag)))) AS hashtag
+                      FROM tw)
         SELECT hashtag, count(*) AS tweets, count(*) / any_value(total.n) AS share_of_tweets
         FROM tags, total
         GROUP BY hashtag
