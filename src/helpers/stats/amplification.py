@@ -18,7 +18,7 @@ def amplification_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
     method = ("retweet rows whose retweet_tweetid is a tweetid in the dataset / all retweet rows (ratio of sums "
               "over accounts); the interval resamples accounts, not retweets, because one account's retweets "
               "are not independent (a Wilson interval over rows would be far too narrow)")
-    retweeting = accounts[accounts["n_retweets"] > 0]
+    retweeting = accounts.loc[accounts["n_retweets"] > 0, ["n_retweets", "n_retweets_in_network"]]
     if accounts["n_retweets"].isna().all():
         out.append(skipped("in_network_retweet_share", method, "needs tweet-level data"))
     elif retweeting.empty:
@@ -28,7 +28,7 @@ def amplification_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
         out.append(bootstrapped_entry("in_network_retweet_share", method,
                                       weighted_ratio(retweeting["n_retweets_in_network"], retweeting["n_retweets"]),
                                       len(retweeting), n=int(retweeting["n_retweets"].sum()), **common))
-    active = accounts[accounts["n_original"] > 0]
+    active = accounts.loc[accounts["n_original"] > 0, ["n_original", "likes", "retweets", "n_retweet_heavy"]]
     method = ("total retweet_count / total like_count over original tweets (ratio of sums over accounts); "
               "in-network retweets are not in retweet_count")
     if active[["likes", "retweets"]].isna().any().any() or active["likes"].sum() == 0:

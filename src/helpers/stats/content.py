@@ -48,7 +48,9 @@ def ratio_z_test(numerator, denominator) -> float | None:
 
 def content_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
     """Language, Hong Kong and US-politics shares over the accounts that tweeted (entries skipped without tweets)."""
-    tweeting = accounts[accounts["n_tweets"] > 0] if accounts["n_chinese"].notna().all() else accounts.iloc[:0]
+    columns = accounts.columns.intersection(["n_tweets", *(column for *_, column in SHARES), "n_with_text"])
+    tweeting = (accounts.loc[accounts["n_tweets"] > 0, columns] if accounts["n_chinese"].notna().all()
+                else accounts.iloc[:0])
     if tweeting.empty:
         reason = "the campaign has no tweets" if accounts["n_chinese"].notna().all() else "needs tweet-level data"
         return empty_entries(reason)

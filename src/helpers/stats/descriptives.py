@@ -38,7 +38,8 @@ def engagement_tests(accounts, tweets=None, *, n_boot=999, seed=0, tweets_note=N
 
     ``tweets_note`` says the tweet frame is a sample; it goes into the entries computed from it.
     """
-    active = accounts[accounts["n_original"] > 0]
+    # Only the columns used: a row filter copies every column it keeps (0.4 GB each at 2.5M accounts).
+    active = accounts.loc[accounts["n_original"] > 0, ["n_original", "engagement", "n_zero_engagement", *COMPONENTS]]
     n_tweets, n_active = int(active["n_original"].sum()), len(active)
     per_tweet = "ratio of sums over accounts: total {} on original tweets / number of original tweets"
     totals = active["engagement"].to_numpy(float)
@@ -143,7 +144,8 @@ def top_tweets_entry(tweets, *, n_boot=999, seed=0, warnings=()) -> dict:
 
 def rank_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
     """Spearman and Kendall association of follower count with engagement per original tweet."""
-    usable = accounts[(accounts["n_original"] > 0) & accounts["follower_count"].notna()]
+    usable = accounts.loc[(accounts["n_original"] > 0) & accounts["follower_count"].notna(),
+                          ["follower_count", "engagement", "n_original"]]
     x = usable["follower_count"].to_numpy(float)
     y = (usable["engagement"] / usable["n_original"]).to_numpy(float)
     methods = [("spearman_followers_engagement", "spearman", "Spearman's rho", stats.spearmanr),
@@ -178,7 +180,7 @@ def follower_quantiles(accounts) -> pd.DataFrame:
 
 def engagement_quantiles(accounts, tweets=None) -> pd.DataFrame:
     """Quantiles of engagement per original tweet, per account (total) and per account's tweet (mean)."""
-    active = accounts[accounts["n_original"] > 0]
+    active = accounts.loc[accounts["n_original"] > 0, ["engagement", "n_original"]]
 
     def q(values):
         return np.quantile(values, QUANTILES, method="inverted_cdf") if len(values) else [np.nan] * len(QUANTILES)

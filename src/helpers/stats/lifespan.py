@@ -38,7 +38,8 @@ def lifespan_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
 
 def lifespan_table(accounts, *, n_boot=999, seed=0) -> pd.DataFrame:
     """Engagement per tweet by lifespan band (accounts that tweeted)."""
-    known = accounts[accounts["lifespan_days"].notna()]
+    known = accounts.loc[accounts["lifespan_days"].notna(),
+                         ["lifespan_days", "engagement", "n_original", "follower_count"]]
     frame = known.assign(lifespan=lifespan_band(known["lifespan_days"]))
     rows = []
     for band, group in frame.groupby("lifespan", observed=False, sort=True):

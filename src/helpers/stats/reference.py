@@ -67,7 +67,8 @@ def measure_entries(accounts, *, n_boot=999, seed=0) -> list[dict]:
         out.append(skipped(ENGAGEMENT, method, "needs tweet rows: an account-level table does not say whether "
                            "its totals count retweet rows"))
     else:
-        active = accounts[(accounts["n_tweets"] > 0) & accounts["engagement_all_rows"].notna()]
+        active = accounts.loc[(accounts["n_tweets"] > 0) & accounts["engagement_all_rows"].notna(),
+                              ["n_tweets", "engagement_all_rows"]]
         if active.empty:
             out.append(skipped(ENGAGEMENT, method, f"none of the {len(accounts):,} accounts has a tweet row"))
         else:
