@@ -379,8 +379,8 @@ def test_fragile_marks_a_fit_carried_by_a_few_accounts():
     assert not results.fragile(fitted.test("elasticity_nb_account"))
     eq = fitted.equations["nb_account"]
     beta = np.asarray(fitted.fits["nb_account"].result.params)[:2]
-    share, notes = models.leverage_note(eq, beta)
-    assert share < models.FRAGILE_LEVERAGE and len(notes) == 1
+    share, notes = models.leverage_note(eq, beta, models.FRAGILE_LEVERAGE["elasticity_nb_account"])
+    assert share < models.FRAGILE_LEVERAGE["elasticity_nb_account"] and len(notes) == 1
     # five accounts with 10^6 followers and most of the engagement carry the PPML fit
     accounts.loc[:4, "follower_count"] = 1_000_000
     accounts.loc[:4, "engagement"] = 50_000

@@ -131,6 +131,14 @@ class Equation:
         bread = np.linalg.inv(self.information(beta))
         return bread @ (S.T @ (S * factor[:, None])) @ bread
 
+    def variance_contributions(self, beta, kind="HC3", j=1):
+        """Each account's term in the ``kind`` sandwich variance of beta_j (they sum to it)."""
+        influence = self.influence(beta)[:, j]
+        if kind == "HC0":
+            return influence**2
+        h = np.minimum(self.hat(beta), 1 - 1e-12)
+        return influence**2 / {"HC2": 1 - h, "HC3": (1 - h) ** 2}[kind]
+
     def bell_mccaffrey_df(self, beta, j=1):
         """Satterthwaite degrees of freedom of the HC2 variance of beta_j (Bell and McCaffrey).
 
