@@ -40,6 +40,8 @@ test-slow: $(STAMP)
 VALIDATE_REPS ?= 100
 validate: $(STAMP)
 	nice $(BIN)/python validation/battery.py --phase fresh --reps $(VALIDATE_REPS) --population-reps 200 --write-docs
+	nice $(BIN)/python validation/battery.py --phase diagnose --reps 50 --sizes 3000 --population-reps 0
+	nice $(BIN)/python validation/battery.py --phase confirm --reps 50 --sizes 3000 --population-reps 0 --write-docs
 
 lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (traction)"

@@ -89,3 +89,28 @@ def test_reported_intervals_cover_or_say_fragile_on_fresh_seeds():
         covered = round(row["coverage"] * row["with_interval"])
         assert not battery.convincingly_below(covered, row["with_interval"]) or row["fragile_share"] > 0.5, row
         assert row["converged"] >= 0.95 * row["replicates"], row
+
+
+def _cell_records(estimator, covered, n, leverages, elasticity=0.3, mechanism="lognormal"):
+    return [{"design": "synthetic", "mechanism": mechanism, "size": 3_000, "elasticity": elasticity, "seed": seed,
+             "estimator": estimator, "converged": True, "estimate": elasticity, "leverage": leverage,
+             "intervals": {"reported": [elasticity - 0.1, elasticity + 0.1] if seed < covered else [9.0, 9.5]}}
+            for seed, leverage in zip(range(n), leverages)]
+
+
+def test_fragile_cut_is_the_largest_that_marks_most_of_every_short_cell():
+    ppml = "elasticity_ppml_account"
+    short = _cell_records(ppml, 38, 50, np.linspace(0.20, 0.28, 50))  # 0.76: convincingly below 0.90
+    covering = _cell_records(ppml, 48, 50, np.linspace(0.10, 0.15, 50), mechanism="nb2")
+    cuts = battery.fragile_cuts([short + covering])
+    # 31 of the short cell's 50 replicates lie above 0.23, only 25 above 0.24
+    assert cuts[ppml] == 0.23 and cuts["elasticity_nb_account"] is None
+    # a cell within Monte Carlo error of 0.90 (44 of 50) sets no cut
+    assert battery.fragile_cuts([_cell_records(ppml, 44, 50, np.full(50, 0.05))])[ppml] is None
+
+
+def test_fragile_marks_read_from_the_leverage_follow_the_models_cuts():
+    records = _cell_records("elasticity_ppml_account", 50, 2, [0.22, 0.24]) + \
+        _cell_records("elasticity_nb_account", 50, 2, [0.24, 0.31])
+    marked = [r["fragile"] for r in battery.mark_fragile(records)]
+    assert marked == [False, True, False, True]

@@ -6,7 +6,10 @@ elasticity, replicates draw engagement, fit the three elasticity estimators exac
 
 - ``choose`` (seeds 1-R): every candidate interval, to choose a method per estimator;
 - ``fresh`` (seeds 100001-100000+R): only what ``fit_engagement_models`` reports (the chosen
-  methods), the coverage we publish; these seeds played no part in the choice.
+  methods), the coverage we publish; these seeds played no part in the choice;
+- ``diagnose`` (seeds 1-R) and ``confirm`` (seeds 200001-200000+R): the elasticities as reported,
+  with every candidate marker of a fit too few accounts carry; ``fragile_cuts`` chooses the
+  fragile mark's cuts on the seen sets (diagnose and fresh), and confirm checks them.
 
 Replicate records are appended to ``validation/runs/<phase>.jsonl`` (gitignored; a rerun skips
 the replicates already there), and the summary (coverage, mean and median width, bias, share
@@ -230,6 +233,24 @@ def fragile_cuts(record_sets, grid=np.arange(0.50, 0.0, -0.01)):
     return cuts
 
 
+CANDIDATES = ("leverage", "variance_top1pct", "variance_top10", "variance_max", "bm_df", "hc3_over_hc0")
+
+
+def coverage_by_fifth(records, size=3_000):
+    """Per estimator and fragile-mark candidate: coverage of the replicates in each fifth of the
+    candidate, lowest first, pooled over the cells (does the candidate tell a miss?)."""
+    frame = pd.DataFrame([r for r in records if r["size"] == size and r["converged"] and "bm_df" in r])
+    if frame.empty:
+        return {}
+    ci = np.array(frame["intervals"].map(lambda d: d["reported"]).tolist(), float)
+    frame["covered"] = (ci[:, 0] <= frame["elasticity"]) & (frame["elasticity"] <= ci[:, 1])
+    out = {}
+    for estimator, group in frame.groupby("estimator"):
+        out[estimator] = {name: [round(float(c), 3) for c in group.groupby(
+            pd.qcut(group[name].rank(method="first"), 5, labels=False))["covered"].mean()] for name in CANDIDATES}
+    return out
+
+
 def mark_fragile(records):
     """Mark each record fragile as ``models`` does with its current cuts, from the leverage it recorded
     (the mark is that function of it alone), so records written under an earlier cut are read under
@@ -403,12 +424,54 @@ def markdown(summary):
     return "\n".join(lines)
 
 
-def write_docs(summary, path=DOCS):
+FRAGILE_BEGIN = "<!-- fragile-mark table: written by `make validate` -->"
+FRAGILE_END = "<!-- end of fragile-mark table -->"
+
+
+def fragile_markdown(summary):
+    """The confirmation of the fragile mark: every cell at 3,000 accounts, coverage and share marked."""
+    rows = [r for r in summary["elasticity"] if r["method"] == "reported" and r["size"] == 3_000
+            and r["estimator"] in ESTIMATORS]
+    cuts = summary["fragile_leverage"]
+    lines = [f"Confirmation seeds {summary['seeds']}, cuts {', '.join(f'{k} {v:.2f}' for k, v in cuts.items())}. "
+             "Each entry: coverage (covered of replicates) · one-sided 95% upper bound · share marked fragile.", "",
+             "| design | mechanism | elasticity | " + " | ".join(label for test_id, label in COLUMNS[:3]) + " |",
+             "|---|---|---:|---|---|---|"]
+    by = {(r["design"], r["mechanism"], r["elasticity"], r["estimator"]): r for r in rows}
+    for cell in sorted({key[:3] for key in by}, key=lambda k: (list(mechanisms.DESIGNS).index(k[0]),
+                                                                 list(mechanisms.MECHANISMS).index(k[1]), k[2])):
+        parts = []
+        for test_id, _ in COLUMNS[:3]:
+            r = by.get((*cell, test_id))
+            if r is None:
+                parts.append("–")
+                continue
+            covered = round(r["coverage"] * r["with_interval"])
+            bound = stats.beta.ppf(0.95, covered + 1, r["with_interval"] - covered) if covered < r["with_interval"] \
+                else 1.0
+            text = f"{r['coverage']:.2f} ({covered}/{r['with_interval']}) · {bound:.2f} · F {r['fragile_share']:.2f}"
+            parts.append(f"**{text}**" if convincingly_below(covered, r["with_interval"]) else text)
+        lines.append(f"| {cell[0]} | {cell[1]} | {cell[2]:g} | " + " | ".join(parts) + " |")
+    missed = shortfalls(summary["elasticity"])
+    raw = shortfalls(summary["elasticity"], convincing=False)
+    over = [r for r in rows if r["fragile_share"] > 0.5 and r["coverage"] >= TARGET]
+    lines += ["", f"Convincingly below 0.90 (bold) and not marked in most replicates: "
+              + ("none" if not missed else "; ".join(f"{r['design']}/{r['mechanism']}/{r['elasticity']:g} "
+                                                     f"{r['estimator']}" for r in missed))
+              + f". Below 0.90 as measured and not marked: {len(raw)} of {len(rows)} cells"
+              + ("" if not raw else " (" + "; ".join(f"{r['design']}/{r['mechanism']}/{r['elasticity']:g} "
+                                                     f"{r['estimator']} {r['coverage']:.2f}" for r in raw) + ")")
+              + f". Marked in most replicates while covering 0.90 or more: {len(over)} of {len(rows)} cells."]
+    return "\n".join(lines)
+
+
+def write_docs(summary, path=DOCS, markers=(BEGIN, END), render=markdown):
+    begin, end = markers
     text = path.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{path}: no coverage-table markers ({BEGIN} ... {END})")
-    head, rest = text.split(BEGIN, 1)
-    path.write_text(head + BEGIN + "\n" + markdown(summary) + "\n" + END + rest.split(END, 1)[1], encoding="utf-8")
+    if begin not in text or end not in text:
+        raise SystemExit(f"{path}: no table markers ({begin} ... {end})")
+    head, rest = text.split(begin, 1)
+    path.write_text(head + begin + "\n" + render(summary) + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
 
 
 def convincingly_below(covered, n, target=TARGET):
@@ -446,6 +509,7 @@ def main(argv=None):
         seen = [records] + ([[json.loads(line) for line in (runs / "fresh.jsonl").read_text().splitlines()]]
                             if (runs / "fresh.jsonl").exists() else [])
         summary["fragile_cuts"] = fragile_cuts(seen)
+        summary["coverage_by_fifth"] = coverage_by_fifth(records)
         print("fragile cuts chosen:", summary["fragile_cuts"], "in use:", models.FRAGILE_LEVERAGE)
     if args.phase == "confirm":
         summary["fragile_leverage"] = models.FRAGILE_LEVERAGE
@@ -467,6 +531,11 @@ def main(argv=None):
         if args.write_docs:
             write_docs(summary)
             print(f"rewrote the coverage table in {DOCS}")
+    if args.phase == "confirm":
+        print(fragile_markdown(summary))
+        if args.write_docs:
+            write_docs(summary, markers=(FRAGILE_BEGIN, FRAGILE_END), render=fragile_markdown)
+            print(f"rewrote the fragile-mark table in {DOCS}")
 
 
 def _seed_note(records):
