@@ -1,0 +1,66 @@
+"""Notebook 02's step in stages on a large work folder: wall, CPU and peak RSS per stage, with the stack at the peak.
+
+    python benchmarks/stages.py WORK_DIR N_BOOT [--coordination]
+
+A sampling thread (every 50 ms) keeps the highest RSS of each stage and the main thread's stack
+at that moment; each stage prints one JSON line as it ends. Used for the Turkey size
+(docs/benchmarks.md#the-turkey-size-37m-tweets), where a whole run takes hours: few resamples
+give the peaks, two resample counts give the cost per resample.
+"""
+
+import json
+import resource
+import sys
+import threading
+import time
+import traceback
+
+from helpers import frames
+from helpers.stats import amplification, content, coordination, descriptives, dose_response, lifespan, models, reference
+
+peak = [0.0, None]
+
+
+def rss_mb():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def sample(main=threading.main_thread().ident):
+    while True:
+        now = rss_mb()
+        if now > peak[0]:
+            frame = sys._current_frames().get(main)
+            peak[0], peak[1] = now, "".join(traceback.format_stack(frame)[-6:]) if frame else None
+        time.sleep(0.05)
+
+
+def stage(name, run):
+    peak[0] = 0.0
+    wall, cpu = time.time(), time.process_time()
+    out = run()
+    print(json.dumps({"stage": name, "wall": round(time.time() - wall, 1), "cpu": round(time.process_time() - cpu, 1),
+                      "peak_mb": round(peak[0]), "where": peak[1]}), flush=True)
+    return out
+
+
+def main(work, n_boot, with_coordination):
+    threading.Thread(target=sample, daemon=True).start()
+    loaded = stage("frames.load", lambda: frames.load(work, max_tweets=2_000_000, seed=0))
+    acc, tw = loaded.accounts, loaded.tweets
+    common = dict(n_boot=n_boot, seed=0)
+    stage("models", lambda: models.fit_engagement_models(acc, tw, seed=0))
+    stage("descriptives", lambda: descriptives.follower_tests(acc, **common) + descriptives.engagement_tests(
+        acc, tw, tweets_note=loaded.tweets_sample_note, **common) + descriptives.rank_tests(acc, **common))
+    stage("amplification+lifespan+content", lambda: amplification.amplification_tests(acc, **common)
+          + lifespan.lifespan_tests(acc, **common) + content.content_tests(acc, **common))
+    stage("reference", lambda: reference.reference_tests(acc, loaded.reference, loaded.campaign, **common))
+    stage("tables", lambda: (dose_response.band_table(acc, **common), lifespan.lifespan_table(acc, **common),
+                             descriptives.engagement_quantiles(acc, tw)))
+    if with_coordination:
+        stage("coordination", lambda: coordination.measure(loaded.traces, seed=0))
+    print(f"ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), "--coordination" in sys.argv)
