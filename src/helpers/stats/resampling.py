@@ -23,6 +23,7 @@ from helpers.results import entry
 
 LEVEL = 0.95
 BOOT = "account-bootstrap {} 95% interval"
+HOLD_ROWS = 200_000  # above this many accounts a ratio's studentizing matrix is rebuilt per resample
 
 
 def resample_weights(n_accounts: int, n_boot: int, seed: int):
@@ -35,9 +36,9 @@ def resample_weights(n_accounts: int, n_boot: int, seed: int):
     for start in range(0, n_boot, chunk):
         size = min(chunk, n_boot - start)
         draws = rng.integers(0, n_accounts, size=(size, n_accounts))
-        offsets = np.arange(size)[:, None] * n_accounts
-        yield np.bincount((draws + offsets).ravel(), minlength=size * n_accounts).reshape(size, n_accounts) \
-            .astype(float)
+        if size > 1:  # one bincount over the chunk: each resample's draws offset into its own row
+            draws += np.arange(size)[:, None] * n_accounts
+        yield np.bincount(draws.ravel(), minlength=size * n_accounts).reshape(size, n_accounts).astype(float)
 
 
 # --- statistics of weighted values: each takes a (k, n) weight matrix, returns k values ---
@@ -59,14 +60,19 @@ def weighted_ratio(numerator, denominator, *, heavy_tailed=False):
         with np.errstate(invalid="ignore", divide="ignore"):
             return (w @ numerator) / (w @ denominator)
 
+    def columns():
+        return np.column_stack([numerator, denominator, numerator**2, numerator * denominator, denominator**2])
+
     def studentize(w):  # the ratio and its delta-method se from one matrix product
-        sums = w @ columns
+        sums = w @ (held if held is not None else columns())
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = sums[:, 0] / sums[:, 1]
             spread = sums[:, 2] - 2 * ratio * sums[:, 3] + ratio**2 * sums[:, 4]
             return ratio, np.sqrt(np.maximum(spread, 0)) / sums[:, 1]
     if heavy_tailed:
-        columns = np.column_stack([numerator, denominator, numerator**2, numerator * denominator, denominator**2])
+        # the n x 5 matrix is held below HOLD_ROWS accounts and rebuilt per resample above (the same
+        # numbers): at 2.3M accounts each ratio would hold 93 MB, and notebook 02 has five at once
+        held = columns() if len(numerator) <= HOLD_ROWS else None
         statistic.studentize = studentize
     return statistic
 
@@ -190,28 +196,39 @@ def _top_share_leave_one_out(ordered, w, top, head):
         return np.concatenate([inside, head_after / (total[:, None] - ordered[head:])], axis=1)
 
 
-def weighted_ranks(values, w):
-    """Mid-ranks of each unit within each resample (units repeated ``w`` times), shape (k, n)."""
+def weighted_ranks(values, w=None):
+    """Mid-ranks of each unit within each resample (units repeated ``w`` times), shape (k, n).
+
+    Without ``w``, the ranker of ``values`` (their distinct values found once): call it with ``w``.
+    """
     uniques, inverse = np.unique(values, return_inverse=True)
-    onehot = sparse.csr_array((np.ones(len(values)), (np.arange(len(values)), inverse)),
-                              shape=(len(values), len(uniques)))
-    per_value = (onehot.T @ w.T).T  # (k, distinct values): draws of each value
-    midrank = np.cumsum(per_value, axis=1) - per_value + (per_value + 1) / 2
-    return midrank[:, inverse]
+    onehot_t = sparse.csr_array((np.ones(len(values)), (inverse, np.arange(len(values)))),
+                                shape=(len(uniques), len(values)))
+
+    def ranks(w):
+        per_value = (onehot_t @ w.T).T  # (k, distinct values): draws of each value
+        midrank = np.cumsum(per_value, axis=1) - per_value + (per_value + 1) / 2
+        return midrank[:, inverse]
+    return ranks if w is None else ranks(w)
 
 
 def rank_correlation(x, y, method):
     """Spearman or Kendall (tau-b) correlation of each resample (the accounts drawn, with repeats)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
+    if method == "spearman":
+        rank_x, rank_y = weighted_ranks(x), weighted_ranks(y)  # the distinct values, sorted once
 
-    def spearman(w):  # Pearson correlation of mid-ranks, weighted by the draws
-        w = w.astype(float)
-        rx, ry = weighted_ranks(x, w), weighted_ranks(y, w)
-        total = w.sum(axis=1, keepdims=True)
-        dx = rx - (w * rx).sum(axis=1, keepdims=True) / total
-        dy = ry - (w * ry).sum(axis=1, keepdims=True) / total
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (w * dx * dy).sum(axis=1) / np.sqrt((w * dx * dx).sum(axis=1) * (w * dy * dy).sum(axis=1))
+        def spearman(w):  # Pearson correlation of mid-ranks, weighted by the draws
+            w = w.astype(float)
+            rx, ry = rank_x(w), rank_y(w)
+            total = w.sum(axis=1, keepdims=True)
+            dx = rx - (w * rx).sum(axis=1, keepdims=True) / total
+            dy = ry - (w * ry).sum(axis=1, keepdims=True) / total
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return (w * dx * dy).sum(axis=1) / np.sqrt((w * dx * dx).sum(axis=1) * (w * dy * dy).sum(axis=1))
+        return spearman
+    if method != "kendall":
+        raise KeyError(method)
 
     def kendall(w):
         out = np.empty(len(w))
@@ -219,7 +236,7 @@ def rank_correlation(x, y, method):
             drawn = np.repeat(np.arange(len(x)), row.astype(np.int64))
             out[i] = stats.kendalltau(x[drawn], y[drawn]).statistic
         return out
-    return {"spearman": spearman, "kendall": kendall}[method]
+    return kendall
 
 
 def interval_kind(statistic):
