@@ -102,8 +102,9 @@ def test_fragile_cut_is_the_largest_that_marks_most_of_every_short_cell():
     ppml = "elasticity_ppml_account"
     short = _cell_records(ppml, 38, 50, np.linspace(0.20, 0.28, 50))  # 0.76: convincingly below 0.90
     covering = _cell_records(ppml, 48, 50, np.linspace(0.10, 0.15, 50), mechanism="nb2")
-    cuts = battery.fragile_cuts([short + covering])
-    # 31 of the short cell's 50 replicates lie above 0.23, only 25 above 0.24
+    nb_covering = _cell_records("elasticity_nb_account", 48, 50, np.linspace(0.30, 0.40, 50))
+    cuts = battery.fragile_cuts([short + covering + nb_covering])
+    # 31 of the short cell's 50 replicates lie above 0.23, only 25 above 0.24; a covering cell sets no cut
     assert cuts[ppml] == 0.23 and cuts["elasticity_nb_account"] is None
     # a cell within Monte Carlo error of 0.90 (44 of 50) sets no cut
     assert battery.fragile_cuts([_cell_records(ppml, 44, 50, np.full(50, 0.05))])[ppml] is None
@@ -114,3 +115,11 @@ def test_fragile_marks_read_from_the_leverage_follow_the_models_cuts():
         _cell_records("elasticity_nb_account", 50, 2, [0.24, 0.31])
     marked = [r["fragile"] for r in battery.mark_fragile(records)]
     assert marked == [False, True, False, True]
+
+
+def test_misses_at_low_leverage_show_as_a_low_within_cell_percentile():
+    records = _cell_records("elasticity_ppml_account", 40, 50, np.linspace(0.9, 0.1, 50))  # seeds 40-49 miss
+    for record in records:
+        record.update({name: record["leverage"] for name in battery.CANDIDATES})
+    found = battery.miss_percentile(records)["elasticity_ppml_account"]
+    assert found["misses"] == 10 and found["leverage"] == pytest.approx(np.mean(np.arange(1, 11) / 50))

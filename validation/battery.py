@@ -6,7 +6,8 @@ elasticity, replicates draw engagement, fit the three elasticity estimators exac
 
 - ``choose`` (seeds 1-R): every candidate interval, to choose a method per estimator;
 - ``fresh`` (seeds 100001-100000+R): only what ``fit_engagement_models`` reports (the chosen
-  methods), the coverage we publish; these seeds played no part in the choice;
+  methods), the coverage we publish; these seeds played no part in the choice of method (they
+  did in the fragile cuts', below);
 - ``diagnose`` (seeds 1-R) and ``confirm`` (seeds 200001-200000+R): the elasticities as reported,
   with every candidate marker of a fit too few accounts carry; ``fragile_cuts`` chooses the
   fragile mark's cuts on the seen sets (diagnose and fresh), and confirm checks them.
@@ -251,6 +252,25 @@ def coverage_by_fifth(records, size=3_000):
     return out
 
 
+def miss_percentile(records, size=3_000):
+    """Per estimator and candidate: the mean within-cell percentile of the candidate among replicates
+    whose interval missed (0.5 when a miss is as likely at any value; below, misses come with low values)."""
+    frame = pd.DataFrame([r for r in records if r["size"] == size and r["converged"] and "bm_df" in r])
+    if frame.empty:
+        return {}
+    ci = np.array(frame["intervals"].map(lambda d: d["reported"]).tolist(), float)
+    frame["missed"] = ~((ci[:, 0] <= frame["elasticity"]) & (frame["elasticity"] <= ci[:, 1]))
+    cells = frame.groupby(["estimator", "design", "mechanism", "elasticity"])
+    out = {}
+    for name in CANDIDATES:
+        frame[f"{name}_pct"] = cells[name].rank(pct=True)
+    for estimator, group in frame.groupby("estimator"):
+        missed = group[group["missed"]]
+        out[estimator] = {"misses": len(missed), **{name: round(float(missed[f"{name}_pct"].mean()), 3)
+                                                    for name in CANDIDATES}}
+    return out
+
+
 def mark_fragile(records):
     """Mark each record fragile as ``models`` does with its current cuts, from the leverage it recorded
     (the mark is that function of it alone), so records written under an earlier cut are read under
@@ -454,14 +474,15 @@ def fragile_markdown(summary):
         lines.append(f"| {cell[0]} | {cell[1]} | {cell[2]:g} | " + " | ".join(parts) + " |")
     missed = shortfalls(summary["elasticity"])
     raw = shortfalls(summary["elasticity"], convincing=False)
-    over = [r for r in rows if r["fragile_share"] > 0.5 and r["coverage"] >= TARGET]
+    covering = [r for r in rows if r["coverage"] >= TARGET]
+    over = [r for r in covering if r["fragile_share"] > 0.5]
     lines += ["", f"Convincingly below 0.90 (bold) and not marked in most replicates: "
               + ("none" if not missed else "; ".join(f"{r['design']}/{r['mechanism']}/{r['elasticity']:g} "
                                                      f"{r['estimator']}" for r in missed))
               + f". Below 0.90 as measured and not marked: {len(raw)} of {len(rows)} cells"
               + ("" if not raw else " (" + "; ".join(f"{r['design']}/{r['mechanism']}/{r['elasticity']:g} "
                                                      f"{r['estimator']} {r['coverage']:.2f}" for r in raw) + ")")
-              + f". Marked in most replicates while covering 0.90 or more: {len(over)} of {len(rows)} cells."]
+              + f". Marked in most replicates: {len(over)} of the {len(covering)} cells that cover 0.90 or more."]
     return "\n".join(lines)
 
 
@@ -511,6 +532,9 @@ def main(argv=None):
         summary["fragile_cuts"] = fragile_cuts(seen)
         summary["coverage_by_fifth"] = coverage_by_fifth(records)
         print("fragile cuts chosen:", summary["fragile_cuts"], "in use:", models.FRAGILE_LEVERAGE)
+    if args.phase in ("diagnose", "confirm"):
+        summary["miss_percentile"] = miss_percentile(records)
+        print("within-cell percentile of the candidates among misses:", summary["miss_percentile"])
     if args.phase == "confirm":
         summary["fragile_leverage"] = models.FRAGILE_LEVERAGE
         for convincing in (True, False):

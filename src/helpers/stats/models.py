@@ -49,7 +49,8 @@ Z95 = float(stats.norm.ppf(0.975))
 # Fragile: more than this share of a fit's weight in its top 1% of accounts, per estimator. PPML's is the
 # largest cut at which every battery cell whose coverage was convincingly under 0.90 on a seen seed set had
 # most fits above it (`validation/battery.py`, fragile_cuts); no NB cell fell short, so theirs stay at the
-# first choice. Confirmed on a third seed set (docs/statistics.md#the-fragile-mark).
+# first choice. On a third seed set no cell fell short unmarked, a check too weak to tell 0.23 from 0.30
+# (docs/statistics.md#the-fragile-mark).
 FRAGILE_LEVERAGE = {"elasticity_nb_account": 0.30, "elasticity_nb_tweet_clustered": 0.30,
                     "elasticity_ppml_account": 0.23}
 # Guards: a converged fit is still unusable when its interval is wider than this (an elasticity
