@@ -68,6 +68,15 @@ def problem(result, *, has_alpha=False, has_llf=True):
     return None
 
 
+def _released(result):
+    """``result`` without statsmodels' per-observation arrays (``remove_data``), its log-likelihood, standard
+    errors and covariance read first, which is all traction reads of an accepted fit: at 2.3M accounts a
+    GLM result held 0.65 GB."""
+    result.llf, result.bse, result.cov_params()  # cached before the data go
+    result.remove_data()
+    return result
+
+
 def _captured_text(caught):
     counts = Counter(f"{w.category.__name__}: {w.message}" for w in caught)
     return [text if k == 1 else f"{text} (x{k})" for text, k in counts.items()]
@@ -88,7 +97,7 @@ def _fit_in_turn(model, attempts, fit_kwds, *, has_alpha=False, n=0):
             except Exception as exc:  # a failed optimiser must not stop the others
                 why = f"{type(exc).__name__}: {exc}"
         if why is None:
-            return Fit(result, True, notes + _captured_text(caught), n)
+            return Fit(_released(result), True, notes + _captured_text(caught), n)
         notes.append(f"{method} (maxiter {maxiter}) rejected: {why}")
     return Fit(None, False, notes, n)
 
@@ -131,7 +140,7 @@ def fit_poisson(y, X, *, offset=None, groups=None, robust="HC0"):
             why = f"{type(exc).__name__}: {exc}"
     notes = _captured_text(caught)
     if why is None:
-        return Fit(result, True, notes, len(y))
+        return Fit(_released(result), True, notes, len(y))
     return Fit(None, False, notes + [f"IRLS rejected: {why}"], len(y))
 
 
