@@ -89,11 +89,9 @@ class Frames:
         return str(self.report.get("campaign") or "")
 
 
-# DuckDB's share of notebook 02's memory, beyond which it spills to disk: the frames of a 37M-tweet release
-# (2.5M accounts) hold about 0.6 GB beside it, and the whole step must stay under 2 GB. Building those frames
-# peaked at 2.13 GB with 768 MB and at 1.64 GB with 512 MB (the coordination at 3.5M tweets: the same results,
-# 7% slower). DuckDB wants about 128 MB per thread, so a machine with more cores gets more.
-MEMORY_LIMIT_MB = 512
+# DuckDB's share of notebook 02's memory: the frames of a 37M-tweet release (2.5M accounts) hold about
+# 0.6 GB beside it, and the whole step must stay under 2 GB; beyond this DuckDB spills to disk.
+MEMORY_LIMIT = "768MB"
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -101,8 +99,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     spill = Path(tempfile.gettempdir()) / "traction-duckdb"
     con.execute(f"SET temp_directory = '{_quote(spill)}'")
-    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-    con.execute(f"SET memory_limit = '{max(MEMORY_LIMIT_MB, 128 * threads)}MB'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     # DuckDB's default lets a spill take 90% of the free disk, which starves every other process when a
     # query outgrows it; half stops the query with DuckDB's error instead.
     spill.mkdir(parents=True, exist_ok=True)
