@@ -8,6 +8,7 @@ result only when it passes :func:`problem`. statsmodels' warnings are captured
 and returned as text, never printed.
 """
 
+import gc
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -77,6 +78,14 @@ def _released(result):
     return result
 
 
+def _collected(fit):
+    """``fit``, after a garbage collection: statsmodels' models and results refer to each other, so the
+    per-row arrays of a fit's intermediate results outlive it until the cyclic collector runs, which
+    counts objects, not bytes (at 2.3M accounts the PPML fit left 0.96 GB behind)."""
+    gc.collect()
+    return fit
+
+
 def _captured_text(caught):
     counts = Counter(f"{w.category.__name__}: {w.message}" for w in caught)
     return [text if k == 1 else f"{text} (x{k})" for text, k in counts.items()]
@@ -97,9 +106,9 @@ def _fit_in_turn(model, attempts, fit_kwds, *, has_alpha=False, n=0):
             except Exception as exc:  # a failed optimiser must not stop the others
                 why = f"{type(exc).__name__}: {exc}"
         if why is None:
-            return Fit(_released(result), True, notes + _captured_text(caught), n)
+            return _collected(Fit(_released(result), True, notes + _captured_text(caught), n))
         notes.append(f"{method} (maxiter {maxiter}) rejected: {why}")
-    return Fit(None, False, notes, n)
+    return _collected(Fit(None, False, notes, n))
 
 
 def _no_estimate(y):
@@ -140,8 +149,8 @@ def fit_poisson(y, X, *, offset=None, groups=None, robust="HC0"):
             why = f"{type(exc).__name__}: {exc}"
     notes = _captured_text(caught)
     if why is None:
-        return Fit(_released(result), True, notes, len(y))
-    return Fit(None, False, notes + [f"IRLS rejected: {why}"], len(y))
+        return _collected(Fit(_released(result), True, notes, len(y)))
+    return _collected(Fit(None, False, notes + [f"IRLS rejected: {why}"], len(y)))
 
 
 def fit_nb(y, X, *, start, offset=None, groups=None, robust="HC0"):
