@@ -379,7 +379,7 @@ def shortfalls(rows, *, size=3_000, method="reported", target=TARGET, convincing
     not marked fragile in most replicates: each one is a failure of the battery.
 
     ``convincing``: only coverage convincingly below the target (``convincingly_below``); a cell of
-    50 replicates whose true coverage is 0.92 shows under 0.90 one time in three by chance alone."""
+    50 replicates whose true coverage is 0.92 shows under 0.90 one time in five (21%) by chance alone."""
     def short(row):
         if not convincing:
             return row["coverage"] < target
