@@ -210,6 +210,13 @@ def diagnose_replicate(design, mechanism, size, elasticity, seed):
     return records
 
 
+def _covered(frame):
+    """Whether each record's reported interval covers its elasticity (the truth of the three estimators)."""
+    ci = np.array(frame["intervals"].map(lambda d: d["reported"]).tolist(), float)
+    truth = frame["elasticity"].to_numpy(float)
+    return (ci[:, 0] <= truth) & (truth <= ci[:, 1])
+
+
 def fragile_cuts(record_sets, grid=np.arange(0.50, 0.0, -0.01)):
     """Per estimator, the largest leverage cut at which every cell at 3,000 accounts whose reported
     interval covers convincingly below the target in one of ``record_sets`` (seed sets already seen)
@@ -223,10 +230,7 @@ def fragile_cuts(record_sets, grid=np.arange(0.50, 0.0, -0.01)):
             if frame.empty:
                 continue
             for _, cell in frame.groupby(["design", "mechanism", "elasticity"]):
-                ci = np.array(cell["intervals"].map(lambda d: d["reported"]).tolist(), float)
-                truth = cell["elasticity"].to_numpy(float)
-                covered = int(((ci[:, 0] <= truth) & (truth <= ci[:, 1])).sum())
-                if convincingly_below(covered, len(cell)):
+                if convincingly_below(int(_covered(cell).sum()), len(cell)):
                     needed.append(cell["leverage"].to_numpy(float))
         cuts[estimator] = next((round(float(c), 2) for c in grid
                                 if all((leverage > round(float(c), 2)).mean() > 0.5 for leverage in needed)),
@@ -243,8 +247,7 @@ def coverage_by_fifth(records, size=3_000):
     frame = pd.DataFrame([r for r in records if r["size"] == size and r["converged"] and "bm_df" in r])
     if frame.empty:
         return {}
-    ci = np.array(frame["intervals"].map(lambda d: d["reported"]).tolist(), float)
-    frame["covered"] = (ci[:, 0] <= frame["elasticity"]) & (frame["elasticity"] <= ci[:, 1])
+    frame["covered"] = _covered(frame)
     out = {}
     for estimator, group in frame.groupby("estimator"):
         out[estimator] = {name: [round(float(c), 3) for c in group.groupby(
@@ -258,8 +261,7 @@ def miss_percentile(records, size=3_000):
     frame = pd.DataFrame([r for r in records if r["size"] == size and r["converged"] and "bm_df" in r])
     if frame.empty:
         return {}
-    ci = np.array(frame["intervals"].map(lambda d: d["reported"]).tolist(), float)
-    frame["missed"] = ~((ci[:, 0] <= frame["elasticity"]) & (frame["elasticity"] <= ci[:, 1]))
+    frame["missed"] = ~_covered(frame)
     cells = frame.groupby(["estimator", "design", "mechanism", "elasticity"])
     out = {}
     for name in CANDIDATES:
@@ -434,14 +436,17 @@ def markdown(summary):
             parts = [f"{by[name, kind]['coverage']:.3f} (above {by[name, kind]['truth_above_interval']:.3f}; "
                      f"width {by[name, kind]['mean_width']:.3g})" for kind in ("percentile", "BCa", "studentized")]
             lines.append(f"| `{name}` | {by[name, 'percentile']['truth']:.4g} | " + " | ".join(parts) + " |")
-    def listed(rows):
-        return "none." if not rows else "; ".join(f"{r['design']}/{r['mechanism']}/{r['elasticity']:g} "
-                                                  f"{r['estimator']} {r['coverage']:.2f}" for r in rows)
     lines += ["", "Cells at about 3,000 accounts not marked fragile in most replicates whose coverage is convincingly "
-              "below 0.90 (one-sided 95% Clopper-Pearson bound under it): " + listed(shortfalls(summary["elasticity"]))
+              "below 0.90 (one-sided 95% Clopper-Pearson bound under it): " + (_listed(shortfalls(summary["elasticity"])) or "none") + "."
               + " Below 0.90 as measured, within Monte Carlo error of it: "
-              + listed(shortfalls(summary["elasticity"], convincing=False))]
+              + (_listed(shortfalls(summary["elasticity"], convincing=False)) or "none") + "."]
     return "\n".join(lines)
+
+
+def _listed(rows, coverage=True):
+    """design/mechanism/elasticity estimator [coverage]; ... of summary rows ('' for none)."""
+    return "; ".join(f"{r['design']}/{r['mechanism']}/{r['elasticity']:g} {r['estimator']}"
+                     + (f" {r['coverage']:.2f}" if coverage else "") for r in rows)
 
 
 FRAGILE_BEGIN = "<!-- fragile-mark table: written by `make validate` -->"
@@ -467,9 +472,8 @@ def fragile_markdown(summary):
                 parts.append("–")
                 continue
             covered = round(r["coverage"] * r["with_interval"])
-            bound = stats.beta.ppf(0.95, covered + 1, r["with_interval"] - covered) if covered < r["with_interval"] \
-                else 1.0
-            text = f"{r['coverage']:.2f} ({covered}/{r['with_interval']}) · {bound:.2f} · F {r['fragile_share']:.2f}"
+            text = (f"{r['coverage']:.2f} ({covered}/{r['with_interval']}) · {upper_bound(covered, r['with_interval']):.2f}"
+                    f" · F {r['fragile_share']:.2f}")
             parts.append(f"**{text}**" if convincingly_below(covered, r["with_interval"]) else text)
         lines.append(f"| {cell[0]} | {cell[1]} | {cell[2]:g} | " + " | ".join(parts) + " |")
     missed = shortfalls(summary["elasticity"])
@@ -477,11 +481,9 @@ def fragile_markdown(summary):
     covering = [r for r in rows if r["coverage"] >= TARGET]
     over = [r for r in covering if r["fragile_share"] > 0.5]
     lines += ["", f"Convincingly below 0.90 (bold) and not marked in most replicates: "
-              + ("none" if not missed else "; ".join(f"{r['design']}/{r['mechanism']}/{r['elasticity']:g} "
-                                                     f"{r['estimator']}" for r in missed))
+              + (_listed(missed, coverage=False) or "none")
               + f". Below 0.90 as measured and not marked: {len(raw)} of {len(rows)} cells"
-              + ("" if not raw else " (" + "; ".join(f"{r['design']}/{r['mechanism']}/{r['elasticity']:g} "
-                                                     f"{r['estimator']} {r['coverage']:.2f}" for r in raw) + ")")
+              + (f" ({_listed(raw)})" if raw else "")
               + f". Marked in most replicates: {len(over)} of the {len(covering)} cells that cover 0.90 or more."]
     return "\n".join(lines)
 
@@ -499,7 +501,12 @@ def convincingly_below(covered, n, target=TARGET):
     """Whether ``covered`` of ``n`` intervals show coverage below ``target``: the one-sided 95%
     Clopper-Pearson upper bound lies under it. The slow tests use this on their fresh seeds,
     whose few dozen replicates make a raw 0.90 cut fail by chance."""
-    return covered < n and stats.beta.ppf(0.95, covered + 1, n - covered) < target
+    return covered < n and upper_bound(covered, n) < target
+
+
+def upper_bound(covered, n):
+    """One-sided 95% Clopper-Pearson upper bound of a coverage seen as ``covered`` of ``n``."""
+    return float(stats.beta.ppf(0.95, covered + 1, n - covered)) if covered < n else 1.0
 
 
 def main(argv=None):

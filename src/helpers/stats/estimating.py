@@ -120,24 +120,24 @@ class Equation:
 
     # --- sandwiches ---
 
-    def sandwich(self, beta, kind="HC0"):
-        """Covariance of beta: A^-1 (sum c_i s_i s_i') A^-1, c_i from ``kind`` (HC0-HC3)."""
-        S = self.scores(beta)
+    def _hc_factor(self, beta, kind):
+        """c_i of the ``kind`` sandwich (HC0-HC3): each account's score is weighted by it."""
         n, k = self.X.shape
         factor = {"HC0": np.ones(n), "HC1": np.full(n, n / (n - k))}.get(kind)
         if factor is None:
             h = np.minimum(self.hat(beta), 1 - 1e-12)
             factor = {"HC2": 1 / (1 - h), "HC3": 1 / (1 - h) ** 2}[kind]
+        return factor
+
+    def sandwich(self, beta, kind="HC0"):
+        """Covariance of beta: A^-1 (sum c_i s_i s_i') A^-1, c_i from ``kind`` (HC0-HC3)."""
+        S = self.scores(beta)
         bread = np.linalg.inv(self.information(beta))
-        return bread @ (S.T @ (S * factor[:, None])) @ bread
+        return bread @ (S.T @ (S * self._hc_factor(beta, kind)[:, None])) @ bread
 
     def variance_contributions(self, beta, kind="HC3", j=1):
         """Each account's term in the ``kind`` sandwich variance of beta_j (they sum to it)."""
-        influence = self.influence(beta)[:, j]
-        if kind == "HC0":
-            return influence**2
-        h = np.minimum(self.hat(beta), 1 - 1e-12)
-        return influence**2 / {"HC2": 1 - h, "HC3": (1 - h) ** 2}[kind]
+        return self.influence(beta)[:, j] ** 2 * self._hc_factor(beta, kind)
 
     def bell_mccaffrey_df(self, beta, j=1):
         """Satterthwaite degrees of freedom of the HC2 variance of beta_j (Bell and McCaffrey).
