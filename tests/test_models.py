@@ -388,3 +388,30 @@ def test_fragile_marks_a_fit_carried_by_a_few_accounts():
     entry = models.fit_engagement_models(accounts).test("elasticity_ppml_account")
     assert results.fragile(entry), entry["warnings"]
     assert any("of the fit's weight is in its top 10 accounts" in w for w in entry["warnings"])
+
+
+def _heavy_poisson_data(seed=4, n=3000):
+    rng = np.random.default_rng(seed)
+    followers = rng.lognormal(4, 2, n)
+    exposure = rng.integers(1, 40, n)
+    y = rng.negative_binomial(0.3, 0.3 / (0.3 + exposure * 0.05 * followers**0.6)).astype(float)
+    return y, np.column_stack([np.ones(n), np.log1p(followers)]), np.log(exposure)
+
+
+def test_poisson_by_newton_matches_statsmodels_irls():
+    import statsmodels.api as sm
+    y, X, offset = _heavy_poisson_data()
+    fit = fitting.fit_poisson(y, X, offset=offset)
+    irls = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(maxiter=100)
+    assert fit.converged and fit.result.mle_retvals["converged"]  # Newton's result, not IRLS'
+    np.testing.assert_allclose(fit.result.params, irls.params, rtol=1e-8)
+    assert fit.result.llf == pytest.approx(irls.llf, rel=1e-12)
+
+
+def test_poisson_falls_back_to_irls_when_newton_fails(monkeypatch):
+    y, X, offset = _heavy_poisson_data()
+    monkeypatch.setattr(fitting, "_poisson_start", lambda *a: np.array([40.0, 30.0]))  # overflows at once
+    fit = fitting.fit_poisson(y, X, offset=offset)
+    assert fit.converged and getattr(fit.result, "mle_retvals", None) is None  # IRLS has none
+    assert any(note.startswith("newton (maxiter 100) rejected") for note in fit.warnings)
+    np.testing.assert_allclose(fit.result.params, fitting.fit_poisson(y, X, offset=offset).result.params, rtol=1e-8)

@@ -136,21 +136,28 @@ def moment_alpha(y, mu):
 
 
 def fit_poisson(y, X, *, offset=None, groups=None, robust="HC0"):
-    """Poisson quasi-ML (PPML) by IRLS, robust or cluster-robust errors."""
+    """Poisson quasi-ML (PPML): Newton from the estimating equation's solution, then IRLS; robust or
+    cluster-robust errors (``robust="nonrobust"`` where only the estimate is read).
+
+    Newton first, because statsmodels' IRLS fits a weighted least squares per step and their arrays pile up
+    until the cyclic collector runs: at 2.3M accounts IRLS held 1.2-1.5 GB above its data, Newton 0.2 GB.
+    ``X``'s first column is the constant.
+    """
     if (empty := _no_estimate(y)) is not None:
         return empty
     model = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            result = model.fit(maxiter=100, **_cov(groups, robust))
-            why = problem(result)
-        except Exception as exc:
-            why = f"{type(exc).__name__}: {exc}"
-    notes = _captured_text(caught)
-    if why is None:
-        return _collected(Fit(_released(result), True, notes, len(y)))
-    return _collected(Fit(None, False, notes + [f"IRLS rejected: {why}"], len(y)))
+    attempts = [("newton", 100, lambda: _poisson_start(y, X, offset)), ("IRLS", 100, None)]
+    return _fit_in_turn(model, attempts, _cov(groups, robust), n=len(y))
+
+
+def _poisson_start(y, X, offset):
+    """The Poisson equation solved by the damped Newton of ``Equation.solve`` from the constant-rate fit, or
+    None (statsmodels' own start) when that fails."""
+    offset = np.zeros(len(y)) if offset is None else offset
+    start = np.zeros(X.shape[1])
+    start[0] = np.log(y.sum() / np.exp(offset).sum())
+    solved = Equation(y, X, offset, 0.0).solve(start)
+    return solved if np.all(np.isfinite(solved)) else None
 
 
 def fit_nb(y, X, *, start, offset=None, groups=None, robust="HC0"):
