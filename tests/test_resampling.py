@@ -168,3 +168,15 @@ def test_studentized_intervals_of_bounded_statistics_stay_within_their_bounds():
     for statistic in (resampling.weighted_gini(engagement), resampling.weighted_top_share(engagement)):
         _, (low, high), _ = resampling.bootstrap(statistic, 300, n_boot=499, seed=3)
         assert 0 <= low <= high <= 1
+
+
+def test_a_ratio_without_its_held_matrix_gives_the_same_studentized_values(monkeypatch):
+    rng = np.random.default_rng(5)
+    numerator, denominator = rng.pareto(1.2, 500) * 10, rng.integers(1, 30, 500).astype(float)
+    weights = next(resample_weights(500, 7, seed=3))
+    held = weighted_ratio(numerator, denominator, heavy_tailed=True).studentize(weights)
+    monkeypatch.setattr(resampling, "HOLD_ROWS", 100)  # 500 accounts: above it, no matrix held
+    unheld = weighted_ratio(numerator, denominator, heavy_tailed=True).studentize(weights)
+    for a, b in zip(held, unheld):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert held[1].min() > 0

@@ -23,7 +23,7 @@ from helpers.results import entry
 
 LEVEL = 0.95
 BOOT = "account-bootstrap {} 95% interval"
-HOLD_ROWS = 200_000  # above this many accounts a ratio's studentizing matrix is rebuilt per resample
+HOLD_ROWS = 200_000  # above this many accounts a ratio holds no studentizing matrix (weighted_ratio)
 
 
 def resample_weights(n_accounts: int, n_boot: int, seed: int):
@@ -60,19 +60,25 @@ def weighted_ratio(numerator, denominator, *, heavy_tailed=False):
         with np.errstate(invalid="ignore", divide="ignore"):
             return (w @ numerator) / (w @ denominator)
 
-    def columns():
-        return np.column_stack([numerator, denominator, numerator**2, numerator * denominator, denominator**2])
+    def sums_of(w):  # (k, 5) weighted sums of num, den, num^2, num den, den^2
+        if held is not None:  # one matrix product
+            return w @ held
+        drawn_num, drawn_den = w * numerator, w * denominator
+        return np.column_stack([drawn_num.sum(axis=1), drawn_den.sum(axis=1), drawn_num @ numerator,
+                                drawn_num @ denominator, drawn_den @ denominator])
 
-    def studentize(w):  # the ratio and its delta-method se from one matrix product
-        sums = w @ (held if held is not None else columns())
+    def studentize(w):  # the ratio and its delta-method se
+        sums = sums_of(w)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = sums[:, 0] / sums[:, 1]
             spread = sums[:, 2] - 2 * ratio * sums[:, 3] + ratio**2 * sums[:, 4]
             return ratio, np.sqrt(np.maximum(spread, 0)) / sums[:, 1]
     if heavy_tailed:
-        # the n x 5 matrix is held below HOLD_ROWS accounts and rebuilt per resample above (the same
-        # numbers): at 2.3M accounts each ratio would hold 93 MB, and notebook 02 has five at once
-        held = columns() if len(numerator) <= HOLD_ROWS else None
+        # the n x 5 matrix is held below HOLD_ROWS accounts; above, the sums come from two weighted copies
+        # (the same numbers up to rounding): at 2.3M accounts each ratio would hold 93 MB, and notebook 02
+        # has five at once
+        held = np.column_stack([numerator, denominator, numerator**2, numerator * denominator, denominator**2]) \
+            if len(numerator) <= HOLD_ROWS else None
         statistic.studentize = studentize
     return statistic
 
