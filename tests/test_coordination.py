@@ -195,3 +195,27 @@ def test_bursty_independent_accounts_are_not_called_coordinated(tmp_path):
     assert tests["coordinated_accounts_share"]["estimate"] > 0.05  # chance ties are common here ...
     assert tests["coordinated_accounts_share_above_chance"]["ci_low"] <= 0.0  # ... and the null expects them
     assert claim_5(found).verdict != claims.SUPPORTED
+
+
+def test_counts_in_duckdb_are_the_accounts_and_pairs_of_the_edges(tmp_path):
+    tweets = [rt("a", 0, "X"), rt("b", 1, "X"), rt("a", 30, "Y"), rt("b", 30, "Y"), rt("c", 0, "X"),
+              rt("c", 31, "Y"), post("a", 90, "same words here"), post("d", 90, "same words here"),
+              post("a", 120, "other words"), post("d", 121, "other words")]
+    traces = frames.load(work_dir_from(tmp_path / "w", tweets)).traces
+    with_edges = traces.pairs(1, min_weight=2, max_rows=500)
+    counts_only = traces.pairs(1, min_weight=2, max_rows=500, edges=False)
+    assert counts_only.edges is None and counts_only.counts == with_edges.counts
+    edges = with_edges.edges
+    expected = {"any": (len(set(edges["user_1"]) | set(edges["user_2"])), len(edges))}
+    for trace, rows in edges.groupby("trace", observed=True):
+        expected[trace] = (len(set(rows["user_1"]) | set(rows["user_2"])), len(rows))
+    assert with_edges.counts == expected == {"any": (4, 4), "co_retweet": (3, 3), "co_tweet": (2, 1)}
+
+
+def test_largest_group_matches_networkx_on_a_random_graph():
+    import networkx as nx
+    rng = np.random.default_rng(8)
+    edges = pd.DataFrame({"user_1": rng.integers(1, 400, 300), "user_2": rng.integers(400, 900, 300)})
+    graph = nx.Graph(zip(edges["user_1"], edges["user_2"]))
+    assert coordination._largest_group(edges, 1000) == max(len(c) for c in nx.connected_components(graph))
+    assert coordination._largest_group(edges.iloc[:0], 1000) == 0

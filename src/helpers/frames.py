@@ -452,11 +452,13 @@ _TRACE_ITEMS = {
 @dataclass
 class PairCount:
     """Account pairs sharing items within a window: ``edges`` (draw, trace, user_1, user_2, weight; users are the
-    dense ids of ``Traces.accounts``) and ``capped`` (trace, groups, rows: one row per item left out, with its
-    crowded buckets and their rows)."""
+    dense ids of ``Traces.accounts``; None when not asked for), ``capped`` (trace, groups, rows: one row per item
+    left out, with its crowded buckets and their rows) and ``counts`` ({trace or "any": (accounts in a pair,
+    pairs)}, counted in DuckDB)."""
 
-    edges: pd.DataFrame
+    edges: pd.DataFrame | None
     capped: pd.DataFrame
+    counts: dict = field(default_factory=dict)
 
 
 def open_traces(work_dir) -> "Traces":
@@ -544,7 +546,7 @@ class Traces:
         return {name: int(counts.get(i, 0)) for i, name in enumerate(TRACES)}
 
     def pairs(self, window_minutes: int, *, min_weight: int, max_rows: int,
-              shifts: pd.DataFrame | None = None, draw: int = 0) -> PairCount:
+              shifts: pd.DataFrame | None = None, draw: int = 0, edges: bool = True) -> PairCount:
         """Account pairs that shared at least ``min_weight`` distinct items, each within ``window_minutes``.
 
         Two rows share an item within the window when their minutes differ by at most ``window_minutes``.
@@ -554,7 +556,9 @@ class Traces:
         spill to disk under the memory limit. Without ``shifts`` the rows are the data as observed (draw 0);
         ``shifts`` (uid, shift) moves each account's rows by ``shift`` tweet rows along the activity clock
         (the running count of all tweet rows, hour by hour, linear within an hour; wrapping at its ends) for
-        null draw ``draw``. One draw per call keeps the tables one draw long at any size.
+        null draw ``draw``. One draw per call keeps the tables one draw long at any size. ``edges=False`` leaves
+        the pairs in DuckDB and returns their counts only (a draw at the 60-minute window of a 3.5M-tweet campaign
+        has 5M pairs).
         """
         self._build()
         con, width = self._con, int(window_minutes) + 1
@@ -584,7 +588,7 @@ class Traces:
         if shifts is not None:
             con.unregister("trace_shifts")
         # Same-bucket pairs are met in both orders, kept once; next-bucket pairs are met once.
-        edges = con.execute(f"""
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_ties AS
             WITH pairs AS (SELECT DISTINCT a.trace, least(a.uid, b.uid) AS user_1,
                     greatest(a.uid, b.uid) AS user_2, a.item
                 FROM trace_kept a JOIN (SELECT uid, trace, item, minute, bucket, bucket AS joined FROM trace_kept
@@ -594,10 +598,17 @@ class Traces:
                 WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
                   AND abs(a.minute - b.minute) <= {int(window_minutes)})
             SELECT {int(draw)}::SMALLINT AS draw, trace, user_1, user_2, count(*)::INTEGER AS weight FROM pairs
-            GROUP BY ALL HAVING count(*) >= {int(min_weight)}
-            ORDER BY trace, user_1, user_2""").df()
+            GROUP BY ALL HAVING count(*) >= {int(min_weight)}""")
+        counts = {TRACES[trace] if trace is not None else "any": (int(accounts), int(pairs))
+                  for trace, accounts, pairs in con.execute("""
+            WITH ends AS (SELECT trace, user_1 AS uid FROM trace_ties UNION ALL SELECT trace, user_2 FROM trace_ties)
+            SELECT e.trace, e.accounts, p.pairs FROM (SELECT trace, count(DISTINCT uid) AS accounts FROM ends
+                                                      GROUP BY ROLLUP (trace)) e
+            JOIN (SELECT trace, count(*) AS pairs FROM trace_ties GROUP BY ROLLUP (trace)) p
+              ON e.trace IS NOT DISTINCT FROM p.trace""").fetchall()}
+        found = con.execute("SELECT * FROM trace_ties ORDER BY trace, user_1, user_2").df() if edges else None
         capped = con.execute("SELECT trace, groups, rows FROM trace_crowded ORDER BY trace, item").df()
-        for frame in (edges, capped):
+        for frame in (found, capped) if edges else (capped,):
             frame["trace"] = pd.Categorical.from_codes(frame["trace"].astype(int), TRACES) if len(frame) \
                 else pd.Categorical([], TRACES)
-        return PairCount(edges, capped)
+        return PairCount(found, capped, counts)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from helpers.results import entry, skipped
 
@@ -83,28 +85,29 @@ def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=
         return empty("fewer than two accounts tweeted")
     windows = sorted(set(windows) | {DEFAULT_WINDOW})
     reach = max(1, round(span * traces.n_rows))
-    rows, notes, default = [], [], None
+    rows, notes, observed, null_largest = [], [], None, []
     for window in windows:
-        n_draws = draws if window == DEFAULT_WINDOW else figure_draws
-        counted = traces.pairs(window, min_weight=min_weight, max_rows=max_rows)
-        parts = [counted.edges]
+        default = window == DEFAULT_WINDOW  # only its pairs leave DuckDB: the observed ties, each draw's largest group
+        n_draws = draws if default else figure_draws
+        counted = traces.pairs(window, min_weight=min_weight, max_rows=max_rows, edges=default)
+        counts = [counted.counts]
         for draw, shifts in null_shifts(n_accounts, n_draws, reach, seed=(seed, window)):
-            parts.append(traces.pairs(window, min_weight=min_weight, max_rows=max_rows, shifts=shifts,
-                                      draw=draw).edges)
-        edges = pd.concat(parts, ignore_index=True)
-        rows += _shares(edges, n_draws, n_accounts, window)
+            drawn = traces.pairs(window, min_weight=min_weight, max_rows=max_rows, shifts=shifts, draw=draw,
+                                 edges=default)
+            counts.append(drawn.counts)
+            if default:
+                null_largest.append(_largest_group(drawn.edges, n_accounts))
+        rows += _shares(counts, n_accounts, window)
         notes += _cap_notes(counted.capped, window, max_rows)
-        if window == DEFAULT_WINDOW:
-            default = edges
+        if default:
+            observed = counted.edges
     by_window = pd.DataFrame(rows)
     ids = traces.accounts().set_index("uid")["userid"]
-    observed = default[default["draw"] == 0]
     edges = pd.DataFrame({"user_1": ids.loc[observed["user_1"]].to_numpy(),
                           "user_2": ids.loc[observed["user_2"]].to_numpy(),
                           "trace": observed["trace"].astype(str).to_numpy(), "weight": observed["weight"].to_numpy()})
     edges = edges.sort_values(["user_1", "user_2", "trace"], ignore_index=True)
     accounts = coordinated_accounts(edges)
-    null_largest = [_largest_group(default[default["draw"] == d]) for d in range(1, draws + 1)]
     parameters = {"window_minutes": DEFAULT_WINDOW, "windows": windows, "min_weight": min_weight,
                   "max_rows": max_rows, "null_draws": draws, "figure_draws": figure_draws,
                   "null_span": span, "null_reach_rows": reach, "accounts": n_accounts, "seed": seed}
@@ -121,37 +124,18 @@ def null_shifts(n_accounts: int, n_draws: int, reach: int, *, seed):
         yield draw, pd.DataFrame({"uid": uid, "shift": rng.integers(-reach, reach + 1, size=n_accounts)})
 
 
-def _accounts_in_pairs(edges: pd.DataFrame, n_accounts: int) -> dict:
-    """{(trace, draw): accounts in a pair}, trace 'any' for the union over traces.
-
-    Counted on integer keys draw * (n + 1) + uid: at the 60-minute window a 3.5M-tweet campaign has
-    5M pairs a draw, and a frame of pair ends with one Python string each was notebook 02's largest
-    allocation (6.2 GB)."""
-    draw = edges["draw"].to_numpy().astype(np.int64)
-    keys = np.concatenate([draw, draw]) * (n_accounts + 1) + np.concatenate(
-        [edges["user_1"].to_numpy(), edges["user_2"].to_numpy()]).astype(np.int64)
-    codes = np.tile(edges["trace"].cat.codes.to_numpy(), 2)
-    counts = {}
-    for name, chosen in [("any", slice(None)), *((t, codes == i) for i, t in enumerate(TRACES))]:
-        draws, accounts = np.unique(np.unique(keys[chosen]) // (n_accounts + 1), return_counts=True)
-        counts.update({(name, int(d)): int(c) for d, c in zip(draws, accounts)})
-    return counts
-
-
-def _shares(edges, n_draws, n_accounts, window) -> list[dict]:
-    counts = _accounts_in_pairs(edges, n_accounts)
+def _shares(counts: list[dict], n_accounts, window) -> list[dict]:
+    """Rows of ``by_window`` from each draw's ``PairCount.counts`` (draw 0 observed, then the null draws)."""
     out = []
     for trace in ("any", *TRACES):
-        per_draw = np.array([counts.get((trace, d), 0) for d in range(n_draws + 1)], float) / n_accounts
+        per_draw = np.array([draw.get(trace, (0, 0))[0] for draw in counts], float) / n_accounts
         observed, null = per_draw[0], per_draw[1:]
         low, high = np.quantile(null, [0.025, 0.975]) if len(null) else (np.nan, np.nan)
         out.append({"window": window, "trace": trace, "observed": observed, "null_mean": null.mean(),
                     "null_low": low, "null_high": high, "excess": observed - null.mean(),
                     "excess_low": observed - high, "excess_high": observed - low,
-                    "p_value": (1 + (null >= observed).sum()) / (len(null) + 1), "draws": n_draws,
-                    "edges": int(((edges["draw"] == 0) & (edges["trace"] == trace)).sum())
-                    if trace != "any" else int((edges["draw"] == 0).sum()),
-                    "accounts": int(round(observed * n_accounts))})
+                    "p_value": (1 + (null >= observed).sum()) / (len(null) + 1), "draws": len(null),
+                    "edges": counts[0].get(trace, (0, 0))[1], "accounts": int(round(observed * n_accounts))})
     return out
 
 
@@ -185,12 +169,15 @@ def coordinated_accounts(edges: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["group", "userid"], ignore_index=True)[columns]
 
 
-def _largest_group(edges: pd.DataFrame) -> int:
+def _largest_group(edges: pd.DataFrame, n_accounts: int) -> int:
+    """Accounts in the largest connected group of ``edges`` (dense ids 1..n_accounts), by scipy's sparse
+    components: a networkx graph holds about 1 kB per tie."""
     if edges.empty:
         return 0
-    graph = nx.Graph()
-    graph.add_edges_from(zip(edges["user_1"], edges["user_2"]))
-    return max(len(c) for c in nx.connected_components(graph))
+    ends = (edges["user_1"].to_numpy(np.int64), edges["user_2"].to_numpy(np.int64))
+    graph = sparse.coo_array((np.ones(len(edges)), ends), shape=(n_accounts + 1, n_accounts + 1))
+    _, labels = csgraph.connected_components(graph, directed=False)
+    return int(np.bincount(labels[np.unique(np.concatenate(ends))]).max())
 
 
 def _method(parameters, what):
