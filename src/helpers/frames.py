@@ -42,6 +42,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from helpers import data, schema
 from helpers.errors import TractionError
@@ -359,7 +360,12 @@ def _totals(con, form) -> dict:
 def _tweets(con, accounts, max_tweets, seed):
     """Original tweets (whole accounts sampled in a seeded hash order above ``max_tweets``)."""
     total = int(accounts["n_original"].sum())
-    con.register("acc_frame", accounts[["userid", "follower_count", "n_original"]])
+    # An Arrow table (DuckDB scans it in place), and each tweet's account as a row of ``accounts``: userid and
+    # followers are taken from there, so no Python string is made per tweet (at 2M tweets those strings were
+    # the frames' peak).
+    con.register("acc_frame", pa.table({"userid": pa.array(accounts["userid"]),
+                                        "n_original": accounts["n_original"].to_numpy(),
+                                        "account_row": np.arange(len(accounts), dtype=np.int64)}))
     keep, note = "", None
     if max_tweets is not None and total > max_tweets:
         con.execute(f"""CREATE TEMP TABLE chosen AS SELECT userid FROM (
@@ -372,17 +378,18 @@ def _tweets(con, accounts, max_tweets, seed):
                 f"{int(kept[1] or 0)} of {total} original tweets (max_tweets={max_tweets}, seed={seed}); "
                 "account-level statistics use every account")
         keep = "AND t.userid IN (SELECT userid FROM chosen)"
-    tweets = con.execute(f"""SELECT t.userid, a.follower_count,
-        t.likes, t.retweets, t.replies, t.quotes,
+    found = con.execute(f"""SELECT a.account_row, t.likes, t.retweets, t.replies, t.quotes,
         t.likes + t.retweets + t.replies + t.quotes AS engagement, t.tweet_time
-        FROM tw t LEFT JOIN acc_frame a USING (userid)
+        FROM tw t JOIN acc_frame a USING (userid)
         WHERE NOT t.rt {keep}
         ORDER BY t.userid, t.tweet_time, t.tweetid""").df()
+    con.unregister("acc_frame")
+    rows = found.pop("account_row").to_numpy()
+    tweets = pd.DataFrame({"userid": accounts["userid"].take(rows).reset_index(drop=True),
+                           "follower_count": _followers(accounts["follower_count"].take(rows).reset_index(drop=True))})
     for col in [*COMPONENTS, "engagement"]:
-        tweets[col] = tweets[col].astype("int64")
-    tweets["follower_count"] = _followers(tweets["follower_count"])
-    tweets["userid"] = tweets["userid"].astype(str)
-    tweets["tweet_time"] = pd.to_datetime(tweets["tweet_time"])
+        tweets[col] = found.pop(col).astype("int64")
+    tweets["tweet_time"] = pd.to_datetime(found.pop("tweet_time"))
     return tweets, note
 
 
