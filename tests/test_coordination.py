@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from helpers import frames, schema, simulate
+from helpers.errors import TractionError
 from helpers.ingest import archive
 from helpers.report import claims
 from helpers.stats import coordination
@@ -219,3 +220,80 @@ def test_largest_group_matches_networkx_on_a_random_graph():
     graph = nx.Graph(zip(edges["user_1"], edges["user_2"]))
     assert coordination._largest_group(edges, 1000) == max(len(c) for c in nx.connected_components(graph))
     assert coordination._largest_group(edges.iloc[:0], 1000) == 0
+
+
+def _coordinated_accounts_by_networkx(edges):
+    """The former networkx implementation, kept here as the reference."""
+    import networkx as nx
+    graph = nx.Graph()
+    graph.add_edges_from(zip(edges["user_1"], edges["user_2"]))
+    components = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
+    group = {user: number for number, members in enumerate(components, 1) for user in members}
+    ends = pd.concat([edges[["user_1", "trace"]].rename(columns={"user_1": "userid"}),
+                      edges[["user_2", "trace"]].rename(columns={"user_2": "userid"})])
+    order = {trace: i for i, trace in enumerate(coordination.TRACES)}
+    traces = ends.drop_duplicates().groupby("userid")["trace"].agg(lambda t: ",".join(sorted(t, key=order.get)))
+    frame = pd.DataFrame({"userid": sorted(group)})
+    frame["group"] = frame["userid"].map(group).astype("int64")
+    frame["traces"] = frame["userid"].map(traces)
+    frame["degree"] = frame["userid"].map(dict(graph.degree())).astype("int64")
+    return frame.sort_values(["group", "userid"], ignore_index=True)[["userid", "group", "traces", "degree"]]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_coordinated_accounts_match_the_networkx_reference(seed):
+    rng = np.random.default_rng(seed)
+    users = np.array([f"u{i:04d}" for i in rng.permutation(600)])
+    first, second = rng.integers(0, 600, 900), rng.integers(0, 600, 900)
+    keep = first != second
+    low, high = np.minimum(first, second)[keep], np.maximum(first, second)[keep]
+    edges = pd.DataFrame({"user_1": users[low], "user_2": users[high],
+                          "trace": rng.choice(coordination.TRACES, keep.sum()), "weight": 2})
+    edges = edges.drop_duplicates(["user_1", "user_2", "trace"], ignore_index=True)
+    pd.testing.assert_frame_equal(coordination.coordinated_accounts(edges), _coordinated_accounts_by_networkx(edges))
+
+
+def _burst_tweets():
+    """Six accounts retweeting the same two items within a minute, and again an hour later."""
+    return [rt(user, minute + offset, item) for user in "abcdef" for offset in (0, 60)
+            for minute, item in ((0, f"X{user < 'd'}"), (5, f"Y{user < 'd'}"))]
+
+
+def test_pairs_that_outgrow_duckdbs_limits_raise_an_error_naming_the_window(tmp_path):
+    traces = frames.load(work_dir_from(tmp_path / "w", _burst_tweets())).traces
+    traces.rows_per_trace()  # builds the trace tables under the normal budget
+    traces._con.execute("SET memory_limit = '1MB'")
+    traces._con.execute("SET max_temp_directory_size = '1MB'")
+    with pytest.raises(TractionError, match="the 60-minute window's pairs \\(draw 0\\) outgrew DuckDB's memory"):
+        traces.pairs(60, min_weight=2, max_rows=500)
+
+
+class _FailingWindow:
+    """Real traces whose pairs at one window raise what ``Traces.pairs`` raises when a window outgrows the disk."""
+
+    def __init__(self, traces, window):
+        self.traces, self.window = traces, window
+
+    def __getattr__(self, name):
+        return getattr(self.traces, name)
+
+    def pairs(self, window, **options):
+        if window == self.window:
+            raise TractionError(f"the {window}-minute window's pairs (draw 0) outgrew DuckDB's memory and spill limits")
+        return self.traces.pairs(window, **options)
+
+
+def test_a_window_too_big_for_the_machine_is_reported_and_the_others_measured(tmp_path):
+    traces = frames.load(work_dir_from(tmp_path / "w", _burst_tweets())).traces
+    whole = coordination.measure(traces)
+    partial = coordination.measure(_FailingWindow(traces, 60))
+    assert sorted(whole.by_window["window"].unique()) == [1, 10, 60]
+    assert sorted(partial.by_window["window"].unique()) == [1, 10]
+    pd.testing.assert_frame_equal(partial.by_window, whole.by_window[whole.by_window["window"] != 60])
+    assert any(note.startswith("60-minute window not measured") for note in partial.notes)
+    observed = {t["id"]: t for t in partial.tests}["coordinated_accounts_share"]
+    assert observed["converged"] and observed["estimate"] == 1.0  # all six accounts tied at 1 minute
+    assert any("60-minute window not measured" in w for w in observed["warnings"])
+    failed = coordination.measure(_FailingWindow(traces, 1))
+    entry = {t["id"]: t for t in failed.tests}["coordinated_accounts_share"]
+    assert not entry["converged"] and "the 1-minute window's pairs" in " ".join(entry["warnings"])

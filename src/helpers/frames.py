@@ -571,41 +571,46 @@ class Traces:
         con, width = self._con, int(window_minutes) + 1
         if window_minutes < 1 or min_weight < 1 or max_rows < 2:
             raise ValueError("window_minutes and min_weight must be >= 1, max_rows >= 2")
-        if self._crowded_for != (window_minutes, max_rows):
-            # Items crowded in some observed bucket are left out of every draw, observed and null alike.
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_crowded AS SELECT trace, item,
-                count(*) AS groups, sum(n)::BIGINT AS rows FROM (SELECT trace, item, minute // {width} AS bucket,
-                count(*) AS n FROM trace_candidates GROUP BY ALL HAVING count(*) > {int(max_rows)}) GROUP BY ALL""")
-            self._crowded_for = (window_minutes, max_rows)
-        if shifts is None:
-            moved = "SELECT uid, trace, item, minute FROM trace_candidates"
-        else:
-            con.register("trace_shifts", shifts[["uid", "shift"]])
-            n = max(self.n_rows, 1)
-            # Positions keep their fraction, so a shifted row lands on any minute of its new hour, not on
-            # one of the few minutes a sparse hour's whole slots would give; the hour is the last one whose
-            # clock starts at or before the position.
-            moved = f"""SELECT x.uid, x.trace, x.item,
-                (c.hour * 60 + floor(60 * (x.p - c.start) / c.n))::BIGINT AS minute
-                FROM (SELECT r.uid, r.trace, r.item, ((r.position + s.shift) % {n} + {n}) % {n} AS p
-                      FROM trace_candidates r JOIN trace_shifts s USING (uid)) x
-                ASOF JOIN activity_clock c ON x.p >= c.start"""
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_kept AS
-            SELECT *, minute // {width} AS bucket FROM ({moved}) ANTI JOIN trace_crowded USING (trace, item)""")
-        if shifts is not None:
-            con.unregister("trace_shifts")
-        # Same-bucket pairs are met in both orders, kept once; next-bucket pairs are met once.
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_ties AS
-            WITH pairs AS (SELECT DISTINCT a.trace, least(a.uid, b.uid) AS user_1,
-                    greatest(a.uid, b.uid) AS user_2, a.item
-                FROM trace_kept a JOIN (SELECT uid, trace, item, minute, bucket, bucket AS joined FROM trace_kept
-                                        UNION ALL SELECT uid, trace, item, minute, bucket, bucket - 1
-                                        FROM trace_kept) b
-                  ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
-                WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
-                  AND abs(a.minute - b.minute) <= {int(window_minutes)})
-            SELECT {int(draw)}::SMALLINT AS draw, trace, user_1, user_2, count(*)::INTEGER AS weight FROM pairs
-            GROUP BY ALL HAVING count(*) >= {int(min_weight)}""")
+        try:  # spill is bounded (connect): a window whose pairs outgrow it is an error the caller can report
+            if self._crowded_for != (window_minutes, max_rows):
+                # Items crowded in some observed bucket are left out of every draw, observed and null alike.
+                con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_crowded AS SELECT trace, item,
+                    count(*) AS groups, sum(n)::BIGINT AS rows FROM (SELECT trace, item, minute // {width} AS bucket,
+                    count(*) AS n FROM trace_candidates GROUP BY ALL HAVING count(*) > {int(max_rows)}) GROUP BY ALL""")
+                self._crowded_for = (window_minutes, max_rows)
+            if shifts is None:
+                moved = "SELECT uid, trace, item, minute FROM trace_candidates"
+            else:
+                con.register("trace_shifts", shifts[["uid", "shift"]])
+                n = max(self.n_rows, 1)
+                # Positions keep their fraction, so a shifted row lands on any minute of its new hour, not on
+                # one of the few minutes a sparse hour's whole slots would give; the hour is the last one whose
+                # clock starts at or before the position.
+                moved = f"""SELECT x.uid, x.trace, x.item,
+                    (c.hour * 60 + floor(60 * (x.p - c.start) / c.n))::BIGINT AS minute
+                    FROM (SELECT r.uid, r.trace, r.item, ((r.position + s.shift) % {n} + {n}) % {n} AS p
+                          FROM trace_candidates r JOIN trace_shifts s USING (uid)) x
+                    ASOF JOIN activity_clock c ON x.p >= c.start"""
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_kept AS
+                SELECT *, minute // {width} AS bucket FROM ({moved}) ANTI JOIN trace_crowded USING (trace, item)""")
+            # Same-bucket pairs are met in both orders, kept once; next-bucket pairs are met once.
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_ties AS
+                WITH pairs AS (SELECT DISTINCT a.trace, least(a.uid, b.uid) AS user_1,
+                        greatest(a.uid, b.uid) AS user_2, a.item
+                    FROM trace_kept a JOIN (SELECT uid, trace, item, minute, bucket, bucket AS joined FROM trace_kept
+                                            UNION ALL SELECT uid, trace, item, minute, bucket, bucket - 1
+                                            FROM trace_kept) b
+                      ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
+                    WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
+                      AND abs(a.minute - b.minute) <= {int(window_minutes)})
+                SELECT {int(draw)}::SMALLINT AS draw, trace, user_1, user_2, count(*)::INTEGER AS weight FROM pairs
+                GROUP BY ALL HAVING count(*) >= {int(min_weight)}""")
+        except duckdb.OutOfMemoryException as error:
+            raise TractionError(f"the {window_minutes}-minute window's pairs (draw {draw}) outgrew DuckDB's memory and "
+                                f"spill limits: {str(error).splitlines()[0]}") from error
+        finally:
+            if shifts is not None:
+                con.unregister("trace_shifts")
         counts = {TRACES[trace] if trace is not None else "any": (int(accounts), int(pairs))
                   for trace, accounts, pairs in con.execute("""
             WITH ends AS (SELECT trace, user_1 AS uid FROM trace_ties UNION ALL SELECT trace, user_2 FROM trace_ties)
