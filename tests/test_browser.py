@@ -82,12 +82,14 @@ def test_uncaught_exception_is_reported(tmp_path):
 
 
 @browser_test
-def test_a_page_that_never_loads_times_out_and_leaves_no_profile(tmp_path):
+def test_a_page_that_never_loads_times_out_and_leaves_no_profile(tmp_path, monkeypatch):
     page = write_page(tmp_path / "hang.html", "<script>while (true) {}</script>")
-    profiles_before = set(Path(tempfile.gettempdir()).glob("traction-chromium-*"))
+    profiles = tmp_path / "tmp"  # this test's own temp folder: another suite's chromium may run beside it
+    profiles.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(profiles))
     with pytest.raises(TractionError, match="hang.html: chromium did not finish loading within 2 s"):
         check_page(page, timeout=2)
-    assert set(Path(tempfile.gettempdir()).glob("traction-chromium-*")) <= profiles_before
+    assert not list(profiles.glob("traction-chromium-*"))
 
 
 @browser_test
