@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 
-from helpers import frames
+from helpers import frames, steps
 from helpers.stats import amplification, content, coordination, descriptives, dose_response, lifespan, models, reference
 
 peak = [0.0, None]
@@ -40,11 +40,12 @@ def stage(name, run):
     wall, cpu = time.time(), time.process_time()
     out = run()
     print(json.dumps({"stage": name, "wall": round(time.time() - wall, 1), "cpu": round(time.process_time() - cpu, 1),
-                      "peak_mb": round(peak[0]), "where": peak[1]}), flush=True)
+                      "peak_mb": round(peak[0]), "after_mb": round(rss_mb()), "where": peak[1]}), flush=True)
     return out
 
 
 def main(work, n_boot, with_coordination):
+    steps.give_back_freed_arrays()  # as notebook 02's step does
     threading.Thread(target=sample, daemon=True).start()
     loaded = stage("frames.load", lambda: frames.load(work, max_tweets=2_000_000, seed=0))
     acc, tw = loaded.accounts, loaded.tweets

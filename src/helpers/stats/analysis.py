@@ -42,16 +42,20 @@ class Analysis:
                           self.fitted.summary(), "", self.coordination.summary() if self.coordination else ""])
 
 
-def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0, baseline: frames_io.Frames | None = None) -> Analysis:
+def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0, baseline: frames_io.Frames | None = None,
+            coordinated: Coordination | None = None) -> Analysis:
     """All measures, tables and models of a campaign (see the module docstring).
 
     ``baseline``: another campaign's frames (e.g. ordinary accounts) for ``baseline_engagement_ratio``.
+    ``coordinated``: the coordination measured beforehand (``steps`` measures it before building the frames);
+    None measures it here, on ``loaded.traces``.
     """
     acc, tw = loaded.accounts, loaded.tweets
     common = dict(n_boot=n_boot, seed=seed)
     fitted = models.fit_engagement_models(acc, tw, seed=seed)
-    coordinated = (coordination.measure(loaded.traces, seed=seed) if loaded.traces is not None
-                   else coordination.empty("needs tweet rows (an archive's tweets file)"))
+    if coordinated is None:
+        coordinated = (coordination.measure(loaded.traces, seed=seed) if loaded.traces is not None
+                       else coordination.empty("needs tweet rows (an archive's tweets file)"))
     tests = (descriptives.follower_tests(acc, **common)
              + descriptives.engagement_tests(acc, tw, tweets_note=loaded.tweets_sample_note, **common)
              + descriptives.rank_tests(acc, **common)

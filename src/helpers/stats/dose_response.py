@@ -24,7 +24,8 @@ def follower_band(followers: pd.Series) -> pd.Series:
 
 def band_table(accounts, *, n_boot=999, seed=0) -> pd.DataFrame:
     """One row per follower band: accounts, tweets, engagement per tweet and retweet-to-like ratio with CIs."""
-    frame = accounts.assign(band=follower_band(accounts["follower_count"]))
+    used = ["follower_count", "n_original", "engagement", "retweets", "likes", "n_retweet_heavy"]
+    frame = accounts[used].assign(band=follower_band(accounts["follower_count"]))  # not a copy of every column
     common = dict(n_boot=n_boot, seed=seed)
     rows = []
     for band, group in frame.groupby("band", observed=False, sort=True):
