@@ -3,11 +3,14 @@
 import json
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from helpers import frames, results, simulate, steps
+from helpers.errors import TractionError
 from helpers.ingest import archive
+from helpers.stats import coordination
 from helpers.stats.analysis import analyse
 
 REQUIRED = ["followers_share_zero", "followers_share_under_10", "followers_median", "engagement_per_tweet_mean",
@@ -84,3 +87,59 @@ def test_a_sampled_tweet_frame_is_said_in_the_entries_computed_from_it(work_dir)
     by_id = {t["id"]: t for t in analyse(loaded, n_boot=19, seed=2).tests}
     assert loaded.tweets_sample_note in by_id["top1pct_tweets_engagement_share"]["warnings"]
     assert loaded.tweets_sample_note not in by_id["engagement_per_tweet_mean"]["warnings"]  # uses every account
+
+
+def test_coordination_is_measured_on_its_own_connection_and_closed_before_the_frames(work_dir, monkeypatch):
+    opened = []
+    original = frames.archive_traces
+    monkeypatch.setattr(frames, "archive_traces", lambda path: opened.append(original(path)) or opened[-1])
+    measured = steps.measure_coordination(work_dir, seed=1)
+    [traces] = opened
+    with pytest.raises(duckdb.ConnectionException):  # closed: DuckDB's memory is given back before the frames
+        traces.n_accounts
+    inline = coordination.measure(frames.load(work_dir).traces, seed=1)
+    assert measured.tests == inline.tests
+    pd.testing.assert_frame_equal(measured.by_window, inline.by_window)
+    pd.testing.assert_frame_equal(measured.edges, inline.edges)
+
+
+def test_no_coordination_is_measured_without_tweet_rows(tmp_path):
+    table = tmp_path / "table.csv"
+    pd.DataFrame({"userid": ["a", "b", "c"], "follower_count": [1, 2, 3], "tweet_count": [1, 1, 2],
+                  "engagement_total": [0, 3, 1]}).to_csv(table, index=False)
+    archive.ingest_account_table(table, tmp_path / "work")
+    assert steps.measure_coordination(tmp_path / "work") is None
+    with pytest.raises(TractionError, match="run 01_load.ipynb first"):  # no tables: load's own error, at once
+        steps.measure_coordination(tmp_path / "empty")
+
+
+RETAINED = """
+import ctypes, sys
+from helpers import steps
+if sys.argv[1] == "fixed":
+    assert steps.give_back_freed_arrays()
+rss = lambda: int(open("/proc/self/statm").read().split()[1]) * 4096
+probe = bytearray(8 << 20)
+del probe  # freeing one mapped array is what raises glibc's threshold
+before = rss()
+arrays, kept = [], []
+for i in range(60):  # 8 MB arrays freed later, a small object kept after each (a heap's live top)
+    arrays.append(bytearray(8 << 20))
+    kept.append(bytearray(64 << 10))
+del arrays
+print(rss() - before)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads the resident size from /proc")
+def test_freed_arrays_go_back_to_the_system_with_the_fixed_threshold():
+    import subprocess
+    import sys
+
+    def retained(mode):
+        out = subprocess.run([sys.executable, "-c", RETAINED, mode], capture_output=True, text=True, check=True)
+        return int(out.stdout) / 2**20
+
+    default, fixed = retained("default"), retained("fixed")
+    assert fixed < 16  # MB: the small objects only
+    assert default > 200  # glibc's rising threshold kept most of the 480 MB in its heap
