@@ -82,7 +82,7 @@ def give_back_freed_arrays() -> bool:
     """Have glibc map each allocation of 1 MB or more on its own, so that freeing it gives it back to the system.
 
     By default glibc raises that threshold to 32 MB as arrays are freed, then serves arrays from its heap, which
-    fragments: at 2.5M accounts the step kept 0.4-0.7 GB it no longer used, and grew from stage to stage. It costs
+    fragments: at 2.5M accounts the memory held between stages grew from 1.6 to 2.0 GB (1.2-1.5 GB with this). It costs
     page faults (the stages took up to 30% longer). Process-wide; False, and nothing done, off glibc."""
     try:
         return bool(ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
@@ -92,7 +92,7 @@ def give_back_freed_arrays() -> bool:
 
 def measure_coordination(work_dir: Path, *, seed=0) -> Coordination | None:
     """The coordination, on its own DuckDB connection, closed before the frames are built (None without tweet
-    rows): at 37M tweets its pair tables beside the frames passed 2 GB, and each alone stays near 1.2 GB."""
+    rows): at 37M tweets its pair tables beside the frames passed 2 GB; alone it peaked at 1.4 GB."""
     traces = frames.archive_traces(work_dir)
     if traces is None:
         return None
