@@ -14,7 +14,7 @@ from helpers.stats import coordination
 
 def main(work_dir):
     started = time.perf_counter()
-    traces = frames.open_traces(work_dir)
+    traces = frames.archive_traces(work_dir)
     traces.rows_per_trace()  # builds the trace tables
     built = time.perf_counter()
     found = coordination.measure(traces)

@@ -170,10 +170,9 @@ def _open(work_dir):
 
 
 def archive_traces(work_dir) -> "Traces | None":
-    """The coordination traces of ``work_dir`` on their own connection, checked as ``load`` checks the tables;
-    None where ``load`` gives no tweet rows (an account table, a users file alone). ``steps`` measures the
-    coordination on them and closes them before the frames are built: at 37M tweets DuckDB's pair tables and
-    pandas' frames together passed 2 GB."""
+    """The coordination traces of ``work_dir`` on their own bounded connection, without building the frames, the
+    tables checked as ``load`` checks them; None where ``load`` gives no tweet rows (an account table, a users file
+    alone). For ``steps.measure_coordination``, the benchmarks, and a reader who wants only the network."""
     con, form, _ = _open(work_dir)
     if form != FORM_ARCHIVE:
         con.close()
@@ -497,18 +496,6 @@ class PairCount:
     edges: pd.DataFrame | None
     capped: pd.DataFrame
     counts: dict = field(default_factory=dict)
-
-
-def open_traces(work_dir) -> "Traces":
-    """The coordination traces of ``work_dir``'s tweets on a new bounded connection, without building the frames
-    (for the benchmarks, and for a reader who wants only the coordination network)."""
-    tweets_path = Path(work_dir) / "tweets.parquet"
-    if not tweets_path.is_file():
-        raise TractionError(f"no tweets.parquet in {work_dir}: coordination needs the archive's tweets")
-    con = connect()
-    con.execute(f"CREATE VIEW raw_tweets AS SELECT * FROM read_parquet('{_quote(tweets_path)}')")
-    _require(con, "raw_tweets", tweets_path, ["tweetid", "userid", "tweet_time", "is_retweet", "retweet_tweetid"])
-    return Traces(con)
 
 
 class Traces:
