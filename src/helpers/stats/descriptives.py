@@ -192,8 +192,13 @@ def engagement_quantiles(accounts, tweets=None) -> pd.DataFrame:
 
 
 def lorenz_points(values) -> pd.DataFrame:
-    """Lorenz curve: cumulative share of units (poorest first) against their cumulative share of the total."""
-    ordered = np.sort(np.asarray(values, float))
-    total = ordered.sum()
-    return pd.DataFrame({"population_share": np.arange(len(ordered) + 1) / max(len(ordered), 1),
-                         "engagement_share": np.concatenate([[0.0], np.cumsum(ordered) / total]) if total else np.nan})
+    """Lorenz curve: cumulative share of units (poorest first) against their cumulative share of the total.
+
+    One vertex where the value changes: along a run of equal values the curve is straight, so these are
+    all of its corners (at 2.5M accounts, a few thousand points instead of 2.5M)."""
+    distinct, counts = np.unique(np.asarray(values, float), return_counts=True)
+    units = np.concatenate([[0], np.cumsum(counts)])
+    summed = np.concatenate([[0.0], np.cumsum(distinct * counts)])
+    total = summed[-1]
+    return pd.DataFrame({"population_share": units / max(units[-1], 1),
+                         "engagement_share": summed / total if total else np.nan})
