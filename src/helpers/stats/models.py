@@ -58,6 +58,7 @@ FRAGILE_LEVERAGE = {"elasticity_nb_account": 0.30, "elasticity_nb_tweet_clustere
 MAX_HALF_WIDTH = 10.0
 TINY_MEAN = 1e-300
 SENSITIVITY_TOP = {"elasticity_nb_account_without_top1pct": 0.01, "elasticity_nb_account_without_top10": 10}
+ROOTOGRAM_CELLS = 2_000_000  # pmf cells computed at once (16 MB) in EngagementModels.rootogram
 
 # Every elasticity's interval, chosen on the validation battery's choice seeds over HC0-HC2, HC2 with
 # Bell-McCaffrey df, the wild score bootstrap and pairs bootstraps (docs/statistics.md).
@@ -375,9 +376,11 @@ class EngagementModels:
             max_count = int(np.clip(np.quantile(y, 0.95), 10, 50))
         mu_values, mu_counts = np.unique(mu, return_counts=True)  # tweets share their account's mu
         size = 1 / params[-1]
-        counts = np.arange(max_count + 1)
-        pmf = stats.nbinom.pmf(counts[:, None], size, size / (size + mu_values[None, :]))
-        expected = pmf @ mu_counts
+        counts = np.arange(max_count + 1)[:, None]
+        # the counts x means pmf in blocks of means: at the account level of 2.5M accounts it would be 1 GB whole
+        block = max(1, ROOTOGRAM_CELLS // len(counts))
+        expected = sum(stats.nbinom.pmf(counts, size, size / (size + mu_values[None, start:start + block]))
+                       @ mu_counts[start:start + block] for start in range(0, len(mu_values), block))
         observed = np.bincount(np.minimum(y.astype(np.int64), max_count + 1),
                                minlength=max_count + 2)
         return pd.DataFrame({
