@@ -138,11 +138,15 @@ def weighted_top_share(values, top=0.01, group=None):
     ``group`` maps units (e.g. tweets) to the resampled accounts; default: units are accounts.
     """
     values = np.asarray(values, float)
-    group = np.arange(len(values)) if group is None else np.asarray(group)
     order = np.argsort(-values, kind="stable")
-    ordered, ordered_group = values[order], group[order]
-    per_account_total = np.bincount(group, weights=values)
-    per_account_units = np.bincount(group).astype(float)
+    ordered = values[order]
+    if group is None:  # each unit its own account: the per-account arrays are the units' (no copies held)
+        ordered_group, per_account_total, per_account_units = order, values, np.ones(len(values))
+    else:
+        group = np.asarray(group)
+        ordered_group = group[order]
+        per_account_total = np.bincount(group, weights=values)
+        per_account_units = np.bincount(group).astype(float)
     head = min(len(values), 3 * int(np.ceil(top * len(values))) + 100)  # the top share lies in the head
 
     def statistic(w):
@@ -161,14 +165,14 @@ def weighted_top_share(values, top=0.01, group=None):
             if totals_v[i]:
                 out[i] = (before_v + (target - before_w) * ordered[j]) / totals_v[i]
         return out
-    if len(np.unique(group)) == len(group):  # one unit per account: leave-one-out in closed form
+    if group is None or len(np.unique(group)) == len(group):  # one unit per account: leave-one-out in closed form
         back = np.argsort(order, kind="stable")
 
         def leave_one_out(w):
-            return _top_share_leave_one_out(ordered, w[:, group[order]], top, head)[:, back]
+            return _top_share_leave_one_out(ordered, w[:, ordered_group], top, head)[:, back]
 
         def studentize(w):
-            ordered_w = w[:, group[order]]
+            ordered_w = w[:, ordered_group]
             return statistic(w), jackknife_se(_top_share_leave_one_out(ordered, ordered_w, top, head), ordered_w)
         statistic.leave_one_out, statistic.studentize, statistic.bounds = leave_one_out, studentize, (0.0, 1.0)
     return statistic
