@@ -6,7 +6,7 @@ other only as files in ``work_dir``.
 """
 
 import ctypes
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from helpers import defaults, frames, results
@@ -64,6 +64,8 @@ def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000
     give_back_freed_arrays()
     coordinated = measure_coordination(work_dir, seed=seed)
     loaded = frames.load(work_dir, max_tweets=max_tweets, seed=seed)
+    if coordinated is not None:  # measured: the frames' own connection would hold DuckDB's memory to the end
+        loaded = without_traces(loaded)
     compared = load_baseline(baseline, work_dir) if baseline else None
     analysis = analyse(loaded, n_boot=n_boot, seed=seed, baseline=compared, coordinated=coordinated)
     drawn = figures.draw_all(analysis, work_dir / "figures")
@@ -98,6 +100,13 @@ def measure_coordination(work_dir: Path, *, seed=0) -> Coordination | None:
         return None
     with traces:
         return coordination.measure(traces, seed=seed)
+
+
+def without_traces(loaded: frames.Frames) -> frames.Frames:
+    """The frames with their traces' connection closed and dropped (0.16 GB at 37M tweets)."""
+    if loaded.traces is not None:
+        loaded.traces.close()
+    return replace(loaded, traces=None)
 
 
 def write_coordination(analysis: Analysis, work_dir: Path) -> dict:
