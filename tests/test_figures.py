@@ -73,6 +73,15 @@ def test_captions_state_the_data(accounts):
     assert f"{len(accounts):,} accounts" in caption and f"{zero:.1%} have none" in caption
 
 
+def test_follower_ecdf_steps_to_every_accounts_share(accounts):
+    fig, _ = figures.follower_ecdf(accounts)
+    x, y = fig.axes[0].lines[0].get_xydata().T
+    known = accounts["follower_count"].dropna().to_numpy(float)
+    drawn = np.isfinite(x)  # seaborn starts the steps at -inf on a log axis
+    assert drawn.sum() == len(np.unique(known))
+    np.testing.assert_allclose(y[drawn], [(known + 1 <= value).mean() for value in x[drawn]], rtol=1e-12)
+
+
 def test_lifespan_caption_uses_the_results_definition_of_the_median():
     accounts = pd.DataFrame({"lifespan_days": [-3.0, 1.0, 4.0, 10.0, 200.0, 300.0]})
     _, caption = figures.lifespan_distribution(accounts)

@@ -138,6 +138,13 @@ def test_rootogram_sums_to_n_and_fits_nb_counts(fitted):
     assert account["observed"].sum() == 1500
 
 
+def test_rootogram_computed_in_blocks_equals_it_whole(fitted, monkeypatch):
+    whole = {level: fitted.rootogram(level=level) for level in ("tweet", "account")}
+    monkeypatch.setattr(models, "ROOTOGRAM_CELLS", 40)  # a few distinct means per block
+    for level, table in whole.items():
+        pd.testing.assert_frame_equal(fitted.rootogram(level=level), table, check_exact=False, rtol=1e-12)
+
+
 def test_fitted_curve_follows_the_true_mean(fitted):
     grid = [0, 10, 100, 1000]
     curve = fitted.fitted_curve(grid)

@@ -180,3 +180,14 @@ def test_a_ratio_without_its_held_matrix_gives_the_same_studentized_values(monke
     for a, b in zip(held, unheld):
         np.testing.assert_allclose(a, b, rtol=1e-12)
     assert held[1].min() > 0
+
+
+def test_top_share_of_accounts_alone_equals_it_grouped_one_unit_per_account():
+    rng = np.random.default_rng(8)
+    values = np.round(rng.pareto(1.1, 400) * 5)  # ties, and a heavy tail
+    weights = next(resample_weights(400, 9, seed=2))
+    alone, grouped = resampling.weighted_top_share(values), resampling.weighted_top_share(values, group=np.arange(400))
+    np.testing.assert_array_equal(alone(weights), grouped(weights))
+    np.testing.assert_array_equal(alone.leave_one_out(weights), grouped.leave_one_out(weights))
+    for a, b in zip(alone.studentize(weights), grouped.studentize(weights)):
+        np.testing.assert_array_equal(a, b)

@@ -164,3 +164,13 @@ def test_heavy_tailed_entries_are_fragile_when_a_few_accounts_hold_most_engageme
         assert fragile(got[test_id]), test_id
         assert "account-bootstrap studentized 95% interval" in got[test_id]["method"]
     assert not fragile(got["engagement_share_zero_accounts"])
+
+
+def test_lorenz_points_are_the_corners_of_the_curve_over_every_unit():
+    values = np.array([5, 0, 1, 0, 20, 5, 1, 0, 5], float)
+    points = descriptives.lorenz_points(values)
+    assert len(points) == 5  # the origin and one corner per distinct value
+    every_unit = np.arange(len(values) + 1) / len(values)
+    curve = np.concatenate([[0], np.cumsum(np.sort(values))]) / values.sum()
+    np.testing.assert_allclose(np.interp(every_unit, points["population_share"], points["engagement_share"]), curve,
+                               atol=1e-12)

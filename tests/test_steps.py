@@ -51,6 +51,7 @@ def test_results_json_is_complete_and_byte_identical(work_dir):
     for figure in doc["descriptives"]["figures"]:
         assert (work_dir / figure["file"]).is_file() and figure["caption"] and figure["title"]
     assert first.analysis.fitted is not None and first.document == doc
+    assert first.analysis.frames.traces is None  # measured first, the frames' connection is closed
 
 
 def test_account_table_form_runs_and_says_why_parts_are_skipped(tmp_path):
@@ -101,6 +102,16 @@ def test_coordination_is_measured_on_its_own_connection_and_closed_before_the_fr
     assert measured.tests == inline.tests
     pd.testing.assert_frame_equal(measured.by_window, inline.by_window)
     pd.testing.assert_frame_equal(measured.edges, inline.edges)
+
+
+def test_frames_without_traces_have_their_connection_closed(work_dir):
+    loaded = frames.load(work_dir)
+    traces = loaded.traces
+    dropped = steps.without_traces(loaded)
+    assert dropped.traces is None and loaded.traces is traces
+    pd.testing.assert_frame_equal(dropped.accounts, loaded.accounts)
+    with pytest.raises(duckdb.ConnectionException):
+        traces.n_accounts
 
 
 def test_no_coordination_is_measured_without_tweet_rows(tmp_path):
