@@ -82,6 +82,16 @@ def test_follower_ecdf_steps_to_every_accounts_share(accounts):
     np.testing.assert_allclose(y[drawn], [(known + 1 <= value).mean() for value in x[drawn]], rtol=1e-12)
 
 
+def test_an_interval_that_misses_its_estimate_is_drawn_as_it_is():
+    # with few resamples a band's interval can lie beside its estimate: drawn, not an error
+    table = pd.DataFrame({"band": ["0", "1-9"], "retweet_to_like": [1.0, 2.0],
+                          "retweet_to_like_ci_low": [1.2, 1.5], "retweet_to_like_ci_high": [1.6, 2.5]})
+    fig, _ = figures.retweet_to_like(table)
+    [bars] = fig.axes[0].collections
+    np.testing.assert_allclose([segment[:, 1] for segment in bars.get_segments()], [[1.2, 1.6], [1.5, 2.5]])
+    assert list(fig.axes[0].lines[-1].get_ydata()) == [1.0, 2.0]  # the estimates, after the caps
+
+
 def test_lifespan_caption_uses_the_results_definition_of_the_median():
     accounts = pd.DataFrame({"lifespan_days": [-3.0, 1.0, 4.0, 10.0, 200.0, 300.0]})
     _, caption = figures.lifespan_distribution(accounts)

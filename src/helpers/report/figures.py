@@ -75,11 +75,10 @@ def dose_response(band_table: pd.DataFrame, curves: pd.DataFrame | None = None, 
         subset=["engagement_per_tweet"])
     x = 1 + bands["median_followers"].to_numpy(float)
     y = bands["engagement_per_tweet"].to_numpy(float)
-    err = np.vstack([y - bands["ci_low"].to_numpy(float), bands["ci_high"].to_numpy(float) - y])
     if curves is not None and len(curves):
         sns.lineplot(data=curves.assign(x=curves["follower_count"] + 1), x="x", y="mean_engagement_per_tweet",
                      hue="model", ax=ax, estimator=None, lw=1.5, alpha=0.8)
-    ax.errorbar(x, y, yerr=np.nan_to_num(err), fmt="o", color="black", capsize=3, label="band mean (95% CI)")
+    _intervals(ax, x, y, bands["ci_low"], bands["ci_high"], "black", label="band mean (95% CI)")
     for xi, yi, label in zip(x, y, bands["band"]):
         ax.annotate(label, (xi, yi), textcoords="offset points", xytext=(5, 5), fontsize=8)
     ax.set_xscale("log")
@@ -143,12 +142,18 @@ def retweet_to_like(band_table: pd.DataFrame, *, ax=None):
 def _band_points(table, x, y, low, high, ax, ylabel, title, caption):
     fig, ax = _axes(ax)
     shown = table.dropna(subset=[y])
-    values = shown[y].to_numpy(float)
-    err = np.vstack([values - shown[low].to_numpy(float), shown[high].to_numpy(float) - values])
-    ax.errorbar(shown[x].astype(str), values, yerr=np.nan_to_num(err), fmt="o", color="C0", capsize=3)
+    _intervals(ax, shown[x].astype(str), shown[y].to_numpy(float), shown[low], shown[high], "C0")
     ax.set(xlabel=x, ylabel=ylabel, title=title)
     ax.set_ylim(bottom=0)
     return fig, caption
+
+
+def _intervals(ax, x, estimate, low, high, color, label=None):
+    """Each estimate and its interval, drawn apart: with few resamples an interval need not contain its estimate
+    (matplotlib's error bars cannot show that). A missing bound draws no bar."""
+    low, high = np.asarray(low, float), np.asarray(high, float)
+    ax.errorbar(x, (low + high) / 2, yerr=np.nan_to_num((high - low) / 2), fmt="none", ecolor=color, capsize=3)
+    ax.plot(x, estimate, "o", color=color, label=label)
 
 
 REFERENCE_PANELS = [("engagement_per_tweet_row", "engagement_per_tweet_row_mean", "engagement per tweet row"),
