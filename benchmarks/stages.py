@@ -2,8 +2,10 @@
 
     python benchmarks/stages.py WORK_DIR N_BOOT [--coordination]
 
-A sampling thread (every 50 ms) keeps the highest RSS of each stage and the main thread's stack
-at that moment; each stage prints one JSON line as it ends. Used for the Turkey size
+Each stage's peak is the kernel's high-water mark (VmHWM, reset between stages through
+/proc/self/clear_refs), and a sampling thread (every 50 ms) keeps the main thread's stack at the
+highest RSS it saw; each stage prints one JSON line as it ends. As in the step, the frames'
+DuckDB connection is closed after the frames are built (unless --coordination measures on it). Used for the Turkey size
 (docs/benchmarks.md#the-turkey-size-37m-tweets), where a whole run takes hours: few resamples
 give the peaks, two resample counts give the cost per resample.
 """
@@ -11,12 +13,15 @@ give the peaks, two resample counts give the cost per resample.
 import json
 import resource
 import sys
+import tempfile
 import threading
 import time
 import traceback
 
 from helpers import frames, steps
-from helpers.stats import amplification, content, coordination, descriptives, dose_response, lifespan, models, reference
+from helpers.report import figures
+from helpers.stats import (amplification, analysis, content, coordination, descriptives, dose_response, lifespan,
+                           models, reference)
 
 peak = [0.0, None]
 
@@ -24,6 +29,19 @@ peak = [0.0, None]
 def rss_mb():
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def high_water_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
+
+
+def reset_high_water():
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:  # not Linux, or not allowed: the sampler's peak alone
+        pass
 
 
 def sample(main=threading.main_thread().ident):
@@ -37,10 +55,12 @@ def sample(main=threading.main_thread().ident):
 
 def stage(name, run):
     peak[0] = 0.0
+    reset_high_water()
     wall, cpu = time.time(), time.process_time()
     out = run()
     print(json.dumps({"stage": name, "wall": round(time.time() - wall, 1), "cpu": round(time.process_time() - cpu, 1),
-                      "peak_mb": round(peak[0]), "after_mb": round(rss_mb()), "where": peak[1]}), flush=True)
+                      "peak_mb": round(max(peak[0], high_water_mb())), "after_mb": round(rss_mb()),
+                      "where": peak[1]}), flush=True)
     return out
 
 
@@ -48,18 +68,23 @@ def main(work, n_boot, with_coordination):
     steps.give_back_freed_arrays()  # as notebook 02's step does
     threading.Thread(target=sample, daemon=True).start()
     loaded = stage("frames.load", lambda: frames.load(work, max_tweets=2_000_000, seed=0))
+    if with_coordination:
+        stage("coordination", lambda: coordination.measure(loaded.traces, seed=0))
+    loaded = steps.without_traces(loaded)
     acc, tw = loaded.accounts, loaded.tweets
     common = dict(n_boot=n_boot, seed=0)
-    stage("models", lambda: models.fit_engagement_models(acc, tw, seed=0))
-    stage("descriptives", lambda: descriptives.follower_tests(acc, **common) + descriptives.engagement_tests(
+    fitted = stage("models", lambda: models.fit_engagement_models(acc, tw, seed=0))
+    tests = stage("descriptives", lambda: descriptives.follower_tests(acc, **common) + descriptives.engagement_tests(
         acc, tw, tweets_note=loaded.tweets_sample_note, **common) + descriptives.rank_tests(acc, **common))
     stage("amplification+lifespan+content", lambda: amplification.amplification_tests(acc, **common)
           + lifespan.lifespan_tests(acc, **common) + content.content_tests(acc, **common))
     stage("reference", lambda: reference.reference_tests(acc, loaded.reference, loaded.campaign, **common))
-    stage("tables", lambda: (dose_response.band_table(acc, **common), lifespan.lifespan_table(acc, **common),
-                             descriptives.engagement_quantiles(acc, tw)))
-    if with_coordination:
-        stage("coordination", lambda: coordination.measure(loaded.traces, seed=0))
+    tables = stage("tables", lambda: {"follower_bands": dose_response.band_table(acc, **common),
+                                      "lifespan_bands": lifespan.lifespan_table(acc, **common),
+                                      "engagement_quantiles": descriptives.engagement_quantiles(acc, tw),
+                                      **analysis.model_tables(fitted)})
+    with tempfile.TemporaryDirectory() as folder:
+        stage("figures", lambda: figures.draw_all(analysis.Analysis(loaded, tests, tables, fitted), folder))
     print(f"ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
 
 
