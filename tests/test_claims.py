@@ -313,3 +313,28 @@ def test_the_default_sample_records_its_statement_and_verdicts(default_sample):
     assert written["statement"]["name"] == "china_052020" and written["statement"]["shipped"] is True
     assert [c["id"] for c in written["claims"]] == [c.id for c in statement.choose("", "china_052020").claims]
     assert default_sample.results["dataset"]["statement"]["name"] == "china_052020"
+
+
+# -- the command line --
+
+def test_traction_measures_lists_every_id_with_its_question_and_the_forms(capsys):
+    from helpers.cli import main
+
+    assert main(["measures"]) == 0
+    listed = capsys.readouterr().out
+    for measure in results.MEASURES.values():
+        assert f"{measure.id}  [{measure.unit}" in listed and measure.question in listed
+    for family in results.FAMILIES:
+        assert family.form in listed
+
+
+def test_a_bad_claims_file_stops_the_run_before_any_work(tmp_path, capsys):
+    from helpers.cli import main
+
+    bad = write(tmp_path, '[statement]\nby = "x"\n' + GOOD_CLAIM.replace("above = 0.5\n", ""))
+    out = tmp_path / "run"
+    assert main(["run", "--data-dir", str(tmp_path), "--campaign", "c", "--claims", str(bad), "--out",
+                 str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "claim 'c1': needs exactly one comparison" in error and "Traceback" not in error
+    assert not out.exists()

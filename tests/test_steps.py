@@ -54,6 +54,30 @@ def test_results_json_is_complete_and_byte_identical(work_dir):
     assert first.analysis.frames.traces is None  # measured first, the frames' connection is closed
 
 
+def test_a_shipped_statement_gets_every_measure_it_names(work_dir):
+    """The Thai statement on a small simulated campaign: its months, days and counts are computed and judged."""
+    from helpers import statement
+    from helpers.report import claims
+
+    thai = statement.shipped()["thailand_092020"]
+    run = steps.engagement_vs_followers(work_dir, seed=1, n_boot=49, claims=thai)
+    ids = {t["id"] for t in run.document["tests"]}
+    tested = statement.read(thai)
+    assert set(tested.measure_ids()) <= ids
+    tests = {t["id"]: t for t in run.document["tests"]}
+    accounts = run.analysis.frames.accounts
+    created = accounts["account_creation_date"].dropna()
+    assert tests["accounts_created_share_2020_01"]["estimate"] == pytest.approx(
+        (created.dt.strftime("%Y-%m") == "2020-01").mean(), abs=1e-6)
+    rows = duckdb.sql(f"SELECT count(*) FILTER (WHERE tweet_time >= DATE '2020-03-02'), count(*) "
+                      f"FROM '{work_dir / 'tweets.parquet'}'").fetchall()[0]
+    assert tests["tweets_share_from_2020_03_02"]["estimate"] == pytest.approx(rows[0] / rows[1], abs=1e-6)
+    assert tests["tweets"]["estimate"] == rows[1] and tests["accounts"]["estimate"] == len(accounts)
+    story = steps.narrative(work_dir, thai)
+    assert {v.id for v in story.assessment.verdicts} == {c.id for c in tested.claims}
+    assert story.assessment.verdicts[0].verdict in claims.VERDICTS
+
+
 def test_account_table_form_runs_and_says_why_parts_are_skipped(tmp_path):
     table = tmp_path / "table.csv"
     pd.DataFrame({"name": [f"a{i}" for i in range(40)], "followers": [i * i for i in range(40)],
