@@ -338,3 +338,13 @@ def test_a_bad_claims_file_stops_the_run_before_any_work(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "claim 'c1': needs exactly one comparison" in error and "Traceback" not in error
     assert not out.exists()
+
+
+def test_a_statement_url_links_only_to_the_web(tmp_path):
+    from helpers.report import narrative
+
+    hostile = statement.read(write(tmp_path, '[statement]\nby = "x"\nurl = "javascript:alert(1)"\n' + GOOD_CLAIM))
+    html = narrative.statement_html(hostile)
+    assert "href" not in html and "javascript:alert(1)" in html
+    assert "href='https://example.org/statement?a=1&amp;b=&lt;2&gt;'" in narrative.statement_html(
+        statement.read(EVERY_COMPARISON))
