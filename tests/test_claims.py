@@ -304,8 +304,11 @@ def test_the_default_sample_keeps_every_verdict_and_number_of_the_hard_coded_cla
         assert new.verdict == old["verdict"], new.id
         intervals = re.findall(r"\S+ \(95% CI [^)]+\)", old["evidence"])
         assert intervals, old["evidence"]
-        for shown in intervals:
+        for shown in intervals:  # each estimate with its interval, as it was printed
             assert shown in new.evidence, (new.id, shown, new.evidence)
+        stated = f"{new.evidence} {new.rule} {new.question}"  # and every other number the old text gave
+        for number in re.findall(r"\d[\d,]*(?:\.\d+)?%?", old["evidence"]):
+            assert number in stated, (new.id, number, stated)
 
 
 def test_the_default_sample_records_its_statement_and_verdicts(default_sample):

@@ -281,8 +281,7 @@ def _against_reference(claim, tests, document, settings):
             return _verdict(claim, AGAINST[statement.REFERENCE], rule, NOT_TESTABLE,
                             unusable(found, test_id, dataset), line=q, ids=ids)
     evidence = (f"{interval(entry, num)} {measure.label} here; {interval(percentile)} of the {n} reference campaigns "
-                f"had {'less' if 'engagement' in measure.label else 'fewer'} (the interval is that share at each end "
-                "of the measure's interval).")
+                "lie below it (the interval is that share at each end of the measure's interval).")
     if used is not None and len(used):
         line = results.reference_quantile(used[column], q)
         low, high = used.loc[used[column].idxmin()], used.loc[used[column].idxmax()]
