@@ -41,9 +41,9 @@ def every_comparison_results():
         entry("tweets_share_from_2020_03_02", 0.1, 0.08, 0.1),  # below 0.1, ends on the line: not on the claim's side
         entry("accounts", 926),  # a census count above 900: supported; equals 926: reproduced
         entry("engagement_per_tweet_row_mean", 0.2649, 0.2, 0.33),  # 0.26 +- 0.005 -> 0.2649 inside: reproduced;
-        # 0.3 +- 0.02 -> 0.2649 outside: not reproduced; the reference's 25th percentile is 0.1 ("a"):
-        # the share of campaigns below 0.2 is 1/4 and below 0.33 is 2/4: the interval 0.25 to 0.5 -> above 0.25
-        # needs low > 0.25: 0.25 is not, so inconclusive
+        # 0.3 +- 0.02 -> 0.2649 outside: not reproduced; the reference's 25th percentile (inverted CDF) is 0.1
+        # (campaign "a"), and the whole interval 0.2 to 0.33 lies above it: supported. The shares of campaigns
+        # below 0.2 and 0.33 are 1/4 and 2/4.
         entry("reference_percentile_engagement_per_tweet_row", 0.5, 0.25, 0.5),
         entry("followers_per_account_mean", 20.0, 8.0, 40.0),  # share below 8 is 1/4, below 40 is 1/4
         entry("reference_percentile_followers_per_account", 0.25, 0.25, 0.25),  # below the median 0.5: supported
@@ -57,7 +57,7 @@ EXPECTED = {"above_line": claims.SUPPORTED, "below_line_straddles": claims.INCON
             "stopped_by_day": claims.INCONCLUSIVE, "count_above": claims.SUPPORTED,
             "published_rounded": claims.REPRODUCED, "published_tolerance": claims.NOT_REPRODUCED,
             "published_count": claims.REPRODUCED, "reference_below": claims.SUPPORTED,
-            "reference_above_quantile": claims.INCONCLUSIVE, "baseline_below": claims.SUPPORTED}
+            "reference_above_quantile": claims.SUPPORTED, "baseline_below": claims.SUPPORTED}
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +219,7 @@ def write(tmp_path, text):
     (GOOD_CLAIM.replace("above = 0.5\n", ""), r"claim 'c1': needs exactly one comparison .* found none"),
     (GOOD_CLAIM + "below = 0.9\n", r"claim 'c1': needs exactly one comparison .* found 2 \(above, below\)"),
     (GOOD_CLAIM + GOOD_CLAIM, r"claim 'c1' \(claim 2\): field 'id': duplicate claim id"),
-    (GOOD_CLAIM.replace("above = 0.5", 'above = "half"'), r"claim 'c1' field 'above': expected a number, got str"),
+    (GOOD_CLAIM.replace("above = 0.5", 'above = "half"'), r"claim 'c1' field 'above': expected a finite number up to 1e\+15, got str"),
     (GOOD_CLAIM.replace('text = "t"', "text = 3"), r"claim 'c1' field 'text': expected text, got int"),
     ('[topics.harbour]\nnote = "x"\n' + GOOD_CLAIM, r"\[topics.harbour\] field 'keywords': missing"),
     ('[topics.harbour]\nkeywords = []\n' + GOOD_CLAIM, r"\[topics.harbour\] field 'keywords': expected a non-empty"),
@@ -351,3 +351,97 @@ def test_a_statement_url_links_only_to_the_web(tmp_path):
     assert "href" not in html and "javascript:alert(1)" in html
     assert "href='https://example.org/statement?a=1&amp;b=&lt;2&gt;'" in narrative.statement_html(
         statement.read(EVERY_COMPARISON))
+
+
+# -- found by review: each failed before its fix --
+
+def test_a_reference_line_met_exactly_by_q_of_the_campaigns_decides_both_sides_consistently(tmp_path):
+    """28 campaigns valued 1..28: the median (inverted CDF) is 14; a campaign at 14.2 to 14.8 lies above it."""
+    reference = [{"campaign": f"c{i}", "followers_per_account": float(i), "engagement_per_tweet_row": 1.0,
+                  "left_out": False} for i in range(1, 29)]
+    doc = {"dataset": {}, "descriptives": {"reference_set": reference},
+           "tests": [entry("followers_per_account_mean", 14.5, 14.2, 14.8),
+                     entry("reference_percentile_followers_per_account", 0.5, 0.5, 0.5)]}
+    body = '[statement]\nby = "x"\n' + GOOD_CLAIM.replace("followers_share_zero", "followers_per_account_mean")
+    above = statement.read(write(tmp_path, body.replace("above = 0.5", 'reference = "above"'))).claims[0]
+    below = statement.read(write(tmp_path, body.replace("above = 0.5", 'reference = "below"'))).claims[0]
+    assert claims.judge(above, doc).verdict == claims.SUPPORTED
+    assert claims.judge(below, doc).verdict == claims.CONTRADICTED
+    assert "Their median is 14;" in claims.judge(above, doc).evidence
+
+
+def test_a_size_claim_on_a_misspecified_or_fragile_elasticity_is_not_decided_by_the_rank_correlation(tmp_path):
+    body = '[statement]\nby = "x"\n' + GOOD_CLAIM.replace("followers_share_zero", "elasticity_nb_account")
+    above_half = statement.read(write(tmp_path, body)).claims[0]
+    primary, spearman = entry("elasticity_nb_account", 0.2, 0.1, 0.3), entry("spearman_followers_engagement", 0.2,
+                                                                           0.1, 0.3)
+    misspecified = document(primary, spearman, entry("elasticity_ppml_minus_nb", 0.5, 0.3, 0.7))
+    assert claims.judge(above_half, misspecified).verdict == claims.INCONCLUSIVE  # was 'supported' from Spearman
+    fragile = dict(primary, warnings=[results.FRAGILE + " x"])
+    assert claims.judge(above_half, document(fragile, spearman)).verdict == claims.INCONCLUSIVE
+    assert claims.judge(above_half, document(primary, spearman)).verdict == claims.CONTRADICTED  # 0.1-0.3 < 0.5
+
+
+@pytest.mark.parametrize("equals, ours, verdict", [
+    (37_000_000, 36_999_990, claims.NOT_REPRODUCED),  # a count must match exactly, however large
+    (37_000_000, 37_000_000, claims.REPRODUCED),
+    (0.0000001, 0.000001, claims.NOT_REPRODUCED),  # a tiny figure is not swallowed by a fixed slack
+    (0.26, 0.265, claims.REPRODUCED),  # the edge of the rounding, despite float error
+    (23, 23.2, claims.REPRODUCED),  # a whole number on a non-count measure: its rounding, +-0.5
+])
+def test_published_figures_compare_exactly_for_counts_and_by_rounding_otherwise(tmp_path, equals, ours, verdict):
+    measure = "tweets" if isinstance(equals, int) and equals > 100 else \
+        "engagement_per_account_mean" if equals == 23 else "engagement_per_tweet_row_mean"
+    body = '[statement]\nby = "x"\n' + GOOD_CLAIM.replace("followers_share_zero", measure).replace(
+        "above = 0.5", f"equals = {equals}")
+    claim = statement.read(write(tmp_path, body)).claims[0]
+    assert claims.judge(claim, document(entry(measure, ours))).verdict == verdict
+
+
+@pytest.mark.parametrize("body, message", [
+    (GOOD_CLAIM.replace("above = 0.5", "above = 50"), r"field 'above': 50 is not a share; followers_share_zero is a "
+     r"fraction between 0 and 1 \(write 0.5 for 50%\)"),
+    (GOOD_CLAIM.replace("above = 0.5", "equals = 78.5"), r"field 'equals': 78.5 is not a share"),
+    (GOOD_CLAIM.replace("above = 0.5", "equals = 1" + "0" * 400), r"field 'equals': expected a finite number up to "
+     r"1e\+15, got int 'a 401-digit number'"),
+    (GOOD_CLAIM.replace("followers_share_zero", "tweets_share_from_2021_02_31"), r"field 'measure': result id "
+     r"'tweets_share_from_2021_02_31': 2021-02-31 is not a day of the calendar"),
+    (GOOD_CLAIM.replace("followers_share_zero", "followers_share_under_" + "9" * 400), r"field 'measure': unknown "
+     r"measure"),
+])
+def test_lines_and_figures_out_of_range_are_refused(tmp_path, body, message):
+    with pytest.raises(Exception, match=message):
+        statement.read(write(tmp_path, '[statement]\nby = "x"\n' + body))
+
+
+def test_keywords_fold_as_duckdb_folds_the_text(tmp_path):
+    from helpers import frames
+    from test_content import write_content
+
+    rows = [("1", "a", "tr", "İstanbul güzel", []), ("2", "a", "el", "ΟΔΟΣ", [])]
+    asked = frames.Content(topics=(("city", ("İSTANBUL",)), ("road", ("ΟΔΟΣ",))))
+    counts = frames.load(write_content(tmp_path / "work", rows), content=asked).accounts.set_index("userid")
+    assert counts.loc["a", "n_topic_city"] == 1 and counts.loc["a", "n_topic_road"] == 1
+
+
+def test_a_statement_other_than_the_one_computed_for_is_flagged():
+    thai = statement.choose("", "thailand_092020")
+    doc = every_comparison_results()
+    doc["dataset"].update(campaign="china_052020", statement=statement.provenance(statement.choose("", "china_052020")))
+    notes = claims.evaluate(thai, doc).warnings
+    assert any("computed for the statement 'china_052020'" in note for note in notes)
+    assert any("about the campaign 'thailand_092020', but the data is 'china_052020'" in note for note in notes)
+    doc["dataset"].update(campaign="thailand_092020", statement=statement.provenance(thai))
+    assert claims.evaluate(thai, doc).warnings == []
+
+
+def test_users_only_data_has_no_tweet_counts_rather_than_zero():
+    import pandas as pd
+    from helpers.stats import descriptives
+
+    accounts = pd.DataFrame({"n_with_text": [0, 0], "n_tweets": [0, 0], "follower_count": [0, 3]})
+    counts = {e["id"]: e for e in descriptives.count_entries(accounts, {"accounts": 2, "tweet_rows": 0},
+                                                             tweet_rows=False)}
+    assert counts["tweets"]["estimate"] is None and "needs a tweets file" in counts["tweets"]["warnings"][0]
+    assert counts["accounts_with_tweets"]["estimate"] is None
+    assert counts["accounts"]["estimate"] == 2 and counts["accounts_followers_zero"]["estimate"] == 1

@@ -279,9 +279,10 @@ def _content_counts(content: Content) -> tuple[str, dict]:
     keyword is ever spliced into SQL; codes and days are checked by the statement's id forms)."""
     parameters, counts = {}, []
     for index, (name, keywords) in enumerate(content.topics):
-        parameters[f"topic_{index}"] = [keyword.lower() for keyword in keywords]
-        counts.append(f"count(*) FILTER (WHERE len(list_filter($topic_{index}, lambda k: contains(searchable, k))) > 0)"
-                      f" AS {topic_column(name)}")
+        parameters[f"topic_{index}"] = list(keywords)
+        # folded by DuckDB's lower(), as the text is (Python's lower() differs on İ and final sigma)
+        counts.append(f"count(*) FILTER (WHERE len(list_filter($topic_{index}, lambda k: contains(searchable, "
+                      f"lower(k)))) > 0) AS {topic_column(name)}")
     counts += [f"count(*) FILTER (WHERE lower(tweet_language) = '{code}' OR lower(tweet_language) LIKE '{code}-%')"
                f" AS {language_column(code)}" for code in content.languages]
     counts += [f"count(*) FILTER (WHERE tweet_time >= DATE '{day}') AS {day_column(day)}" for day in content.days]

@@ -13,6 +13,7 @@ None, tables become lists of records, keys are sorted and nothing records the
 time, so the same input and seed give the same bytes.
 """
 
+import datetime
 import json
 import math
 import os
@@ -76,6 +77,10 @@ _SAME_MINUTE = "within a minute, on at least two distinct items"
 _WITHOUT = "How much does the {} change without the {} accounts with most engagement?"
 # Claim 4's primary estimator, named before seeing any data (helpers.stats.models); the others stand in, in
 # this order, only when it failed.
+# The four engagement counts and the entry of each per original tweet (descriptives computes them; the report
+# says which of them the data has).
+ENGAGEMENT_COMPONENTS = {"likes": "likes_per_tweet_mean", "retweets": "retweets_per_tweet_mean",
+                         "replies": "replies_per_tweet_mean", "quotes": "quotes_per_tweet_mean"}
 _ELASTICITY_READING = dict(unit="elasticity", corroboration="spearman_followers_engagement",
                            check="elasticity_ppml_minus_nb")
 
@@ -221,7 +226,7 @@ class Family:
 
 
 FAMILIES = [
-    Family("followers_share_under_{N}", r"followers_share_under_(?P<n>[1-9][0-9]*)",
+    Family("followers_share_under_{N}", r"followers_share_under_(?P<n>[1-9][0-9]{0,9})",
            "What share of the accounts had fewer than N followers?", _DESCRIPTIVES,
            lambda n: (f"What share of the accounts had fewer than {n} followers?",
                       f"share of accounts with fewer than {n} followers")),
@@ -255,10 +260,23 @@ def measure(test_id: str) -> Measure:
     if test_id in MEASURES:
         return MEASURES[test_id]
     form, parts = family_parts(test_id)
+    if form and "day" in parts:
+        try:
+            datetime.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        except ValueError:
+            raise TractionError(f"result id {test_id!r}: {parts['year']}-{parts['month']}-{parts['day']} is not a "
+                                "day of the calendar") from None
     if form:
         return next(f for f in FAMILIES if f.form == form).measure(test_id, parts)
     raise TractionError(f"result id {test_id!r} is not in the results contract (helpers.results.MEASURES or a form "
                         "of helpers.results.FAMILIES; `traction measures` lists them)")
+
+
+def family_id(form: str, **parts) -> str:
+    """A parameterised id from its family's form: family_id("language_{CODE}_share_tweets", CODE="zh")."""
+    if form not in {family.form for family in FAMILIES}:
+        raise TractionError(f"no family of result ids has the form {form!r}")
+    return form.format(**parts)
 
 
 def family_parts(test_id) -> tuple[str, dict]:

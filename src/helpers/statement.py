@@ -205,10 +205,24 @@ def _text(table: dict, key: str, where: str, required=False) -> str:
     return value.strip()
 
 
+LARGEST = 1e15  # no count or line of a release comes near; beyond it a float loses whole numbers
+
+
 def _number(value, where: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise TractionError(f"{where} field {key!r}: expected a number, got {type(value).__name__} {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not (isinstance(value, int) or math.isfinite(value)) or abs(value) > LARGEST:
+        shown = value if not isinstance(value, int) or abs(value) <= LARGEST else f"a {len(str(value))}-digit number"
+        raise TractionError(f"{where} field {key!r}: expected a finite number up to {LARGEST:.0e}, got "
+                            f"{type(value).__name__} {shown!r}")
     return value
+
+
+def _share_line(value, measure, where: str, key: str):
+    """A share's line or figure is a fraction (0.5 for 50%); a difference of shares lies in -1 to 1."""
+    low = -1 if "_minus_" in measure.id else 0
+    if measure.is_share and not low <= value <= 1:
+        raise TractionError(f"{where} field {key!r}: {value!r} is not a share; {measure.id} is a fraction between "
+                            f"{low} and 1 (write 0.5 for 50%)")
 
 
 def _topics(table, where: str) -> dict:
@@ -227,7 +241,7 @@ def _topics(table, where: str) -> dict:
                 not all(isinstance(k, str) and k.strip() and k.isprintable() for k in keywords):
             raise TractionError(f"{here} field 'keywords': expected a non-empty list of non-empty texts on one "
                                 f"line each, got {keywords!r}")
-        topics[name] = tuple(dict.fromkeys(k.strip().lower() for k in keywords))
+        topics[name] = tuple(dict.fromkeys(k.strip() for k in keywords))  # folded where matched (frames)
     return topics
 
 
@@ -252,7 +266,9 @@ def _claim(raw: dict, number: int, where: str, topics: dict) -> Claim:
 def _known_measure(test_id: str, here: str, key: str, topics: dict):
     try:
         results.measure(test_id)
-    except TractionError:
+    except TractionError as error:
+        if results.family_parts(test_id)[0]:  # the form is right, its parameter is not (a day not in the calendar)
+            raise TractionError(f"{here} field {key!r}: {error}") from None
         ids = [*results.MEASURES, *(f"topic_{name}_share_tweets" for name in topics)]
         nearest = difflib.get_close_matches(test_id, ids, n=3, cutoff=0.5)
         hint = f"nearest: {', '.join(nearest)}; " if nearest else ""
@@ -279,10 +295,14 @@ def _comparison(raw: dict, here: str, measure_id: str) -> Comparison:
             raise TractionError(f"{here} field {key!r}: only with {allowed_with} = ..., not with {kind} = ...")
     measure = results.measure(measure_id)
     if kind in (ABOVE, BELOW):
-        return Comparison(kind, kind, _number(raw[kind], here, kind))
+        value = _number(raw[kind], here, kind)
+        _share_line(value, measure, here, kind)
+        return Comparison(kind, kind, value)
     if kind == EQUALS:
         value = _number(raw[kind], here, kind)
-        tolerance = _number(raw["tolerance"], here, "tolerance") if "tolerance" in raw else rounding(value)
+        _share_line(value, measure, here, kind)
+        tolerance = _number(raw["tolerance"], here, "tolerance") if "tolerance" in raw else \
+            rounding(value, exact=measure.exact)
         if tolerance < 0:
             raise TractionError(f"{here} field 'tolerance': must be 0 or more, got {tolerance!r}")
         return Comparison(kind, value=value, tolerance=tolerance)
@@ -305,10 +325,10 @@ def _comparison(raw: dict, here: str, measure_id: str) -> Comparison:
     return Comparison(kind, side, 1.0)
 
 
-def rounding(value) -> float:
-    """A published figure's default tolerance: half a unit of its last written digit (0.26 -> 0.005); a
-    whole number (a count) must match exactly."""
-    if isinstance(value, int):
+def rounding(value, *, exact=False) -> float:
+    """A published figure's default tolerance: half a unit of its last written digit (0.26 -> 0.005, 23 -> 0.5);
+    a count of the release (``exact``) must match exactly. TOML keeps no trailing zeros: 0.260 reads as 0.26."""
+    if exact:
         return 0.0
     decimals = len(np.format_float_positional(float(value)).partition(".")[2].rstrip("0"))
     return 0.5 * 10.0 ** -decimals

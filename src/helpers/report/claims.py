@@ -38,8 +38,8 @@ CAVEAT_FOLLOWERS = "Follower counts were measured when the accounts were suspend
 CAVEAT_ENGAGEMENT = ("Engagement counts exclude likes and retweets by accounts Twitter had suspended or deleted "
                      "by the release, so the amplifiers' engagement is probably missing: the counts are lower bounds.")
 CAVEAT_HASHING = "Accounts under 5,000 followers have hashed ids, so they cannot be looked up or linked to other data."
-# Relative slack when comparing an estimate (rounded to results.SIGNIFICANT_DIGITS) with a published figure.
-ROUNDING_SLACK = 10.0 ** -results.SIGNIFICANT_DIGITS
+# Relative slack of a float comparison with a published figure (|0.265 - 0.26| is 0.005000000000000004).
+FLOAT_SLACK = 1e-9
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,9 @@ def precise(value, share=False):
         return "n/a"
     if share:
         return f"{100 * value:.4g}%"
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.4g}"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def fmt(test_id):
@@ -119,6 +121,7 @@ def _side(entry, line, above):
     """Verdict from where the interval lies relative to a line (the claim: above it, or below it).
 
     The claim's inequality is strict, so an interval ending exactly on the line is not on the claim's side.
+    An entry without an interval has nothing to judge (``unusable`` says so in the evidence).
     """
     if not usable(entry) or entry.get("ci_low") is None or entry.get("ci_high") is None:
         return NOT_TESTABLE
@@ -167,8 +170,7 @@ def _listed(tests, ids):
 
 def engagement_words(tests):
     """Which engagement counts the data has, e.g. 'likes, retweets, replies and quotes' or 'retweets only'."""
-    parts = {"likes": "likes_per_tweet_mean", "retweets": "retweets_per_tweet_mean",
-             "replies": "replies_per_tweet_mean", "quotes": "quotes_per_tweet_mean"}
+    parts = results.ENGAGEMENT_COMPONENTS
     if not any(test_id in tests for test_id in parts.values()):
         return "likes, retweets, replies and quotes"
     present = [name for name, test_id in parts.items() if usable(tests.get(test_id))]
@@ -198,8 +200,11 @@ def _verdict(claim, against, rule, verdict, evidence, *, entry=None, line=None, 
 
 
 def _rule_words(claim, line):
+    measure = results.measure(claim.measure)
     side = "above" if claim.comparison.side == statement.ABOVE else "below"
-    return f"supported when the 95% interval of {results.measure(claim.measure).label} lies wholly {side} {line}"
+    if measure.exact:
+        return f"supported when the {measure.label} (a count, no sampling error) is {side} {line}"
+    return f"supported when the 95% interval of {measure.label} lies wholly {side} {line}"
 
 
 def _against_line(claim, tests, document):
@@ -207,7 +212,7 @@ def _against_line(claim, tests, document):
     measure, comparison = results.measure(claim.measure), claim.comparison
     above, line = comparison.side == statement.ABOVE, comparison.value
     dataset = document.get("dataset", {})
-    rule = _rule_words(claim, (pct if measure.is_share else num)(line))
+    rule = _rule_words(claim, precise(line, measure.is_share))
     candidates = [claim.measure, *measure.fallbacks]
     chosen = next((test_id for test_id in candidates if usable(tests.get(test_id))), None)
     if chosen is None:
@@ -231,21 +236,29 @@ def _against_line(claim, tests, document):
                      "per tweet.")
     if entry.get("p_holm") is not None:
         evidence += f" p = {entry['p_holm']:.2g}, Holm-adjusted over the primary tests."
-    if misspecified and usable(corroboration):
+    verdict = _side(entry, line, above)
+    # The corroboration (a rank correlation) speaks only to the sign: it can stand in for, or check, a claim
+    # whose line is 0; a claim about the size of the measure cannot be decided when the measure is in doubt.
+    sign_only = line == 0 and usable(corroboration)
+    if misspecified:
         bands = _band_means(document)
         lead = f"Engagement per original tweet by follower band (95% CI): {bands}. " if bands else ""
+        rests = (f"the verdict rests on the {results.measure(corroboration['id']).label} (judged against 0)"
+                 if sign_only else "no verdict on its size can rest on it")
         evidence = (f"{lead}The model behind this measure does not fit these data: the "
                     f"{results.measure(check['id']).label} is {interval(check, num)}, and it would be near 0 if it "
-                    f"did, so the band means are the description to read and the verdict rests on the "
-                    f"{results.measure(corroboration['id']).label} (judged against 0). {evidence}")
-        verdict = _side(corroboration, 0.0, above)
-    else:
-        verdict = _side(entry, line, above)
-        if fragile(entry) and measure.corroboration:
-            evidence += (f" The interval is fragile (a few high-leverage accounts carry it), so the verdict also "
-                         f"needs the {results.measure(measure.corroboration).label} to agree.")
-            if _side(corroboration, 0.0, above) != verdict:
-                verdict = INCONCLUSIVE
+                    f"did, so the band means are the description to read and {rests}. {evidence}")
+        verdict = _side(corroboration, 0.0, above) if sign_only else INCONCLUSIVE
+    elif fragile(entry) and measure.corroboration:
+        evidence += (" The interval is fragile (a few high-leverage accounts carry it), so the verdict also needs "
+                     f"the {results.measure(measure.corroboration).label} to agree." if line == 0 else
+                     " The interval is fragile (a few high-leverage accounts carry it), so no verdict on the "
+                     "measure's size rests on it.")
+        if not sign_only or _side(corroboration, 0.0, above) != verdict:
+            verdict = INCONCLUSIVE
+    if verdict == NOT_TESTABLE:  # an estimate without an interval
+        evidence += (" It has no 95% interval, so it cannot be judged against the line"
+                     f"{': ' + '; '.join(entry['warnings']) if entry.get('warnings') else ''}.")
     ids = [chosen, measure.check, measure.corroboration] if measure.check else [chosen]
     return _verdict(claim, AGAINST[comparison.kind], rule, verdict, evidence + _listed(tests, claim.evidence),
                     entry=entry, line=line, ids=[i for i in ids if i])
@@ -289,8 +302,20 @@ def _against_reference(claim, tests, document, settings):
                      f"{num(low[column])} ({low['campaign']}) to {num(high[column])} ({high['campaign']}).")
     if any("left out of its own comparison" in w for w in percentile.get("warnings", [])):
         evidence += " The campaign itself is in the reference set and is left out of its own comparison."
-    return _verdict(claim, AGAINST[statement.REFERENCE], rule, _side(percentile, q, above),
+    return _verdict(claim, AGAINST[statement.REFERENCE], rule, _beyond_quantile(percentile, q, above),
                     evidence + _listed(tests, claim.evidence), entry=percentile, line=q, ids=ids)
+
+
+def _beyond_quantile(percentile, q, above):
+    """Verdict from the share of reference campaigns lying below the measure, at each end of its interval.
+
+    The line is the set's inverted-CDF q-quantile Q. A value x lies above Q exactly when at least q of the
+    campaigns lie below x, and at or below Q when fewer do: so "above" is share >= q, "below" share < q.
+    """
+    low, high = percentile["ci_low"], percentile["ci_high"]
+    if above:
+        return SUPPORTED if low >= q else CONTRADICTED if high < q else INCONCLUSIVE
+    return SUPPORTED if high < q else CONTRADICTED if low >= q else INCONCLUSIVE
 
 
 def _against_baseline(claim, tests, document):
@@ -327,7 +352,8 @@ def _published(claim, tests, document):
         return _verdict(claim, AGAINST[statement.EQUALS], rule, NOT_TESTABLE,
                         unusable(entry, claim.measure, document.get("dataset")), line=value)
     ours = entry["estimate"]
-    within = abs(ours - value) <= tolerance + ROUNDING_SLACK * max(abs(value), 1.0)
+    within = ours == value if measure.exact and not tolerance else \
+        abs(ours - value) <= tolerance + FLOAT_SLACK * max(abs(value), abs(ours))
     ours_text = (f"{precise(ours, share)} (95% CI {precise(entry['ci_low'], share)} to "
                  f"{precise(entry['ci_high'], share)})" if entry.get("ci_low") is not None else precise(ours, share))
     evidence = (f"Published: {precise(value, share)} ({claim.source}). Ours: {ours_text}, a difference of "
@@ -361,6 +387,7 @@ class Assessment:
     verdicts: list  # one Verdict per claim, in the statement's order
     simulated: bool
     settings: Settings
+    warnings: list = field(default_factory=list)  # the statement does not match the results or the campaign
 
     def to_frame(self) -> pd.DataFrame:
         """The verdicts as a table to sort and filter (one row per claim)."""
@@ -399,11 +426,29 @@ class Assessment:
     def to_json(self) -> dict:
         """What claims.json holds: the statement tested, the settings and every verdict."""
         head = {key: getattr(self.statement, key) for key in ("by", "date", "url", "quote", "campaign", "title")}
-        return {"statement": {**head, **statement.provenance(self.statement)},
+        return {"statement": {**head, **statement.provenance(self.statement)}, "warnings": self.warnings,
                 "settings": asdict(self.settings), "claims": [asdict(v) for v in self.verdicts]}
+
+
+def mismatches(tested: statement.Statement, document: dict) -> list[str]:
+    """What the reader must know when the statement is not the one the results were computed for, or names
+    another campaign."""
+    dataset = document.get("dataset", {})
+    computed = dataset.get("statement") or {}
+    notes = []
+    if computed and computed.get("sha256") != statement.provenance(tested)["sha256"]:
+        notes.append(f"The results were computed for the statement {computed.get('name')!r}, not for this one "
+                     f"({statement.provenance(tested)['name']!r}): a topic's keywords may differ, and measures it "
+                     "names may be missing. Run notebook 02 again with this statement.")
+    campaign = str(dataset.get("campaign") or "")
+    if dataset.get("simulated"):
+        campaign = campaign.removeprefix(statement.SIMULATED_PREFIX)
+    if tested.campaign and campaign and tested.campaign != campaign:
+        notes.append(f"The statement is about the campaign {tested.campaign!r}, but the data is {campaign!r}.")
+    return notes
 
 
 def evaluate(tested: statement.Statement, document: dict, settings: Settings = Settings()) -> Assessment:
     """Every claim of the statement judged against a results document (results.json as a dict)."""
     return Assessment(tested, [judge(claim, document, settings) for claim in tested.claims],
-                      bool(document.get("dataset", {}).get("simulated")), settings)
+                      bool(document.get("dataset", {}).get("simulated")), settings, mismatches(tested, document))

@@ -29,6 +29,12 @@ def banner(results: dict, load_report: dict) -> str:
             "archive as loaded from the analyst's download.</div>")
 
 
+def warnings_html(notes) -> str:
+    """Warnings the reader must see before the verdicts (the statement does not match the data)."""
+    return "".join(f"<div style='{BANNER_STYLE}background:#fdecea;border:2px solid #c0392b'><strong>Check this:"
+                   f"</strong> {escape(note)}</div>" for note in notes)
+
+
 def statement_html(tested) -> str:
     """The statement under test, opening the report: its title, the quoted words, who said them and when."""
     title = f"<h1>{escape(tested.title or 'Did the network achieve traction?')}</h1>"

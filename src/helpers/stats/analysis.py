@@ -60,7 +60,7 @@ def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0, baseline: frames_io
         coordinated = (coordination.measure(loaded.traces, seed=seed) if loaded.traces is not None
                        else coordination.empty("needs tweet rows (an archive's tweets file)"))
     asks = statement or Statement(by="", claims=())
-    tests = (descriptives.count_entries(acc, loaded.totals)
+    tests = (descriptives.count_entries(acc, loaded.totals, tweet_rows=loaded.form == frames_io.FORM_ARCHIVE)
              + descriptives.follower_tests(acc, lines=asks.follower_lines(), **common)
              + descriptives.engagement_tests(acc, tw, tweets_note=loaded.tweets_sample_note, **common)
              + descriptives.rank_tests(acc, **common)

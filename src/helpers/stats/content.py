@@ -11,26 +11,27 @@ import numpy as np
 from scipy import stats
 
 from helpers.frames import Content, day_column, language_column, topic_column
-from helpers.results import skipped
+from helpers.results import family_id, skipped
 from helpers.stats.resampling import bootstrapped_entries, weighted_ratio
 
 ALL_ROWS = "all tweet rows, retweets included; ratio of sums over accounts"
 
 
 def topic_id(name: str) -> str:
-    return f"topic_{name}_share_tweets"
+    return family_id("topic_{NAME}_share_tweets", NAME=name)
 
 
 def difference_id(a: str, b: str) -> str:
-    return f"topic_{a}_minus_{b}_share_tweets"
+    return family_id("topic_{A}_minus_{B}_share_tweets", A=a, B=b)
 
 
 def language_id(code: str) -> str:
-    return f"language_{code}_share_tweets"
+    return family_id("language_{CODE}_share_tweets", CODE=code)
 
 
 def day_id(day: str) -> str:
-    return "tweets_share_from_" + day.replace("-", "_")
+    year, month, date = day.split("-")
+    return family_id("tweets_share_from_{YYYY}_{MM}_{DD}", YYYY=year, MM=month, DD=date)
 
 
 def ratio_z_test(numerator, denominator) -> float | None:

@@ -12,12 +12,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.results import FRAGILE, entry, skipped
+from helpers.results import ENGAGEMENT_COMPONENTS, FRAGILE, entry, family_id, skipped
 from helpers.stats.resampling import (bootstrapped_entries, bootstrapped_entry, rank_correlation, weighted_gini,
                                       weighted_quantile, weighted_ratio, weighted_share, weighted_top_share)
 
-COMPONENTS = {"likes": "likes_per_tweet_mean", "retweets": "retweets_per_tweet_mean",
-              "replies": "replies_per_tweet_mean", "quotes": "quotes_per_tweet_mean"}
+COMPONENTS = ENGAGEMENT_COMPONENTS
 
 
 def follower_tests(accounts, *, lines=(), n_boot=999, seed=0) -> list[dict]:
@@ -32,21 +31,22 @@ def follower_tests(accounts, *, lines=(), n_boot=999, seed=0) -> list[dict]:
         ("followers_median", "median follower_count (inverted-CDF: an observed value)",
          weighted_quantile(known, 0.5), n),
     ]
-    specs += [(f"followers_share_under_{line}", f"share of accounts with follower_count below {line} (at "
+    specs += [(family_id("followers_share_under_{N}", N=line), f"share of accounts with follower_count below {line} (at "
                "suspension)", weighted_share(known < line), n) for line in sorted(set(lines) - {10})]
     return bootstrapped_entries(specs, n, n_boot=n_boot, seed=seed, warnings=_unknown_note(accounts))
 
 
-def count_entries(accounts, totals: dict) -> list[dict]:
+def count_entries(accounts, totals: dict, *, tweet_rows=True) -> list[dict]:
     """The release's counts as they are (a census: no interval): accounts and tweet rows as the published
-    totals count them, accounts with a tweet row, accounts with no followers."""
-    tweet_level = accounts["n_with_text"].notna().all()
+    totals count them, accounts with a tweet row, accounts with no followers. ``tweet_rows``: whether the data
+    has a tweets file (a users file alone counts no tweets: its tweet counts are not 0 but unknown)."""
+    tweet_level = tweet_rows and accounts["n_with_text"].notna().all()
     specs = [("accounts", "rows of the users file (the published totals' accounts)", totals.get("accounts"),
               "needs a users file"),
              ("tweets", "rows of the tweets files, retweets included (the published totals' tweets)",
-              totals.get("tweet_rows"), "needs tweet rows: an account-level table has none"),
+              totals.get("tweet_rows") if tweet_level else None, "needs a tweets file"),
              ("accounts_with_tweets", "accounts with at least one tweet row",
-              int((accounts["n_tweets"] > 0).sum()) if tweet_level else None, "needs tweet rows"),
+              int((accounts["n_tweets"] > 0).sum()) if tweet_level else None, "needs a tweets file"),
              ("accounts_followers_zero", "accounts with follower_count 0 (at suspension)",
               int((accounts["follower_count"] == 0).sum()), "")]
     return [entry(test_id, method, value, n=value) if value is not None else skipped(test_id, method, reason)

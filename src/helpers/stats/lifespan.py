@@ -6,7 +6,7 @@ The archive gives no suspension date, so the last archived tweet stands in for i
 import numpy as np
 import pandas as pd
 
-from helpers.results import skipped
+from helpers.results import family_id, skipped
 from helpers.stats.resampling import (bootstrapped_entries, bootstrapped_entry, ratio_by_group, weighted_quantile,
                                       weighted_share)
 
@@ -40,7 +40,7 @@ def lifespan_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
 def creation_tests(accounts, months=(), *, n_boot=999, seed=0) -> list[dict]:
     """The share of accounts created in each month ("YYYY-MM"), over accounts with a known creation date."""
     created = accounts["account_creation_date"].dropna()
-    specs = [("accounts_created_share_" + month.replace("-", "_"), f"share of accounts whose "
+    specs = [(family_id("accounts_created_share_{YYYY}_{MM}", YYYY=month[:4], MM=month[5:]), f"share of accounts whose "
               f"account_creation_date falls in {month} (UTC), over accounts with a known date",
               weighted_share((created.dt.strftime("%Y-%m") == month).to_numpy())) for month in months]
     if created.empty:
