@@ -109,19 +109,20 @@ def _measure_table(document) -> pd.DataFrame:
 
 
 def _verdict_table(document) -> pd.DataFrame:
-    """One row per claim (by id, in the order first met), one column per run."""
+    """One row per claim (by id and text, in the order first met: two statements may use one id for different
+    claims), one column per run."""
     keys, text = [], {}
     for run in document["runs"]:
         for verdict in run["verdicts"]:
-            key = (verdict["claim"], verdict["against"])
+            key = (verdict["claim"], verdict["claim_text"])
             if key not in text:
                 keys.append(key)
                 text[key] = verdict["claim_text"]
     rows = []
     for key in keys:
-        row = {"claim": text[key], "id": key[0], "against": key[1]}
+        row = {"claim": text[key], "id": key[0]}
         for run in document["runs"]:
-            found = [v["verdict"] for v in run["verdicts"] if (v["claim"], v["against"]) == key]
+            found = [v["verdict"] for v in run["verdicts"] if (v["claim"], v["claim_text"]) == key]
             row[run["label"]] = found[0] if found else "not asked"
         rows.append(row)
     return pd.DataFrame(rows)
