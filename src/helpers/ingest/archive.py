@@ -69,6 +69,8 @@ class LoadReport(dict):
                          f"loaded {entry['rows_loaded']:,}, rejected {entry['rows_rejected']:,}")
             for reason, count in entry["rejected_by_reason"].items():
                 lines.append(f"      {count:>9,}  {reason}")
+            for stretch in entry.get("damage", []):
+                lines.append(f"      damaged: {stretch['reason']}")
         items = [f"{k.replace('_', ' ')} {v:,}" for k, v in totals.items() if isinstance(v, int)]
         lines += ["  " + ", ".join(items[i:i + 4]) for i in range(0, len(items), 4)]
         missing = self.get("accounts_tweeting_not_in_users")
@@ -423,6 +425,7 @@ MEANINGS = {
     "id_damaged": "an id was rounded to scientific notation by a spreadsheet (digits lost)",
     "from_tweets_file": "missing from the users file; taken from its tweets",
     "source_file": "input file (path in data_dir)", "source_line": "1-based line where the record starts",
+    "source_last_line": "1-based line where the record ends",
     "tweetid": "tweet id as a string", "tweet_language": "tweet language", "tweet_text": "text",
     "tweet_time": "time posted (UTC)", "tweet_client_name": "client used", "in_reply_to_userid": "replied-to account",
     "in_reply_to_tweetid": "replied-to tweet", "quoted_tweet_tweetid": "quoted tweet", "is_retweet": "a retweet",

@@ -61,14 +61,17 @@ def dropped(name: str, key: str) -> tuple[str, str]:
 
 
 def rejected_rows(entries: list[dict], duplicates: list) -> list[dict]:
-    """Every row not loaded, with its exact raw text read back from the file by line."""
+    """Every row not loaded, with its exact raw text (read back from the file by line, or kept from a
+    damaged stretch) and its last line."""
     rows = [(e["path"], line, reason) for e in entries for line, reason in e["rejects"]] + list(duplicates)
+    raw = raw_records(entries, rows)
+    rows = [(f, line, raw[(f, line)], reason) for f, line, reason in rows]
+    rows += [(e["path"], first, text, reason) for e in entries for first, _, text, reason in e.get("damaged_rows", [])]
     order = {e["path"]: i for i, e in enumerate(entries)}
     rows.sort(key=lambda r: (order[r[0]], r[1]))
-    raw = raw_records(entries, rows)
     table_of = {e["path"]: e["kind"] for e in entries}
-    return [{"table": table_of[f], "source_file": f, "source_line": line, "raw": raw[(f, line)], "reason": reason}
-            for f, line, reason in rows]
+    return [{"table": table_of[f], "source_file": f, "source_line": line, "source_last_line": line + text.count("\n"),
+             "raw": text, "reason": reason} for f, line, text, reason in rows]
 
 
 def raw_records(entries: list[dict], rows) -> dict:
@@ -89,6 +92,7 @@ def write_rejected(con, rejected: list[dict], target: Path):
     table = pa.table({"table": pa.array(columns["table"], pa.string()),
                       "source_file": pa.array(columns["source_file"], pa.string()),
                       "source_line": pa.array(columns["source_line"], pa.int64()),
+                      "source_last_line": pa.array(columns["source_last_line"], pa.int64()),
                       "raw": pa.array(columns["raw"], pa.string()), "reason": pa.array(columns["reason"], pa.string())})
     con.register("rejected_rows", table)
     copy(con, "SELECT * FROM rejected_rows", schema.REJECTED_SCHEMA, target)
@@ -117,7 +121,7 @@ def file_entries(con, entries, loaded_selects, merged_selects, rejected):
             raise TractionError(f"{entry['path']}: {entry['rows_read']} rows read but {rows_loaded} loaded "
                                 f"+ {rows_rejected} rejected (a bug in the loader; please report it)")
         keep = ("path", "kind", "sha256", "rows_read", "blank_lines", "date_order",
-                "columns_ignored", "columns_missing")
+                "columns_ignored", "columns_missing", "damage")
         files.append({**{k: entry[k] for k in keep}, "rows_loaded": rows_loaded, "rows_rejected": rows_rejected,
                       "rows_merged_identical_duplicates": merged.get(entry["path"], 0),
                       "rejected_by_reason": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))})
