@@ -173,6 +173,8 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, index=None, lo
         campaign = campaign or default_campaign
     elif not campaign:
         raise TractionError("--campaign is required with --data-dir or an account_table (e.g. --campaign china_052020)")
+    if problem := defaults.campaign_problem(campaign):
+        raise TractionError(problem)
     out_dir = Path(out) if out else defaults.project_root() / "reports" / campaign
     out_dir = out_dir.resolve()
     work_dir, executed_dir = out_dir / "work", out_dir / "executed"

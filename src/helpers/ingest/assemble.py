@@ -221,7 +221,9 @@ def archive(con, work: Path, users: "load.Loaded | None", tweets: "load.Loaded |
         "totals": {
             "rows_read": sum(f["rows_read"] for f in files_report),
             "rows_loaded": sum(f["rows_loaded"] for f in files_report),
-            "rows_rejected": len(rejected), "accounts": n_accounts, "accounts_from_users_file": n_accounts - n_missing,
+            "rows_rejected": len(rejected),
+            "rows_merged_identical_duplicates": sum(f["rows_merged_identical_duplicates"] for f in files_report),
+            "accounts": n_accounts, "accounts_from_users_file": n_accounts - n_missing,
             "accounts_from_tweets_file": n_missing, "accounts_hashed": n_hashed,
             "accounts_id_damaged": n_users_damaged, "tweets": n_tweets, "tweets_id_damaged": n_damaged_tweets,
             "tweets_coordinates_present_withheld": withheld},
@@ -282,5 +284,7 @@ def account_table(con, work: Path, table: "load.Loaded") -> dict:
         "engagement_components_missing": [c for c in ENGAGEMENT_PARTS if c not in present],
         "engagement_total": note,
         "totals": {"rows_read": files[0]["rows_read"], "rows_loaded": files[0]["rows_loaded"],
-                   "rows_rejected": len(rejected), "accounts": n_accounts, "accounts_id_damaged": n_damaged},
+                   "rows_rejected": len(rejected),
+            "rows_merged_identical_duplicates": sum(f["rows_merged_identical_duplicates"] for f in files_report),
+            "accounts": n_accounts, "accounts_id_damaged": n_damaged},
     }
