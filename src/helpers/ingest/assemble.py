@@ -285,6 +285,6 @@ def account_table(con, work: Path, table: "load.Loaded") -> dict:
         "engagement_total": note,
         "totals": {"rows_read": files[0]["rows_read"], "rows_loaded": files[0]["rows_loaded"],
                    "rows_rejected": len(rejected),
-            "rows_merged_identical_duplicates": sum(f["rows_merged_identical_duplicates"] for f in files_report),
+            "rows_merged_identical_duplicates": sum(f["rows_merged_identical_duplicates"] for f in files),
             "accounts": n_accounts, "accounts_id_damaged": n_damaged},
     }
