@@ -45,7 +45,7 @@ from pathlib import Path
 from helpers import schema
 from helpers.errors import TractionError
 
-INGEST_VERSION = 3  # bump when outputs change for the same input (3: damaged ids, one parallel pass)
+INGEST_VERSION = 4  # bump when outputs change for the same input (4: damaged files, negative counts, dates)
 REPORT = "load_report.json"
 MEMO = ".hash_memo.json"
 LOCK = ".ingest.lock"
@@ -79,6 +79,10 @@ class LoadReport(dict):
             lines.append(f"  accounts tweeting but not in the users file: {missing['count']:,} (added)")
         if "users_without_tweets" in self:
             lines.append(f"  users without tweets: {self['users_without_tweets']:,}")
+        for column, found in self.get("dates_out_of_range", {}).items():
+            examples = ", ".join(f"{e['file']} line {e['line']:,}: {e['value']}" for e in found["examples"][:2])
+            lines.append(f"  flagged: {found['count']:,} {column} before {found['before']} or after {found['after']} "
+                         f"(loaded; e.g. {examples})")
         lines += [f"  note: {note}" for note in self.get("notes", [])]
         return "\n".join(lines)
 

@@ -9,6 +9,7 @@ per file, not assumed.
 """
 
 import csv
+import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -201,6 +202,9 @@ def archive(con, work: Path, users: "load.Loaded | None", tweets: "load.Loaded |
 
     rejected = rejected_rows(entries, [row for s in duplicate_selects for row in con.execute(s).fetchall()])
     write_rejected(con, rejected, work / "rejected.parquet")
+    flagged = {"tweet_time": dates_out_of_range(con, parquet(final_tweets, row_numbers=True), "tweet_time",
+                                                "file_row_number"),
+               "account_creation_date": dates_out_of_range(con, "accounts", "account_creation_date", POSITION)}
     loaded = ["SELECT source_file FROM accounts WHERE NOT from_tweets_file", f"SELECT source_file FROM {tweets_rows}"]
     files_report = file_entries(con, entries, loaded, merged_selects, rejected)
 
@@ -228,8 +232,24 @@ def archive(con, work: Path, users: "load.Loaded | None", tweets: "load.Loaded |
             "accounts_id_damaged": n_users_damaged, "tweets": n_tweets, "tweets_id_damaged": n_damaged_tweets,
             "tweets_coordinates_present_withheld": withheld},
         "tweets_id_damaged_by_column": damaged_by_column,
+        "dates_out_of_range": {column: found for column, found in flagged.items() if found["count"]},
         "tweets_file": "tweets.parquet is empty (no tweets file)" if tweets is None else "tweets.parquet",
     }
+
+
+PLATFORM_START = "2006-03-21"  # Twitter's first tweet: no account or tweet is older
+
+
+def dates_out_of_range(con, table: str, column: str, order: str) -> dict:
+    """Loaded dates before the platform existed or after today (no release holds a later one): flagged,
+    not rejected, with a count and the first few by file and line."""
+    today = datetime.date.today().isoformat()
+    where = f"{q(column)} < DATE '{PLATFORM_START}' OR {q(column)} > DATE '{today}'"
+    count = con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
+    examples = con.execute(f"""SELECT source_file, source_line, CAST({q(column)} AS VARCHAR) FROM {table}
+        WHERE {where} ORDER BY {order} LIMIT 5""").fetchall() if count else []
+    return {"count": count, "before": PLATFORM_START, "after": today,
+            "examples": [{"file": f, "line": line, "value": value} for f, line, value in examples]}
 
 
 def _withheld(con, entries: list[dict], dropped_rows: str) -> int:
@@ -284,7 +304,7 @@ def account_table(con, work: Path, table: "load.Loaded") -> dict:
         "engagement_components_missing": [c for c in ENGAGEMENT_PARTS if c not in present],
         "engagement_total": note,
         "totals": {"rows_read": files[0]["rows_read"], "rows_loaded": files[0]["rows_loaded"],
-                   "rows_rejected": len(rejected),
-            "rows_merged_identical_duplicates": sum(f["rows_merged_identical_duplicates"] for f in files),
-            "accounts": n_accounts, "accounts_id_damaged": n_damaged},
+                   "rows_rejected": len(rejected), "rows_merged_identical_duplicates":
+                       sum(f["rows_merged_identical_duplicates"] for f in files),
+                   "accounts": n_accounts, "accounts_id_damaged": n_damaged},
     }
