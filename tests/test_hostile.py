@@ -63,7 +63,9 @@ def setup_case(name, tmp_path):
         ingest[-1] = str(tmp_path / "taken" / "out")
     return {"memory": ingest + ["--memory-limit", "lots"], "threads": ingest + ["--threads", "-1"],
             "run_out_is_a_file": ["run", "--out", str(tmp_path / "taken")],
-            "traversal": ["run", "--data-dir", str(data), "--campaign", "../../../somewhere"]}.get(name, ingest)
+            "traversal": ["run", "--data-dir", str(data), "--campaign", "../../../somewhere"],
+            **{pair: ["run", "--data-dir", str(data), "--campaign", "c", "--out", str(tmp_path / "run"), "-p", pair]
+               for pair in ("n_boot=-5", "seed=-1", "date_order=xyz")}}.get(name, ingest)
 
 
 CASES = [
@@ -78,6 +80,9 @@ CASES = [
     ("threads", "argument --threads: '-1': give a whole number of 1 or more"),
     ("run_out_is_a_file", "argument --out: "),
     ("traversal", "argument --campaign: campaign '../../../somewhere': use letters, digits"),
+    ("n_boot=-5", "parameter n_boot=-5: expected a whole number of 1 or more"),
+    ("seed=-1", "parameter seed=-1: expected a whole number of 0 or more"),
+    ("date_order=xyz", "parameter date_order='xyz': expected one of auto, ymd, mdy, dmy"),
 ]
 
 

@@ -48,7 +48,8 @@ from helpers import data, schema
 from helpers.errors import TractionError
 
 FORM_ARCHIVE = "archive"  # accounts + tweets
-FORM_USERS_ONLY = "users_only"  # a campaign with only a users file
+FORM_USERS_ONLY = "users_only"  # a campaign with only a users file, or whose tweet rows were all rejected
+ALL_TWEETS_REJECTED = "no tweets loaded: every tweet row read was rejected"
 FORM_ACCOUNT_TABLE = "account_table"  # data published only in aggregate
 
 COMPONENTS = {"likes": "like_count", "retweets": "retweet_count",
@@ -122,8 +123,10 @@ def load(work_dir, *, max_tweets: int | None = None, seed: int = 0,
                       totals=_totals(con, FORM_ACCOUNT_TABLE), reference=reference)
     if form == FORM_USERS_ONLY:
         accounts = _accounts(con, with_tweets=False)
-        return Frames(accounts, None, FORM_USERS_ONLY,
-                      ["no tweets (users file only): engagement statistics are skipped"], report,
+        tweets_read = sum(f["rows_read"] for f in report.get("files", []) if f.get("kind") == "tweets")
+        why = (f"{ALL_TWEETS_REJECTED} ({tweets_read:,}; their reasons are in rejected.parquet)" if tweets_read
+               else "no tweets (users file only)")
+        return Frames(accounts, None, FORM_USERS_ONLY, [f"{why}: engagement statistics are skipped"], report,
                       totals=_totals(con, FORM_USERS_ONLY), reference=reference)
     warnings = _tweet_warnings(con, tweets_path)
     con.execute(f"""CREATE VIEW tw AS SELECT tweetid, userid, tweet_time, retweet_tweetid,

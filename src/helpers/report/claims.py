@@ -17,7 +17,7 @@ from html import escape
 
 import pandas as pd
 
-from helpers.frames import RETWEET_HEAVY_RATIO
+from helpers.frames import ALL_TWEETS_REJECTED, RETWEET_HEAVY_RATIO
 from helpers.results import fragile
 from helpers.stats.lifespan import EARLY_DAYS
 from helpers.stats.reference import reference_quantile
@@ -116,6 +116,9 @@ def _unusable(entry, test_id, dataset=None, needs_tweets=True):
     dataset = dataset or {}
     accounts = dataset.get("accounts")
     accounts = f"{accounts:,} accounts" if isinstance(accounts, int) else "accounts"
+    if needs_tweets and any(w.startswith(ALL_TWEETS_REJECTED) for w in dataset.get("frame_warnings", [])):
+        return (f"No tweet was loaded: every tweet row read was rejected (their reasons are in rejected.parquet); "
+                f"{accounts} were loaded, and `{test_id}` needs tweets.")
     if needs_tweets and dataset.get("form") == "users_only":
         return f"The data is a users file only: {accounts} were loaded, with no tweets, and `{test_id}` needs tweets."
     skips = [w.removeprefix("skipped: ") for w in (entry or {}).get("warnings", []) if w.startswith("skipped: ")]
