@@ -75,6 +75,7 @@ def untouched(kind, changed):
     first, last = changed
     line_start = ORIGINAL.rfind("\n", 0, first) + 1  # the lines holding a changed character are touched
     line_end = ORIGINAL.find("\n", last + (kind == "cr"))  # a CR alone joins the next line to this one
+    line_end = len(ORIGINAL) if line_end < 0 else line_end
     kept = []
     for i, start in enumerate(STARTS):
         end = start + len(RECORDS[i]) - 1  # its final newline
