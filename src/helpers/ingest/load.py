@@ -6,9 +6,12 @@ records. Afterwards the count is checked against the byte count of its lines
 DuckDB returned. When that fails (blank lines, records DuckDB rejected, a stray quote,
 a lone carriage return) or DuckDB stops on the file, the kind is read again with that
 file on the slow path: the full byte scan (UTF-8 check, record count by quote parity,
-record map) and DuckDB's own rejects, placed by the map. A file whose dates turn out
-to be in another order is read again too; a declared order the data contradicts stops
-the ingest.
+record map) and DuckDB's own rejects, placed by the map. When even that cannot line
+DuckDB's records up with the lines (a stray quote, a file cut short), the file is
+damaged: ``recover`` splits it with the csv module, and the slow path reads the clean
+copy of its good records while the damaged stretches are rejected. A file whose dates
+turn out to be in another order is read again too; a declared order the data
+contradicts stops the ingest.
 """
 
 import csv
