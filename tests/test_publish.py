@@ -111,3 +111,9 @@ def test_a_folder_of_other_files_is_not_replaced(tmp_path, monkeypatch):
     with pytest.raises(TractionError, match="holds other files"):
         pipeline.run(tmp_path, "c", tmp_path / "mine", [], log=lambda m: None)
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "years of work"
+
+
+def test_a_missing_data_folder_is_refused_before_notebook_01(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "_execute", lambda *a: pytest.fail("a notebook ran"))
+    with pytest.raises(TractionError, match=r"--data-dir .*nowhere: no such folder"):
+        pipeline.run(tmp_path / "nowhere", "c", tmp_path / "out", [], log=lambda m: None)

@@ -177,8 +177,7 @@ def _execute(notebook: Path, executed: Path, parameters: dict):
     except PapermillExecutionError as error:
         raise TractionError(
             f"{notebook.name} failed in cell {error.cell_index} (execution count {error.exec_count}): "
-            f"{error.ename}: {error.evalue}. The partly executed notebook is kept as {executed.name} in the failed "
-            "run's folder (named below)"
+            f"{error.ename}: {error.evalue}"
         ) from None
 
 
@@ -308,11 +307,13 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, index=None, lo
         _reuse_ingest(out_dir / "work", staging / "work")
         try:
             seconds = _build(staging, out_dir, data_dir, campaign, declared, per_notebook, account_table, log)
-        except BaseException:
+        except BaseException as error:
             failed = out_dir.with_name(FAILED.format(out_dir.name))
             shutil.rmtree(failed, ignore_errors=True)
             staging.rename(failed)
-            log(f"The failed run's notebooks are kept in {failed}; {out_dir} is unchanged")
+            if isinstance(error, TractionError):
+                raise TractionError(f"{error}. The partly executed notebooks are kept in {failed / 'executed'}; "
+                                    f"{out_dir} is unchanged") from None
             raise
         _publish(staging, out_dir)
     index = Path(index) if index else default_index(out_dir)
