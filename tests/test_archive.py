@@ -316,19 +316,27 @@ def test_bad_date_order_parameter(tmp_path):
         archive.ingest(tmp_path, "c", tmp_path / "out", date_order="ydm")
 
 
-def test_a_stray_quote_inside_a_quoted_field_is_a_clear_error(tmp_path):
+def test_a_stray_quote_inside_a_quoted_field_rejects_that_record_only(tmp_path):
     path = write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1"), user_row("u2")])
-    path.write_text(path.read_text() + '"u3","x"y","s","","","","1","1","2019-01-01","en"\n')
-    with pytest.raises(TractionError, match="c_users_csv_hashed.csv: not a well-formed CSV file"):
-        archive.ingest(tmp_path, "c", tmp_path / "out")
+    bad = '"u3","x"y","s","","","","1","1","2019-01-01","en"'
+    path.write_text(path.read_text() + bad + "\n")
+    report = archive.ingest(tmp_path, "c", tmp_path / "out")
+    assert column(tmp_path / "out", "accounts.parquet", "userid") == ["u1", "u2"]
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    assert rejected["source_line"].tolist() == [4] and rejected["raw"].tolist() == [bad]
+    assert rejected["reason"].tolist() == ["unbalanced quote from line 4; 1 record rejected"]
+    assert report["files"][0]["damage"] == [{"first_line": 4, "last_line": 4, "records_rejected": 1,
+                                             "reason": "unbalanced quote from line 4; 1 record rejected"}]
 
 
-def test_mixed_record_endings_are_a_clear_error(tmp_path):
+def test_mixed_record_endings_load_every_record(tmp_path):
     path = tmp_path / "c_users_csv_hashed.csv"
     path.write_bytes((USER_HEADER + '\r\n"u1","a","b","","","","1","2","2019-01-01","en"\n'
                       '"u2","a","b","","","","1","2","2019-01-01","en"\r\n').encode())
-    with pytest.raises(TractionError, match="c_users_csv_hashed.csv: not a well-formed CSV file"):
-        archive.ingest(tmp_path, "c", tmp_path / "out")
+    report = archive.ingest(tmp_path, "c", tmp_path / "out")
+    assert column(tmp_path / "out", "accounts.parquet", "userid") == ["u1", "u2"]
+    assert column(tmp_path / "out", "accounts.parquet", "source_line") == [2, 3]
+    assert report["files"][0]["rows_read"] == 2 and report["files"][0]["damage"] == []
 
 
 # ---- account-level table --------------------------------------------------------
@@ -446,12 +454,16 @@ def test_a_lone_cr_inside_a_quoted_field_is_kept_and_lines_stay_exact(tmp_path):
     assert accounts["source_line"].tolist() == [2, 3]
 
 
-def test_a_stray_quote_before_other_records_is_a_clear_error(tmp_path):
+def test_a_stray_quote_before_other_records_costs_its_own_record(tmp_path):
     path = write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1"), user_row("u2"), user_row("u4")])
     path.write_text(path.read_text().replace('"u2","name u2"', '"u2","name "u2"', 1))
     assert archive_scan.scan_file(path, "x").unbalanced_quotes
-    with pytest.raises(TractionError, match="c_users_csv_hashed.csv: not a well-formed CSV file"):
-        archive.ingest(tmp_path, "c", tmp_path / "out")
+    report = archive.ingest(tmp_path, "c", tmp_path / "out")
+    assert column(tmp_path / "out", "accounts.parquet", "userid") == ["u1", "u4"]
+    assert column(tmp_path / "out", "accounts.parquet", "source_line") == [2, 4]
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    assert rejected["source_line"].tolist() == [3] and rejected["raw"][0] == path.read_text().split("\n")[2]
+    assert report["files"][0]["rows_read"] == 3 and report["files"][0]["rows_loaded"] == 2
 
 
 def count_passes(monkeypatch):

@@ -164,7 +164,7 @@ def test_account_table_form_skips_tweet_level_entries():
                     "hurdle_positive_nb_followers"):
         entry = fitted.test(test_id)
         assert entry["estimate"] is None and entry["converged"] is False
-        assert any("no tweet-level data (an account table, or a users file only)" in text
+        assert any("no tweet-level data (an account table, a users file only, or every tweet row rejected)" in text
                    for text in entry["warnings"])
     assert covers(fitted.test("elasticity_nb_account"), 0.5)
     assert fitted.test("quantreg_p90_followers")["n"] == 1500

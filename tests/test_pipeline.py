@@ -61,6 +61,7 @@ def test_a_relative_account_table_path_is_taken_from_where_the_user_is(tmp_path,
         raise TractionError("stopped after recording")
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "table.csv").write_text("userid,follower_count\n")  # a path parameter must exist
     monkeypatch.setattr(pipeline, "_execute", record_and_stop)
     with pytest.raises(TractionError, match="stopped after recording"):
         pipeline.run(None, "ira", tmp_path / "out", ["account_table=table.csv"], log=lambda message: None)
@@ -77,6 +78,7 @@ def test_a_relative_baseline_path_is_taken_from_where_the_user_is(tmp_path, monk
             raise TractionError("stopped after recording")
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs" / "ordinary").mkdir(parents=True)  # a path parameter must exist
     monkeypatch.setattr(pipeline, "_execute", record)
     with pytest.raises(TractionError, match="stopped after recording"):
         pipeline.run(tmp_path, "camp", tmp_path / "out", ["baseline=runs/ordinary"], log=lambda message: None)

@@ -1,11 +1,16 @@
 """The ``traction`` command: ingest, simulate, run and compare, one subcommand each.
 
-Each subcommand (ingest, simulate, run, measures, compare) only parses arguments and calls the module that does the work;
-user errors (``TractionError``) become a one-line message and exit status 2.
+Each subcommand (ingest, simulate, run, measures, compare) only parses arguments and calls the module that
+does the work. Options are checked as they are parsed, before any work; user errors
+(``TractionError``) become a one-line message and exit status 2, and so does any
+other failure: a user never sees a traceback (``TRACTION_DEBUG=1`` shows it).
 """
 
 import argparse
+import os
+import re
 import sys
+from pathlib import Path
 
 from helpers import defaults
 from helpers.errors import TractionError
@@ -48,6 +53,44 @@ def _shares(text):
         return tuple(float(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+
+
+MEMORY = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B|%)?\s*", re.IGNORECASE)  # DuckDB's sizes: 2GB, 500MiB, 80%
+
+
+def campaign_name(text):
+    if problem := defaults.campaign_problem(text):
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def memory_limit(text):
+    if not MEMORY.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; write it like 2GB, 500MB or 80%")
+    return text.strip()
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of 1 or more")
+    return value
+
+
+def folder(text):
+    """An output folder: new or existing, but not a file, and not under a file."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder; name a new or existing folder")
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise argparse.ArgumentTypeError(f"{text}: {parent} is a file, not a folder")
+            break
+    return text
 
 
 # One option per field of helpers.simulate.Scenario (kept here so `traction --help` stays light).
@@ -114,8 +157,8 @@ def build_parser():
     # --- ingest (owned by helpers.ingest) ---
     ingest = sub.add_parser("ingest", help="load a campaign's archive files into typed Parquet")
     ingest.add_argument("--data-dir", help="folder holding the archive files")
-    ingest.add_argument("--campaign", help="campaign name, e.g. china_052020")
-    ingest.add_argument("--out", required=True, help="folder for the Parquet tables and load report")
+    ingest.add_argument("--campaign", type=campaign_name, help="campaign name, e.g. china_052020")
+    ingest.add_argument("--out", required=True, type=folder, help="folder for the Parquet tables and load report")
     ingest.add_argument("--tweets-glob", help="pattern for the tweets files (default <campaign>_tweets_csv_*.csv)")
     ingest.add_argument("--users-glob", help="pattern for the users files (default <campaign>_users_csv_*.csv)")
     ingest.add_argument("--date-order", default="auto", choices=["auto", "ymd", "mdy", "dmy"],
@@ -123,14 +166,16 @@ def build_parser():
     ingest.add_argument("--account-table", metavar="CSV", help="load an account-level table instead of an archive")
     ingest.add_argument("--column-map", default="", metavar="MAP",
                         help='account table columns, ours=theirs,... or JSON {"userid": "screen_name"}')
-    ingest.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit (spills to disk beyond it)")
-    ingest.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    ingest.add_argument("--memory-limit", default="2GB", type=memory_limit,
+                        help="DuckDB memory limit, like 2GB or 500MB (spills to disk beyond it)")
+    ingest.add_argument("--threads", type=positive_int, help="DuckDB threads (default: all cores)")
     ingest.set_defaults(func=_ingest)
 
     # --- simulate (owned by helpers.simulate) ---
     simulate = sub.add_parser("simulate", help="write a simulated takedown with a known truth")
-    simulate.add_argument("--out", required=True, help="folder to write the archive files into")
-    simulate.add_argument("--campaign", default=defaults.DEFAULT_CAMPAIGN, help="file-name stem of the archive files")
+    simulate.add_argument("--out", required=True, type=folder, help="folder to write the archive files into")
+    simulate.add_argument("--campaign", type=campaign_name, default=defaults.DEFAULT_CAMPAIGN,
+                          help="file-name stem of the archive files")
     simulate.add_argument("--seed", type=int, default=defaults.DEFAULT_SEED, help="same seed and scenario, same bytes")
     model = simulate.add_argument_group("scenario", "parameters of the generative model (default: the June 2020 "
                                         "PRC release; see helpers.simulate.Scenario)")
@@ -141,8 +186,8 @@ def build_parser():
     # --- run (owned by helpers.pipeline) ---
     run = sub.add_parser("run", help="run the notebooks 01-03 and render the HTML report")
     run.add_argument("--data-dir", help="archive folder (default: the embedded simulated takedown)")
-    run.add_argument("--campaign")
-    run.add_argument("--out", help="output folder (default: reports/<campaign>/)")
+    run.add_argument("--campaign", type=campaign_name, help="campaign name: letters, digits, '_' and '-'")
+    run.add_argument("--out", type=folder, help="output folder (default: reports/<campaign>/)")
     run.add_argument("--index", metavar="FILE", help="write an index of runs here (default: reports/index.html, "
                      "only for runs in reports/)")
     run.add_argument("--claims", metavar="FILE", help="the statement to test: a TOML file of claims (docs/claims.md); "
@@ -158,7 +203,7 @@ def build_parser():
     compare = sub.add_parser("compare", help="put runs side by side with the reference set of real campaigns")
     compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="a folder that traction run wrote (or its "
                          "work folder)")
-    compare.add_argument("--out", required=True, help="folder for comparison.json and comparison.html")
+    compare.add_argument("--out", required=True, type=folder, help="folder for comparison.json and comparison.html")
     compare.add_argument("--index", metavar="FILE", help="write an index of runs and comparisons here (default: "
                          "reports/index.html, only for an --out in reports/)")
     compare.set_defaults(func=_compare)
@@ -171,4 +216,10 @@ def main(argv=None):
         return args.func(args) or 0
     except TractionError as error:
         print(f"traction {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # a bug or an unforeseen input: one line, not a traceback
+        if os.environ.get("TRACTION_DEBUG"):
+            raise
+        print(f"traction {args.command}: error: unexpected {type(error).__name__}: {error}. This is a bug in "
+              "traction; run again with TRACTION_DEBUG=1 to see where, and please report it", file=sys.stderr)
         return 2

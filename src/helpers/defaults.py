@@ -6,6 +6,7 @@ gitignored folder: ``<project>/data/`` in a checkout, or ``$TRACTION_DATA``.
 """
 
 import os
+import re
 from pathlib import Path
 
 DEFAULT_CAMPAIGN = "simulated_china_052020"
@@ -13,6 +14,15 @@ DEFAULT_SEED = 20200611
 # Size of the notebooks' default sample (nbval, JupyterLab) relative to the
 # full June 2020 release that `make report` simulates.
 SAMPLE_SCALE = 0.05
+# A campaign's name becomes a folder under reports/: letters, digits, '_' and '-' only, never a path.
+CAMPAIGN_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def campaign_problem(name: str) -> str | None:
+    """Why a campaign name is refused, or None."""
+    if CAMPAIGN_NAME.fullmatch(name or ""):
+        return None
+    return f"campaign {name!r}: use letters, digits, '_' and '-' only (like china_052020)"
 
 
 def data_root() -> Path:

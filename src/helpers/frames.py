@@ -45,10 +45,11 @@ import pandas as pd
 import pyarrow as pa
 
 from helpers import data, schema
+from helpers.results import ALL_TWEETS_REJECTED
 from helpers.errors import TractionError
 
 FORM_ARCHIVE = "archive"  # accounts + tweets
-FORM_USERS_ONLY = "users_only"  # a campaign with only a users file
+FORM_USERS_ONLY = "users_only"  # a campaign with only a users file, or whose tweet rows were all rejected
 FORM_ACCOUNT_TABLE = "account_table"  # data published only in aggregate
 
 COMPONENTS = {"likes": "like_count", "retweets": "retweet_count",
@@ -137,8 +138,10 @@ def load(work_dir, *, max_tweets: int | None = None, seed: int = 0,
                       totals=_totals(con, FORM_ACCOUNT_TABLE), reference=reference, content=content)
     if form == FORM_USERS_ONLY:
         accounts = _accounts(con, with_tweets=False, content=content)
-        return Frames(accounts, None, FORM_USERS_ONLY,
-                      ["no tweets (users file only): engagement statistics are skipped"], report,
+        tweets_read = sum(f["rows_read"] for f in report.get("files", []) if f.get("kind") == "tweets")
+        why = (f"{ALL_TWEETS_REJECTED} ({tweets_read:,}; their reasons are in rejected.parquet)" if tweets_read
+               else "no tweets (users file only)")
+        return Frames(accounts, None, FORM_USERS_ONLY, [f"{why}: engagement statistics are skipped"], report,
                       totals=_totals(con, FORM_USERS_ONLY), reference=reference, content=content)
     warnings = _tweet_warnings(con, tweets_path)
     con.execute(f"""CREATE VIEW tw AS SELECT tweetid, userid, tweet_time, retweet_tweetid,

@@ -30,6 +30,9 @@ from helpers.errors import TractionError
 ENTRY_KEYS = ("id", "question", "method", "estimate", "ci_low", "ci_high", "p_value", "p_holm",
               "n", "converged", "warnings")
 SIGNIFICANT_DIGITS = 6
+# A frame warning starting with this says that tweets files were read but every row was rejected (not a users
+# file alone): the report says exactly that.
+ALL_TWEETS_REJECTED = "no tweets loaded: every tweet row read was rejected"
 # A warning starting with this marks an entry whose interval the validation battery could not
 # vouch for (a few high-leverage accounts carry it): no verdict may rest on it alone.
 FRAGILE = "fragile:"

@@ -111,6 +111,7 @@ REJECTED_SCHEMA = {
     "table": "VARCHAR",  # 'users' or 'tweets'
     "source_file": "VARCHAR",
     "source_line": "BIGINT",  # 1-based physical line where the record starts
+    "source_last_line": "BIGINT",  # ... and where it ends
     "raw": "VARCHAR",
     "reason": "VARCHAR",
 }

@@ -5,7 +5,8 @@ tables (both forms); ``load`` reads one kind's files into a staged table, fallin
 to the record map when a file's lines do not add up; ``stream`` is the one parallel
 pass over a file (DuckDB types, Python numbers lines and splits loaded from rejected
 rows); ``quirks`` types one file's columns in DuckDB SQL; ``scan`` hashes and counts
-lines (every file) and counts records by quote parity (the slow path); ``assemble``
+lines (every file) and counts records by quote parity (the slow path); ``recover``
+splits a damaged file into its good records and its damaged stretches; ``assemble``
 settles duplicates and builds accounts, rejected rows and the accounting.
 """
 

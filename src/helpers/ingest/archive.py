@@ -37,6 +37,7 @@ import shutil
 import sys
 import uuid
 import zipfile
+import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ from pathlib import Path
 from helpers import schema
 from helpers.errors import TractionError
 
-INGEST_VERSION = 3  # bump when outputs change for the same input (3: damaged ids, one parallel pass)
+INGEST_VERSION = 4  # bump when outputs change for the same input (4: damaged files, negative counts, dates)
 REPORT = "load_report.json"
 MEMO = ".hash_memo.json"
 LOCK = ".ingest.lock"
@@ -69,6 +70,8 @@ class LoadReport(dict):
                          f"loaded {entry['rows_loaded']:,}, rejected {entry['rows_rejected']:,}")
             for reason, count in entry["rejected_by_reason"].items():
                 lines.append(f"      {count:>9,}  {reason}")
+            for stretch in entry.get("damage", []):
+                lines.append(f"      damaged: {stretch['reason']}")
         items = [f"{k.replace('_', ' ')} {v:,}" for k, v in totals.items() if isinstance(v, int)]
         lines += ["  " + ", ".join(items[i:i + 4]) for i in range(0, len(items), 4)]
         missing = self.get("accounts_tweeting_not_in_users")
@@ -76,6 +79,11 @@ class LoadReport(dict):
             lines.append(f"  accounts tweeting but not in the users file: {missing['count']:,} (added)")
         if "users_without_tweets" in self:
             lines.append(f"  users without tweets: {self['users_without_tweets']:,}")
+        for column, found in self.get("dates_out_of_range", {}).items():
+            examples = ", ".join(f"{e['file']} line {e['line']:,}: {e['value']}" for e in found["examples"][:2])
+            lines.append(f"  flagged: {found['count']:,} {column} before {found['before']} or after {found['after']} "
+                         f"(loaded; e.g. {examples})")
+        lines += [f"  note: {note}" for note in self.get("notes", [])]
         return "\n".join(lines)
 
 
@@ -97,33 +105,81 @@ def _natural_key(text: str):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
-def _candidates(data_dir: Path) -> list[Source]:
+def _macos_metadata(name: str) -> bool:
+    """What a Mac's zip adds beside each file: __MACOSX/ and ._<name> (resource forks, not CSV)."""
+    parts = name.split("/")
+    return "__MACOSX" in parts or parts[-1].startswith("._")
+
+
+def _candidates(data_dir: Path, campaign: str, notes: list) -> list[Source]:
     found = []
     for path in sorted(data_dir.iterdir()):
+        if _macos_metadata(path.name):
+            continue
         if path.suffix.lower() == ".csv" and path.is_file():
             found.append(Source("", path.name, path))
         elif path.suffix.lower() == ".zip" and path.is_file():
             try:
                 with zipfile.ZipFile(path) as archive:
-                    names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
-            except zipfile.BadZipFile:
-                raise TractionError(f"{path.name}: not a readable zip file") from None
+                    names = [n for n in archive.namelist() if n.lower().endswith(".csv") and not _macos_metadata(n)]
+            except (zipfile.BadZipFile, OSError) as error:
+                if campaign.lower() in path.name.lower():
+                    raise TractionError(f"{path.name}: not a readable zip file ({error}); download it again") from None
+                notes.append(f"skipped {path.name}: not a readable zip file")
+                continue
             found += [Source("", f"{path.name}/{name}", path, name) for name in names]
     return found
 
 
-def find_sources(data_dir, campaign, tweets_glob=None, users_glob=None) -> list[Source]:
-    """The campaign's users and tweets files, parts in natural order (part2 before part10)."""
+def _matches(label: str, pattern: str) -> bool:
+    """The pattern matched per path segment, from the end: a '*' never crosses a '/'."""
+    parts, wanted = label.split("/"), pattern.split("/")
+    return len(wanted) <= len(parts) and all(
+        fnmatch.fnmatchcase(part, want) for part, want in zip(parts[-len(wanted):], wanted))
+
+
+def _crc32(path: Path) -> int:
+    crc = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+def _same_file_twice(chosen: list[Source], notes: list) -> list[Source]:
+    """A file present both plain and in a zip is read once (the plain one); two different files
+    with one name are an error, since either could be the campaign's."""
+    plain = {Path(s.label).name: s for s in chosen if s.member is None}
+    kept = []
+    for source in chosen:
+        twin = plain.get(Path(source.label).name) if source.member is not None else None
+        if twin is None:
+            kept.append(source)
+            continue
+        with zipfile.ZipFile(source.container) as archive:
+            info = archive.getinfo(source.member)
+        if info.file_size != twin.container.stat().st_size or info.CRC != _crc32(twin.container):
+            raise TractionError(f"{twin.label} and {source.label} have one name but different contents; "
+                                "keep the one to load and move the other out of the folder")
+        notes.append(f"{twin.label} is also in {source.container.name}: the same file, read once")
+    return kept
+
+
+def find_sources(data_dir, campaign, tweets_glob=None, users_glob=None, notes=None) -> list[Source]:
+    """The campaign's users and tweets files, parts in natural order (part2 before part10).
+
+    ``notes`` (a list) receives what was skipped: unreadable zips of other campaigns, a file
+    present twice."""
     data_dir = Path(data_dir)
+    notes = [] if notes is None else notes
     if not data_dir.is_dir():
         raise TractionError(f"data folder not found: {data_dir}")
-    candidates = _candidates(data_dir)
+    candidates = _candidates(data_dir, campaign, notes)
     patterns = {"users": users_glob or f"{campaign}_users_csv_*.csv",
                 "tweets": tweets_glob or f"{campaign}_tweets_csv_*.csv"}
     sources = []
     for kind, pattern in patterns.items():
-        chosen = [s for s in candidates if fnmatch.fnmatchcase(s.label, pattern)
-                  or fnmatch.fnmatchcase(Path(s.label).name, pattern)]
+        chosen = _same_file_twice([s for s in candidates if _matches(s.label, pattern)], notes)
         if any("_unhashed" in s.label for s in chosen) and any("_hashed" in s.label for s in chosen):
             raise TractionError(f"{data_dir}: both hashed and unhashed {kind} files for {campaign!r} "
                                 f"({', '.join(s.label for s in chosen)}); choose one with a {kind} glob")
@@ -132,7 +188,8 @@ def find_sources(data_dir, campaign, tweets_glob=None, users_glob=None) -> list[
     if not any(s.kind == "users" for s in sources) and not any(s.kind == "tweets" for s in sources):
         listing = ", ".join(s.label for s in candidates) or "no CSV or zip files"
         raise TractionError(f"{data_dir}: no files for campaign {campaign!r} (looked for "
-                            f"{patterns['users']} and {patterns['tweets']}); found: {listing}")
+                            f"{patterns['users']} and {patterns['tweets']}); found: {listing}"
+                            + "".join(f"; {note}" for note in notes))
     return sources
 
 
@@ -239,11 +296,17 @@ def _connect(work: Path, memory_limit: str, threads):
 
     con = duckdb.connect()
     quote = lambda text: "'" + str(text).replace("'", "''") + "'"  # noqa: E731
-    con.execute(f"SET memory_limit = {quote(memory_limit)}")
+    settings = {"memory_limit": quote(memory_limit), "threads": threads and int(threads)}
+    for name, value in settings.items():
+        try:
+            if value:
+                con.execute(f"SET {name} = {value}")
+        except (duckdb.Error, ValueError) as error:
+            con.close()
+            raise TractionError(f"{name} {value}: DuckDB refused it ({str(error).splitlines()[0]}); "
+                                "give a size like 2GB (memory_limit) or a whole number of 1 or more (threads)") from None
     con.execute(f"SET temp_directory = {quote(work / 'duckdb_tmp')}")
     con.execute("SET preserve_insertion_order = true")  # rows come out in file order: their lines are counted
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
     return con
 
 
@@ -307,8 +370,21 @@ def _materialise(source: Source, work: Path) -> Path:
         return source.container
     target = work / "members" / f"{uuid.uuid4().hex}.csv"
     target.parent.mkdir(exist_ok=True)
-    with zipfile.ZipFile(source.container) as archive, archive.open(source.member) as src, open(target, "wb") as dst:
-        shutil.copyfileobj(src, dst, 1 << 22)
+    try:
+        with (zipfile.ZipFile(source.container) as archive, archive.open(source.member) as src,
+              open(target, "wb") as dst):
+            shutil.copyfileobj(src, dst, 1 << 22)
+    except NotImplementedError:  # (a RuntimeError: caught first)
+        with zipfile.ZipFile(source.container) as archive:
+            method = archive.getinfo(source.member).compress_type
+        name = {9: "Deflate64", 6: "Implode", 98: "PPMd"}.get(method, f"method {method}")
+        raise TractionError(f"{source.label}: compressed with {name}, which Python's zipfile cannot read; extract "
+                            "it with another tool (7-Zip, or unzip) and put the CSV file in the folder") from None
+    except RuntimeError as error:  # zipfile's word for a password-protected member
+        raise TractionError(f"{source.label}: the zip member is encrypted ({error}); extract it with its "
+                            "password and put the CSV file in the folder") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise TractionError(f"{source.label}: the zip member is corrupt ({error}); download the zip again") from None
     return target
 
 
@@ -336,8 +412,8 @@ def ingest(data_dir, campaign, out_dir, *, tweets_glob=None, users_glob=None, da
     """Load a campaign's archive files into out_dir (see the module docstring)."""
     if date_order not in DATE_ORDERS:
         raise TractionError(f"date_order must be one of {', '.join(DATE_ORDERS)}, not {date_order!r}")
-    data_dir = Path(data_dir)
-    sources = find_sources(data_dir, campaign, tweets_glob, users_glob)
+    data_dir, notes = Path(data_dir), []
+    sources = find_sources(data_dir, campaign, tweets_glob, users_glob, notes)
     params = dict(campaign=campaign, date_order=date_order, memory_limit=memory_limit, threads=threads)
 
     def build(con, work):
@@ -347,7 +423,7 @@ def ingest(data_dir, campaign, out_dir, *, tweets_glob=None, users_glob=None, da
         loaded = {kind: load.load_kind(con, work, files[kind], date_order, work / f"staged_{kind}.parquet")
                   for kind in ("users", "tweets") if kind in files}
         return {"campaign": campaign, "form": "archive", "data_dir": str(data_dir.resolve()),
-                "simulated": (data_dir / "truth.json").is_file(), "date_order": date_order,
+                "simulated": (data_dir / "truth.json").is_file(), "date_order": date_order, "notes": notes,
                 **assemble.archive(con, work, loaded.get("users"), loaded.get("tweets"), files.get("tweets", []))}
 
     return _run("archive", sources, out_dir, params, build)
@@ -423,6 +499,7 @@ MEANINGS = {
     "id_damaged": "an id was rounded to scientific notation by a spreadsheet (digits lost)",
     "from_tweets_file": "missing from the users file; taken from its tweets",
     "source_file": "input file (path in data_dir)", "source_line": "1-based line where the record starts",
+    "source_last_line": "1-based line where the record ends",
     "tweetid": "tweet id as a string", "tweet_language": "tweet language", "tweet_text": "text",
     "tweet_time": "time posted (UTC)", "tweet_client_name": "client used", "in_reply_to_userid": "replied-to account",
     "in_reply_to_tweetid": "replied-to tweet", "quoted_tweet_tweetid": "quoted tweet", "is_retweet": "a retweet",

@@ -9,6 +9,7 @@ per file, not assumed.
 """
 
 import csv
+import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -61,14 +62,17 @@ def dropped(name: str, key: str) -> tuple[str, str]:
 
 
 def rejected_rows(entries: list[dict], duplicates: list) -> list[dict]:
-    """Every row not loaded, with its exact raw text read back from the file by line."""
+    """Every row not loaded, with its exact raw text (read back from the file by line, or kept from a
+    damaged stretch) and its last line."""
     rows = [(e["path"], line, reason) for e in entries for line, reason in e["rejects"]] + list(duplicates)
+    raw = raw_records(entries, rows)
+    rows = [(f, line, raw[(f, line)], reason) for f, line, reason in rows]
+    rows += [(e["path"], first, text, reason) for e in entries for first, _, text, reason in e.get("damaged_rows", [])]
     order = {e["path"]: i for i, e in enumerate(entries)}
     rows.sort(key=lambda r: (order[r[0]], r[1]))
-    raw = raw_records(entries, rows)
     table_of = {e["path"]: e["kind"] for e in entries}
-    return [{"table": table_of[f], "source_file": f, "source_line": line, "raw": raw[(f, line)], "reason": reason}
-            for f, line, reason in rows]
+    return [{"table": table_of[f], "source_file": f, "source_line": line, "source_last_line": line + text.count("\n"),
+             "raw": text, "reason": reason} for f, line, text, reason in rows]
 
 
 def raw_records(entries: list[dict], rows) -> dict:
@@ -89,6 +93,7 @@ def write_rejected(con, rejected: list[dict], target: Path):
     table = pa.table({"table": pa.array(columns["table"], pa.string()),
                       "source_file": pa.array(columns["source_file"], pa.string()),
                       "source_line": pa.array(columns["source_line"], pa.int64()),
+                      "source_last_line": pa.array(columns["source_last_line"], pa.int64()),
                       "raw": pa.array(columns["raw"], pa.string()), "reason": pa.array(columns["reason"], pa.string())})
     con.register("rejected_rows", table)
     copy(con, "SELECT * FROM rejected_rows", schema.REJECTED_SCHEMA, target)
@@ -117,7 +122,7 @@ def file_entries(con, entries, loaded_selects, merged_selects, rejected):
             raise TractionError(f"{entry['path']}: {entry['rows_read']} rows read but {rows_loaded} loaded "
                                 f"+ {rows_rejected} rejected (a bug in the loader; please report it)")
         keep = ("path", "kind", "sha256", "rows_read", "blank_lines", "date_order",
-                "columns_ignored", "columns_missing")
+                "columns_ignored", "columns_missing", "damage")
         files.append({**{k: entry[k] for k in keep}, "rows_loaded": rows_loaded, "rows_rejected": rows_rejected,
                       "rows_merged_identical_duplicates": merged.get(entry["path"], 0),
                       "rejected_by_reason": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))})
@@ -197,6 +202,9 @@ def archive(con, work: Path, users: "load.Loaded | None", tweets: "load.Loaded |
 
     rejected = rejected_rows(entries, [row for s in duplicate_selects for row in con.execute(s).fetchall()])
     write_rejected(con, rejected, work / "rejected.parquet")
+    flagged = {"tweet_time": dates_out_of_range(con, parquet(final_tweets, row_numbers=True), "tweet_time",
+                                                "file_row_number"),
+               "account_creation_date": dates_out_of_range(con, "accounts", "account_creation_date", POSITION)}
     loaded = ["SELECT source_file FROM accounts WHERE NOT from_tweets_file", f"SELECT source_file FROM {tweets_rows}"]
     files_report = file_entries(con, entries, loaded, merged_selects, rejected)
 
@@ -217,13 +225,31 @@ def archive(con, work: Path, users: "load.Loaded | None", tweets: "load.Loaded |
         "totals": {
             "rows_read": sum(f["rows_read"] for f in files_report),
             "rows_loaded": sum(f["rows_loaded"] for f in files_report),
-            "rows_rejected": len(rejected), "accounts": n_accounts, "accounts_from_users_file": n_accounts - n_missing,
+            "rows_rejected": len(rejected),
+            "rows_merged_identical_duplicates": sum(f["rows_merged_identical_duplicates"] for f in files_report),
+            "accounts": n_accounts, "accounts_from_users_file": n_accounts - n_missing,
             "accounts_from_tweets_file": n_missing, "accounts_hashed": n_hashed,
             "accounts_id_damaged": n_users_damaged, "tweets": n_tweets, "tweets_id_damaged": n_damaged_tweets,
             "tweets_coordinates_present_withheld": withheld},
         "tweets_id_damaged_by_column": damaged_by_column,
+        "dates_out_of_range": {column: found for column, found in flagged.items() if found["count"]},
         "tweets_file": "tweets.parquet is empty (no tweets file)" if tweets is None else "tweets.parquet",
     }
+
+
+PLATFORM_START = "2006-03-21"  # Twitter's first tweet: no account or tweet is older
+
+
+def dates_out_of_range(con, table: str, column: str, order: str) -> dict:
+    """Loaded dates before the platform existed or after today (no release holds a later one): flagged,
+    not rejected, with a count and the first few by file and line."""
+    today = datetime.date.today().isoformat()
+    where = f"{q(column)} < DATE '{PLATFORM_START}' OR {q(column)} > DATE '{today}'"
+    count = con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchall()[0][0]
+    examples = con.execute(f"""SELECT source_file, source_line, CAST({q(column)} AS VARCHAR) FROM {table}
+        WHERE {where} ORDER BY {order} LIMIT 5""").fetchall() if count else []
+    return {"count": count, "before": PLATFORM_START, "after": today,
+            "examples": [{"file": f, "line": line, "value": value} for f, line, value in examples]}
 
 
 def _withheld(con, entries: list[dict], dropped_rows: str) -> int:
@@ -278,5 +304,7 @@ def account_table(con, work: Path, table: "load.Loaded") -> dict:
         "engagement_components_missing": [c for c in ENGAGEMENT_PARTS if c not in present],
         "engagement_total": note,
         "totals": {"rows_read": files[0]["rows_read"], "rows_loaded": files[0]["rows_loaded"],
-                   "rows_rejected": len(rejected), "accounts": n_accounts, "accounts_id_damaged": n_damaged},
+                   "rows_rejected": len(rejected), "rows_merged_identical_duplicates":
+                       sum(f["rows_merged_identical_duplicates"] for f in files),
+                   "accounts": n_accounts, "accounts_id_damaged": n_damaged},
     }

@@ -6,9 +6,12 @@ records. Afterwards the count is checked against the byte count of its lines
 DuckDB returned. When that fails (blank lines, records DuckDB rejected, a stray quote,
 a lone carriage return) or DuckDB stops on the file, the kind is read again with that
 file on the slow path: the full byte scan (UTF-8 check, record count by quote parity,
-record map) and DuckDB's own rejects, placed by the map. A file whose dates turn out
-to be in another order is read again too; a declared order the data contradicts stops
-the ingest.
+record map) and DuckDB's own rejects, placed by the map. When even that cannot line
+DuckDB's records up with the lines (a stray quote, a file cut short), the file is
+damaged: ``recover`` splits it with the csv module, and the slow path reads the clean
+copy of its good records while the damaged stretches are rejected. A file whose dates
+turn out to be in another order is read again too; a declared order the data
+contradicts stops the ingest.
 """
 
 import csv
@@ -23,7 +26,7 @@ import pyarrow as pa
 
 from helpers import schema
 from helpers.errors import TractionError
-from helpers.ingest import quirks, scan, stream
+from helpers.ingest import quirks, recover, scan, stream
 
 lit = quirks.lit
 
@@ -34,6 +37,7 @@ class Plan:
 
     order: str | None = None  # the date order to type with
     mapped: bool = False  # line numbers from the record map (the slow path)
+    recovered: recover.Recovered | None = None  # damaged: DuckDB reads the good records' clean copy
 
 
 @dataclass
@@ -120,9 +124,10 @@ def _columns(kind: str, user_columns: bool = False) -> list[str]:
     return columns
 
 
-def _file_sql(f: FileInput) -> quirks.FileSQL:
+def _file_sql(f: FileInput, path: Path | None = None) -> quirks.FileSQL:
+    """The SQL reading ``f`` (or, for a damaged file, the clean copy of its good records at ``path``)."""
     header = scan.read_header(f.path, f.label)
-    return quirks.FileSQL(f.index, f.kind, f.label, f.path, header,
+    return quirks.FileSQL(f.index, f.kind, f.label, path or f.path, header,
                           quirks.match_columns(f.kind, header, f.label, f.column_map))
 
 
@@ -130,19 +135,30 @@ def _load_file(con, work, f: FileInput, plan: Plan, date_order: str, writer) -> 
     sql = _file_sql(f)
     if plan.order is None:
         plan.order = _first_order(con, sql, date_order)
+    damage, damaged_rows = [], []
     if plan.mapped:
-        found, lines, structural, parsed = _mapped(con, work, sql, f)
-        done = _stream(con, sql, f, plan.order, lines, writer, all_newlines=True)
-        if done.misaligned:
-            raise TractionError(f"{f.label}: {done.misaligned} records did not line up with the file's lines")
-        if done.records != parsed:
-            _malformed(f.label, done.records, len(structural), found.records)
-        rows_read, blank_lines = found.records, found.blank_lines
+        if plan.recovered is not None:
+            sql = _file_sql(f, plan.recovered.path)
+            damage, damaged_rows = plan.recovered.damage, plan.recovered.rejected
+        try:
+            found, lines, structural, parsed = _mapped(con, work, sql, f, plan.recovered)
+            done = _stream(con, sql, f, plan.order, lines, writer, all_newlines=True)
+            if done.misaligned:
+                raise _Damaged(f"{done.misaligned} records did not line up with the file's lines")
+            if done.records != parsed:
+                raise _Damaged(_malformed(done.records, len(structural), found.records))
+        except _Damaged as error:
+            if plan.recovered is not None:  # DuckDB and the csv module disagree on a record both accept
+                raise TractionError(f"{f.label}: not a well-formed CSV file: {error}") from None
+            plan.recovered = recover.split(f.path, work / f"clean_{f.index}.csv", len(sql.header))
+            raise _Again
+        rows_read = found.records + len(damaged_rows)
+        blank_lines = found.blank_lines + (plan.recovered.blank_lines if plan.recovered else 0)
         rejects = [(line, reason) for line, reason, *_ in structural] + done.rejects
     else:
         try:
             done = _stream(con, sql, f, plan.order, stream.CountedLines(), writer)
-        except _Unreadable:
+        except _Damaged:
             done = None  # DuckDB stopped on the file: the slow path says why
         # every line is the header or part of one record DuckDB returned, and no lone CR (DuckDB
         # would end a record there) can make up for a lost line: then the lines are exact
@@ -160,11 +176,12 @@ def _load_file(con, work, f: FileInput, plan: Plan, date_order: str, writer) -> 
             "columns_missing": [c for c in quirks.KIND_COLUMNS[f.kind] if c not in sql.matched],
             "rejects": rejects, "loaded": done.loaded, "withheld": done.withheld, "id_damaged": done.id_damaged,
             "disk_path": str(f.path), "lines": lines_kind, "order": plan.order, "columns": dict(sql.matched),
-            "key_hashes": done.key_hashes}
+            "key_hashes": done.key_hashes, "damage": damage, "damaged_rows": damaged_rows,
+            "csv_path": str(sql.path)}
 
 
-class _Unreadable(Exception):
-    """DuckDB stopped reading the file."""
+class _Damaged(Exception):
+    """DuckDB stopped reading the file, or its records do not line up with the file's lines."""
 
 
 def _stream(con, sql, f: FileInput, order, lines, writer, all_newlines=False, user_columns=False, keep=None):
@@ -178,28 +195,30 @@ def _stream(con, sql, f: FileInput, order, lines, writer, all_newlines=False, us
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         if "out of memory" in message.lower():
             raise duckdb.OutOfMemoryException(message) from None
-        if isinstance(lines, stream.CountedLines):
-            raise _Unreadable(message) from None
-        raise TractionError(f"{f.label}: not a well-formed CSV file (DuckDB: {message})") from None
+        raise _Damaged(f"DuckDB: {message}") from None
 
 
-def _malformed(label, parsed, rejected, records):
-    raise TractionError(f"{label}: not a well-formed CSV file: {parsed} records parsed + {rejected} rejected, "
-                        f"but {records} records by its quotes and line ends "
-                        "(an unbalanced quote character or mixed line endings?)")
+def _malformed(parsed, rejected, records) -> str:
+    return (f"{parsed} records parsed + {rejected} rejected, but {records} records by its quotes and line ends "
+            "(an unbalanced quote character or mixed line endings?)")
 
 
-def _mapped(con, work, sql, f: FileInput):
-    """The slow path's preparation: byte scan with record map, DuckDB's own rejects placed by it."""
-    found = scan.scan_file(f.path, f.label, work / f"map_{f.index}.parquet", f.facts.sha256)
-    if found.records == 0:
+def _mapped(con, work, sql, f: FileInput, recovered: "recover.Recovered | None"):
+    """The slow path's preparation: byte scan with record map, DuckDB's own rejects placed by it.
+
+    For a damaged file ``sql`` reads the clean copy of its good records, and the map's lines are
+    turned back into the file's."""
+    found = scan.scan_file(sql.path, f.label, work / f"map_{f.index}.parquet", f.facts.sha256)
+    if recovered is not None:
+        scan.renumber_map(found.map_path, recovered.file_line)
+    elif found.records == 0:
         raise TractionError(f"{f.label}: the file has a header but no data rows")
     for table in (f"rejects_{f.index}", f"scans_{f.index}"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     try:
         parsed = con.execute(f"SELECT count(*) FROM {sql.csv(store_rejects=True)}").fetchall()[0][0]
     except duckdb.Error as error:
-        raise TractionError(f"{f.label}: not a well-formed CSV file (DuckDB: {str(error).splitlines()[0]})") from None
+        raise _Damaged(f"DuckDB: {str(error).splitlines()[0]}") from None
     structural, map_path = [], found.map_path
     if _has_rejects(con, f.index):  # DuckDB rejected records: the map without them pairs with its rows
         structural = _structural(con, f.index, map_path)
@@ -207,7 +226,7 @@ def _mapped(con, work, sql, f: FileInput):
         scan.filter_map(found.map_path, {row[2] for row in structural}, map_path)
     if (found.unbalanced_quotes or any(row[0] is None or not row[3] for row in structural)
             or parsed + len(structural) != found.records):
-        _malformed(f.label, parsed, len(structural), found.records)
+        raise _Damaged(_malformed(parsed, len(structural), found.records))
     return found, stream.MappedLines(map_path), structural, parsed
 
 
@@ -304,11 +323,14 @@ def user_columns(con, entries: list[dict], files: list[FileInput], wanted: pa.Ar
     try:
         for entry in entries:
             f = by_index[entry["index"]]
-            sql = _file_sql(f)
+            sql = _file_sql(f, Path(entry["csv_path"]))
             lines = (stream.CountedLines() if entry["lines"][0] == "counted"
                      else stream.MappedLines(Path(entry["lines"][1])))
             _stream(con, sql, f, entry["order"], lines, writer, all_newlines=entry["lines"][0] != "counted",
                     user_columns=True, keep=lambda b: pc.is_in(b.column("userid"), value_set=wanted))
+    except _Damaged as error:  # it read the same file before
+        writer.abort()
+        raise TractionError(f"{f.label}: could not be read again ({error})") from None
     except BaseException:
         writer.abort()
         raise

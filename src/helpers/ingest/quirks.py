@@ -216,6 +216,8 @@ def typed_select(kind: str, present: set, order: str, user_columns: bool = False
         inner.append(f"{value} AS {typed(name)}")
         items[name] = f"CAST({typed(name)} AS {sql_type}) AS {q(name)}"
         reasons.append(reason)
+        if converter is as_integer:  # every integer column is a count
+            reasons.append(_reason(f"{typed(name)} < 0", f"{name} is negative"))
 
     if kind == "account_table":
         for name, sql_type in schema.ACCOUNT_TABLE_COLUMNS.items():

@@ -103,6 +103,12 @@ def read_header(path: Path, label: str) -> list[str]:
     """The header's column names (BOM and surrounding spaces stripped); reads only line 1."""
     with open(path, "rb") as raw:
         first = raw.readline(1 << 20)
+    if b"\x00" in first:
+        raise TractionError(f"{label}: line 1: NUL bytes: the file looks like UTF-16 (or another wide encoding), "
+                            "not UTF-8; re-save it as UTF-8 and run again")
+    if b"\r" in first.rstrip(b"\r\n"):
+        raise TractionError(f"{label}: line 1: lines end with a carriage return alone (an old Mac format); "
+                            "convert the line ends to LF or CRLF (e.g. tr '\\r' '\\n') and run again")
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -233,6 +239,18 @@ def read_records(path: Path, start_lines: list[int]) -> dict[int, str]:
                 record = record[:-2] if record.endswith(b"\r\n") else record[:-1]
             texts[line_no] = bytes(record).decode("utf-8", "replace")
     return texts
+
+
+def renumber_map(map_path: Path, file_line) -> None:
+    """Rewrite the map's start lines with ``file_line`` (a damaged file's clean copy -> the file), streamed."""
+    renumbered = map_path.with_name(map_path.name + ".renumbered")
+    with pq.ParquetWriter(renumbered, MAP_SCHEMA, compression="zstd") as writer:
+        for batch in pq.ParquetFile(map_path).iter_batches():
+            at = MAP_SCHEMA.get_field_index("start_line")
+            starts = pa.array(file_line(batch.column(at).to_numpy()), pa.int64())
+            writer.write_batch(pa.record_batch([starts if i == at else c for i, c in enumerate(batch.columns)],
+                                               schema=MAP_SCHEMA))
+    renumbered.replace(map_path)
 
 
 def filter_map(map_path: Path, drop: set, out: Path) -> int:

@@ -145,6 +145,10 @@ def unusable(entry, test_id, dataset=None):
     accounts = dataset.get("accounts")
     accounts = f"{accounts:,} accounts" if isinstance(accounts, int) else "accounts"
     skips = [w.removeprefix("skipped: ") for w in (entry or {}).get("warnings", []) if w.startswith("skipped: ")]
+    rejected = any(str(w).startswith(results.ALL_TWEETS_REJECTED) for w in dataset.get("frame_warnings", []))
+    if rejected and (entry is None or skips):
+        return (f"No tweet was loaded: every tweet row read was rejected (their reasons are in rejected.parquet); "
+                f"{accounts} were loaded, and `{test_id}` needs tweets.")
     if dataset.get("form") == "users_only" and (entry is None or skips):
         return f"The data is a users file only: {accounts} were loaded, with no tweets, and `{test_id}` needs tweets."
     if dataset.get("form") == "account_table" and skips:

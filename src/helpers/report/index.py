@@ -67,7 +67,8 @@ def write_index(index, runs=()) -> Path:
     """An index page linking every run folder (one holding a run.json) and every comparison folder (one
     holding a comparison.json) beside ``index``, plus the folders ``runs``."""
     index = Path(index).resolve()
-    candidates = {p.parent for name in ("run.json", "comparison.json") for p in index.parent.glob(f"*/{name}")}
+    candidates = {p.parent for name in ("run.json", "comparison.json") for p in index.parent.glob(f"*/{name}")
+                  if not p.parent.name.startswith(".")}  # a run being built or a failed one (pipeline.STAGING)
     candidates |= {Path(r).resolve() for r in runs}
     folders = sorted(f for f in candidates if (f / "run.json").is_file())
     comparisons = sorted(f for f in candidates if (f / "comparison.json").is_file())

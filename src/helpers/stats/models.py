@@ -526,7 +526,7 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
     tests += _sensitivity_entries(acc, fits, seconds)
     data = {"account": acc}
     if tweets is None:
-        why = "skipped: no tweet-level data (an account table, or a users file only)"
+        why = "skipped: no tweet-level data (an account table, a users file only, or every tweet row rejected)"
         tests += [_skipped(test_id, why) for test_id in TWEET_LEVEL]
         acc["y_log"] = np.log1p(y / np.exp(offset))
         tests += _quantile_entries(fits, notes, acc, seconds)
