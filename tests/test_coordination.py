@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import frames, schema, simulate
+from helpers import schema, simulate, traces as traces_module
 from helpers.errors import TractionError
 from helpers.ingest import archive
 from helpers.report import claims
@@ -40,7 +40,7 @@ def post(user, minute, text, **more):
 
 
 def pairs(tmp_path, tweets, window=1, **options):
-    traces = frames.load(work_dir_from(tmp_path / "w", tweets)).traces
+    traces = traces_module.open(work_dir_from(tmp_path / "w", tweets))
     counted = traces.pairs(window, min_weight=options.get("min_weight", 2), max_rows=options.get("max_rows", 500))
     ids = traces.accounts().set_index("uid")["userid"]
     edges = counted.edges.assign(user_1=lambda e: ids.loc[e["user_1"]].to_numpy(),
@@ -102,14 +102,14 @@ def test_groups_are_connected_components_with_traces_and_degree():
 def simulated(root, scenario, seed):
     truth = simulate.write_campaign(root / "data", "sim", scenario, seed=seed)
     archive.ingest(root / "data", "sim", root / "work")
-    return truth, frames.load(root / "work")
+    return truth, traces_module.open(root / "work")
 
 
 @pytest.fixture(scope="module")
 def coordinated(tmp_path_factory):
     # Fresh seed: the null and the defaults were chosen on the default campaign (seed 20200611).
-    truth, loaded = simulated(tmp_path_factory.mktemp("cells"), simulate.Scenario(scale=0.2), seed=41)
-    return truth, coordination.measure(loaded.traces, seed=1), loaded
+    truth, opened = simulated(tmp_path_factory.mktemp("cells"), simulate.Scenario(scale=0.2), seed=41)
+    return truth, coordination.measure(opened, seed=1), opened
 
 
 def test_planted_cells_are_recovered_with_precision_and_recall_over_90_percent(coordinated):
@@ -149,19 +149,19 @@ def test_the_figure_table_has_every_window_and_trace(coordinated):
 
 
 def test_the_same_seed_gives_the_same_ties_and_null(coordinated):
-    _, found, loaded = coordinated
-    again = coordination.measure(loaded.traces, seed=1)
+    _, found, opened = coordinated
+    again = coordination.measure(opened, seed=1)
     pd.testing.assert_frame_equal(again.by_window, found.by_window)
     pd.testing.assert_frame_equal(again.edges, found.edges)
-    other = coordination.measure(loaded.traces, seed=2, windows=(1,))
+    other = coordination.measure(opened, seed=2, windows=(1,))
     assert not np.allclose(other.by_window["null_mean"], found.by_window.query("window == 1")["null_mean"])
 
 
 @pytest.mark.parametrize("seed", [42, 43])
 def test_nothing_beyond_chance_without_cells(tmp_path, seed):
-    truth, loaded = simulated(tmp_path, simulate.Scenario(scale=0.3, coordinated_groups=0), seed=seed)
+    truth, opened = simulated(tmp_path, simulate.Scenario(scale=0.3, coordinated_groups=0), seed=seed)
     assert not truth["coordination"]["members"] and truth["coordination"]["decoys"]
-    found = coordination.measure(loaded.traces, seed=seed)
+    found = coordination.measure(opened, seed=seed)
     tests = {t["id"]: t for t in found.tests}
     excess = tests["coordinated_accounts_share_above_chance"]
     assert excess["ci_low"] <= 0.0, excess  # observed within what chance gives
@@ -190,8 +190,8 @@ def bursty_independent_tweets(seed=5, accounts=300, days=42):
 
 
 def test_bursty_independent_accounts_are_not_called_coordinated(tmp_path):
-    loaded = frames.load(work_dir_from(tmp_path / "bursty", bursty_independent_tweets()))
-    found = coordination.measure(loaded.traces, seed=3)
+    opened = traces_module.open(work_dir_from(tmp_path / "bursty", bursty_independent_tweets()))
+    found = coordination.measure(opened, seed=3)
     tests = {t["id"]: t for t in found.tests}
     assert tests["coordinated_accounts_share"]["estimate"] > 0.05  # chance ties are common here ...
     assert tests["coordinated_accounts_share_above_chance"]["ci_low"] <= 0.0  # ... and the null expects them
@@ -202,7 +202,7 @@ def test_counts_in_duckdb_are_the_accounts_and_pairs_of_the_edges(tmp_path):
     tweets = [rt("a", 0, "X"), rt("b", 1, "X"), rt("a", 30, "Y"), rt("b", 30, "Y"), rt("c", 0, "X"),
               rt("c", 31, "Y"), post("a", 90, "same words here"), post("d", 90, "same words here"),
               post("a", 120, "other words"), post("d", 121, "other words")]
-    traces = frames.load(work_dir_from(tmp_path / "w", tweets)).traces
+    traces = traces_module.open(work_dir_from(tmp_path / "w", tweets))
     with_edges = traces.pairs(1, min_weight=2, max_rows=500)
     counts_only = traces.pairs(1, min_weight=2, max_rows=500, edges=False)
     assert counts_only.edges is None and counts_only.counts == with_edges.counts
@@ -260,7 +260,7 @@ def _burst_tweets():
 
 
 def test_pairs_that_outgrow_duckdbs_limits_raise_an_error_naming_the_window(tmp_path):
-    traces = frames.load(work_dir_from(tmp_path / "w", _burst_tweets())).traces
+    traces = traces_module.open(work_dir_from(tmp_path / "w", _burst_tweets()))
     traces.rows_per_trace()  # builds the trace tables under the normal budget
     traces._con.execute("SET memory_limit = '1MB'")
     traces._con.execute("SET max_temp_directory_size = '1MB'")
@@ -284,7 +284,7 @@ class _FailingWindow:
 
 
 def test_a_window_too_big_for_the_machine_is_reported_and_the_others_measured(tmp_path):
-    traces = frames.load(work_dir_from(tmp_path / "w", _burst_tweets())).traces
+    traces = traces_module.open(work_dir_from(tmp_path / "w", _burst_tweets()))
     whole = coordination.measure(traces)
     partial = coordination.measure(_FailingWindow(traces, 60))
     assert sorted(whole.by_window["window"].unique()) == [1, 10, 60]

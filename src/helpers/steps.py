@@ -6,10 +6,10 @@ other only as files in ``work_dir``.
 """
 
 import ctypes
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from helpers import defaults, frames, results
+from helpers import defaults, frames, results, traces
 from helpers.errors import TractionError
 from helpers.ingest import archive
 from helpers.report import claims, figures
@@ -64,10 +64,8 @@ def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000
     give_back_freed_arrays()
     coordinated = measure_coordination(work_dir, seed=seed)
     loaded = frames.load(work_dir, max_tweets=max_tweets, seed=seed)
-    if coordinated is not None:  # measured: the frames' own connection would hold DuckDB's memory to the end
-        loaded = without_traces(loaded)
     compared = load_baseline(baseline, work_dir) if baseline else None
-    analysis = analyse(loaded, n_boot=n_boot, seed=seed, baseline=compared, coordinated=coordinated)
+    analysis = analyse(loaded, coordinated, n_boot=n_boot, seed=seed, baseline=compared)
     drawn = figures.draw_all(analysis, work_dir / "figures")
     provenance = dataset(loaded, seed=seed, n_boot=n_boot, max_tweets=max_tweets)
     if compared is not None:
@@ -92,21 +90,14 @@ def give_back_freed_arrays() -> bool:
         return False
 
 
-def measure_coordination(work_dir: Path, *, seed=0) -> Coordination | None:
-    """The coordination, on its own DuckDB connection, closed before the frames are built (None without tweet
-    rows): at 37M tweets its pair tables beside the frames passed 2 GB; alone it peaked at 1.4 GB."""
-    traces = frames.archive_traces(work_dir)
-    if traces is None:
-        return None
-    with traces:
-        return coordination.measure(traces, seed=seed)
-
-
-def without_traces(loaded: frames.Frames) -> frames.Frames:
-    """The frames with their traces' connection closed and dropped (0.16 GB at 37M tweets)."""
-    if loaded.traces is not None:
-        loaded.traces.close()
-    return replace(loaded, traces=None)
+def measure_coordination(work_dir: Path, *, seed=0) -> Coordination:
+    """The coordination, on its own DuckDB connection, closed before the frames are built (``coordination.empty``
+    without tweet rows): at 37M tweets its pair tables beside the frames passed 2 GB; alone it peaked at 1.4 GB."""
+    opened = traces.open(work_dir)
+    if opened is None:
+        return coordination.empty("needs tweet rows (an archive's tweets file)")
+    with opened:
+        return coordination.measure(opened, seed=seed)
 
 
 def write_coordination(analysis: Analysis, work_dir: Path) -> dict:

@@ -4,7 +4,7 @@ The field's standard measure of an influence operation (Schoch, Keller, Stier & 
 QUT's coordination-network-toolkit; Pacheco et al., ICWSM 2021): two accounts are tied when they share at
 least ``MIN_WEIGHT`` distinct items within a time window, on one of five traces (the same retweeted tweet,
 the same normalised text, the same link, the same replied-to tweet, the same set of hashtags). Groups are
-the connected components of those ties. ``helpers.frames.Traces`` counts the pairs in DuckDB, out-of-core;
+the connected components of those ties. ``helpers.traces.Traces`` counts the pairs in DuckDB, out-of-core;
 this module draws the chance baseline, turns pairs into shares, groups and results entries.
 
 Chance baseline (the null). Each account-day's rows are shifted, all together, by a random offset along
@@ -31,8 +31,8 @@ from scipy.sparse import csgraph
 
 from helpers.errors import TractionError
 from helpers.results import entry, skipped
+from helpers.traces import TRACES
 
-TRACES = ("co_retweet", "co_tweet", "co_link", "co_reply", "co_hashtag")
 WINDOWS = (1, 10, 60)  # minutes; the archive's times are whole minutes, so 1 is the finest that means anything
 DEFAULT_WINDOW = 1
 MIN_WEIGHT = 2  # distinct shared items (coordination-network-toolkit's and Schoch et al.'s default)
