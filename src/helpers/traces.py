@@ -26,21 +26,40 @@ def open(work_dir) -> "Traces | None":  # noqa: A001 (read as traces.open)
 
 
 TRACES = ("co_retweet", "co_tweet", "co_link", "co_reply", "co_hashtag")
-# What each trace's item is, per tweet row. Only retweets count for co-retweet, and only original tweets
-# (replies and quotes included) for the others: a retweet repeats its target's text, links and hashtags,
-# which co-retweet already counts.
-_TRACE_ITEMS = {
-    "co_retweet": "SELECT uid, minute, hash(retweet_tweetid) AS item FROM trace_source WHERE rt AND retweet_tweetid IS NOT NULL",
-    "co_tweet": r"""SELECT uid, minute, hash(text) AS item FROM (SELECT uid, minute, trim(regexp_replace(
-        regexp_replace(lower(tweet_text), '(https?://\S+)|(@\S+)', ' ', 'g'), '\s+', ' ', 'g')) AS text
-        FROM trace_source WHERE NOT rt) WHERE text <> ''""",
-    "co_link": "SELECT DISTINCT uid, minute, hash(url) AS item FROM (SELECT uid, minute, tweetid, trim(unnest(urls)) "
-               "AS url FROM trace_source WHERE NOT rt) WHERE url <> ''",
-    "co_reply": "SELECT uid, minute, hash(in_reply_to_tweetid) AS item FROM trace_source WHERE NOT rt "
-                "AND in_reply_to_tweetid IS NOT NULL AND in_reply_to_tweetid <> ''",
-    "co_hashtag": "SELECT uid, minute, hash(list_sort(list_distinct(list_transform(hashtags, lambda h: lower(h))))) "
-                  "AS item FROM trace_source WHERE NOT rt AND len(hashtags) > 0",
+# What each trace's item is, per tweet row: ``shown`` as a reader sees it, ``item`` its 64-bit hash. Only retweets
+# count for co-retweet, and only original tweets (replies and quotes included) for the others: a retweet repeats
+# its target's text, links and hashtags, which co-retweet already counts.
+_TRACE_ROWS = {
+    "co_retweet": "SELECT uid, minute, tweetid, tweet_time, retweet_tweetid AS shown, hash(retweet_tweetid) AS item "
+                  "FROM trace_source WHERE rt AND retweet_tweetid IS NOT NULL",
+    "co_tweet": r"""SELECT uid, minute, tweetid, tweet_time, text AS shown, hash(text) AS item FROM (SELECT uid, minute,
+        tweetid, tweet_time, trim(regexp_replace(regexp_replace(lower(tweet_text), '(https?://\S+)|(@\S+)', ' ', 'g'),
+        '\s+', ' ', 'g')) AS text FROM trace_source WHERE NOT rt) WHERE text <> ''""",
+    "co_link": "SELECT uid, minute, tweetid, tweet_time, url AS shown, hash(url) AS item FROM (SELECT uid, minute, "
+               "tweetid, tweet_time, trim(unnest(urls)) AS url FROM trace_source WHERE NOT rt) WHERE url <> ''",
+    "co_reply": "SELECT uid, minute, tweetid, tweet_time, in_reply_to_tweetid AS shown, hash(in_reply_to_tweetid) "
+                "AS item FROM trace_source WHERE NOT rt AND in_reply_to_tweetid IS NOT NULL "
+                "AND in_reply_to_tweetid <> ''",
+    "co_hashtag": "SELECT uid, minute, tweetid, tweet_time, array_to_string(tags, ' ') AS shown, hash(tags) AS item "
+                  "FROM (SELECT uid, minute, tweetid, tweet_time, list_sort(list_distinct(list_transform(hashtags, "
+                  "lambda h: lower(h)))) AS tags FROM trace_source WHERE NOT rt AND len(hashtags) > 0)",
 }
+# A link counts once per account and minute, however many of its tweets carry it (the pair counts' rows).
+_ONCE_PER_MINUTE = {"co_link"}
+# The evidence is bounded, whatever the release's size: items listed per tie and per group.
+ITEMS_PER_TIE = 10
+ITEMS_PER_GROUP = 5
+TEXT_CHARS = 280  # texts in the evidence are cut to this many characters
+
+
+def _rows_union(columns: str, *, counted: bool) -> str:
+    """Every trace's rows with ``columns`` (of ``_TRACE_ROWS``), as one query with the trace's number; ``counted``:
+    as the pair counts take them (``_ONCE_PER_MINUTE``), else every tweet's."""
+    def rows(name, sql):
+        distinct = "DISTINCT " if counted and name in _ONCE_PER_MINUTE else ""
+        return f"SELECT {distinct}{columns} FROM ({sql})"
+    return " UNION ALL ".join(f"SELECT {i}::UTINYINT AS trace, * FROM ({rows(name, sql)})"
+                              for i, (name, sql) in enumerate(_TRACE_ROWS.items()))
 
 
 @dataclass
@@ -93,11 +112,9 @@ class Traces:
         picked = ", ".join(f"r.{name}" if name in present else f"NULL::{kind} AS {name}"
                            for name, kind in optional.items())
         con.execute(f"""CREATE TEMP VIEW trace_source AS SELECT a.uid, (epoch(r.tweet_time) // 60)::BIGINT AS minute,
-            coalesce(r.is_retweet, false) AS rt, r.tweetid, r.retweet_tweetid, {picked}
+            r.tweet_time, coalesce(r.is_retweet, false) AS rt, r.tweetid, r.retweet_tweetid, {picked}
             FROM raw_tweets r JOIN trace_accounts a USING (userid) WHERE r.tweet_time IS NOT NULL""")
-        union = " UNION ALL ".join(f"SELECT {i}::UTINYINT AS trace, * FROM ({sql})"
-                                   for i, sql in enumerate(_TRACE_ITEMS.values()))
-        con.execute(f"""CREATE TEMP TABLE trace_rows AS WITH rows AS ({union}),
+        con.execute(f"""CREATE TEMP TABLE trace_rows AS WITH rows AS ({_rows_union("uid, minute, item", counted=True)}),
             shared AS (SELECT trace, item FROM rows GROUP BY trace, item HAVING count(DISTINCT uid) >= 2)
             SELECT r.* FROM rows r SEMI JOIN shared USING (trace, item)""")
         # The activity clock: tweet rows per hour, their running count, so a shift can move along the
@@ -137,6 +154,15 @@ class Traces:
         counts = dict(self._con.execute("SELECT trace, count(*) FROM trace_rows GROUP BY trace").fetchall())
         return {name: int(counts.get(i, 0)) for i, name in enumerate(TRACES)}
 
+    def _crowd(self, window_minutes, max_rows):
+        """``trace_crowded``: items crowded in some observed bucket, left out of every draw, observed and null alike."""
+        if self._crowded_for != (window_minutes, max_rows):
+            self._con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_crowded AS SELECT trace, item,
+                count(*) AS groups, sum(n)::BIGINT AS rows FROM (SELECT trace, item,
+                minute // {int(window_minutes) + 1} AS bucket, count(*) AS n FROM trace_candidates GROUP BY ALL
+                HAVING count(*) > {int(max_rows)}) GROUP BY ALL""")
+            self._crowded_for = (window_minutes, max_rows)
+
     def pairs(self, window_minutes: int, *, min_weight: int, max_rows: int,
               shifts: pd.DataFrame | None = None, draw: int = 0, edges: bool = True) -> PairCount:
         """Account pairs that shared at least ``min_weight`` distinct items, each within ``window_minutes``.
@@ -157,12 +183,7 @@ class Traces:
         if window_minutes < 1 or min_weight < 1 or max_rows < 2:
             raise ValueError("window_minutes and min_weight must be >= 1, max_rows >= 2")
         try:  # spill is bounded (connect): a window whose pairs outgrow it is an error the caller can report
-            if self._crowded_for != (window_minutes, max_rows):
-                # Items crowded in some observed bucket are left out of every draw, observed and null alike.
-                con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_crowded AS SELECT trace, item,
-                    count(*) AS groups, sum(n)::BIGINT AS rows FROM (SELECT trace, item, minute // {width} AS bucket,
-                    count(*) AS n FROM trace_candidates GROUP BY ALL HAVING count(*) > {int(max_rows)}) GROUP BY ALL""")
-                self._crowded_for = (window_minutes, max_rows)
+            self._crowd(window_minutes, max_rows)
             if shifts is None:
                 moved = "SELECT uid, trace, item, minute FROM trace_candidates"
             else:
@@ -209,3 +230,106 @@ class Traces:
             frame["trace"] = pd.Categorical.from_codes(frame["trace"].astype(int), TRACES) if len(frame) \
                 else pd.Categorical([], TRACES)
         return PairCount(found, capped, counts)
+
+    # ---- the evidence behind the observed ties ----------------------------------------------------------------
+
+    def shared_items(self, ties: pd.DataFrame, window_minutes: int, *, max_rows: int) -> int:
+        """Build ``tie_items``: for each tie of ``ties`` (user_1, user_2 userids and trace, as ``pairs`` found them at
+        this window and ``max_rows``), every item the pair shared within the window, once (its closest two rows).
+
+        Only the tied accounts' rows are read again; rows are met as ``pairs`` meets them (same buckets, same
+        crowded items left out), so a tie's items number its weight. Returns the table's rows. ``tie_item_batches``,
+        ``group_items`` and ``hashed`` read it.
+        """
+        self._build()
+        self._crowd(window_minutes, max_rows)
+        con, width = self._con, int(window_minutes) + 1
+        con.register("tie_list", pd.DataFrame({"trace": pd.Categorical(ties["trace"], TRACES).codes.astype("uint8"),
+                                               "user_1": ties["user_1"].astype(str), "user_2": ties["user_2"].astype(str)}))
+        try:
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_items AS
+                WITH tied AS (SELECT t.trace, a.uid AS user_1, b.uid AS user_2 FROM tie_list t
+                        JOIN trace_accounts a ON a.userid = t.user_1 JOIN trace_accounts b ON b.userid = t.user_2),
+                    ends AS (SELECT user_1 AS uid FROM tied UNION SELECT user_2 FROM tied),
+                    kept AS (SELECT *, minute // {width} AS bucket FROM ({_rows_union(
+                        "uid, minute, tweetid, tweet_time, shown, item", counted=False)}) r
+                        SEMI JOIN ends USING (uid) ANTI JOIN trace_crowded USING (trace, item)),
+                    met AS (SELECT a.trace, a.item, a.shown, least(a.uid, b.uid) AS user_1, greatest(a.uid, b.uid) AS user_2,
+                        CASE WHEN a.uid < b.uid THEN a.tweetid ELSE b.tweetid END AS tweetid_1,
+                        CASE WHEN a.uid < b.uid THEN a.tweet_time ELSE b.tweet_time END AS tweet_time_1,
+                        CASE WHEN a.uid < b.uid THEN b.tweetid ELSE a.tweetid END AS tweetid_2,
+                        CASE WHEN a.uid < b.uid THEN b.tweet_time ELSE a.tweet_time END AS tweet_time_2,
+                        abs(a.minute - b.minute) AS apart
+                    FROM kept a JOIN (SELECT *, bucket AS joined FROM kept UNION ALL SELECT *, bucket - 1 FROM kept) b
+                      ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
+                    WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
+                      AND abs(a.minute - b.minute) <= {int(window_minutes)})
+                SELECT m.* EXCLUDE (apart) FROM met m SEMI JOIN tied USING (trace, user_1, user_2)
+                QUALIFY row_number() OVER (PARTITION BY trace, user_1, user_2, item
+                                           ORDER BY apart, tweet_time_1, tweet_time_2, tweetid_1, tweetid_2) = 1""")
+        except duckdb.OutOfMemoryException as error:
+            raise TractionError(f"the items behind the {window_minutes}-minute window's ties outgrew DuckDB's memory "
+                                f"and spill limits: {str(error).splitlines()[0]}") from error
+        finally:
+            con.unregister("tie_list")
+        return int(con.execute("SELECT count(*) FROM tie_items").fetchall()[0][0])
+
+    def tie_item_batches(self, per_tie: int = ITEMS_PER_TIE, batch_rows: int = 100_000):
+        """The items behind each tie (``shared_items`` first): its first ``per_tie`` by time, with both accounts'
+        tweets (ids, times, texts cut to ``TEXT_CHARS``) and the tie's whole count, ordered by user_1, user_2, trace,
+        rank, as a ``pyarrow.RecordBatchReader`` (streamed: memory stays bounded at any size)."""
+        names = "[" + ", ".join(f"'{name}'" for name in TRACES) + "]"
+        return self._con.sql(f"""
+            WITH ranked AS (SELECT *, count(*) OVER tie AS items_in_tie,
+                    row_number() OVER (tie ORDER BY least(tweet_time_1, tweet_time_2), shown, item) AS rank
+                FROM tie_items WINDOW tie AS (PARTITION BY trace, user_1, user_2) QUALIFY rank <= {int(per_tie)}),
+            texts AS (SELECT tweetid, any_value(left(tweet_text, {TEXT_CHARS})) AS text FROM raw_tweets
+                WHERE tweetid IN (SELECT tweetid_1 FROM ranked UNION SELECT tweetid_2 FROM ranked) GROUP BY tweetid)
+            SELECT a.userid AS user_1, b.userid AS user_2, {names}[r.trace + 1] AS trace, r.rank::INTEGER AS rank,
+                r.items_in_tie::INTEGER AS items_in_tie, left(r.shown, {TEXT_CHARS}) AS item,
+                r.tweetid_1, r.tweet_time_1, t1.text AS text_1, r.tweetid_2, r.tweet_time_2, t2.text AS text_2
+            FROM ranked r JOIN trace_accounts a ON a.uid = r.user_1 JOIN trace_accounts b ON b.uid = r.user_2
+            LEFT JOIN texts t1 ON t1.tweetid = r.tweetid_1 LEFT JOIN texts t2 ON t2.tweetid = r.tweetid_2
+            ORDER BY a.userid, b.userid, r.trace, r.rank""").to_arrow_reader(batch_rows)
+
+    def group_items(self, groups: pd.DataFrame, per_group: int = ITEMS_PER_GROUP) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per group of ``groups`` (userid, group; ``shared_items`` first): ``times`` (group, first_shared,
+        last_shared over its ties' items) and ``items``, its ``per_group`` most shared items (group, rank, trace,
+        item, accounts: tied accounts that shared it, ties: ties it is behind, example: the text of its first
+        tweet, cut to ``TEXT_CHARS``)."""
+        con = self._con
+        con.register("group_list", groups[["userid", "group"]].astype({"userid": str, "group": "int64"}))
+        names = "[" + ", ".join(f"'{name}'" for name in TRACES) + "]"
+        try:
+            con.execute("""CREATE OR REPLACE TEMP TABLE group_ties AS SELECT g."group", i.* FROM tie_items i
+                JOIN trace_accounts a ON a.uid = i.user_1 JOIN group_list g ON g.userid = a.userid""")
+            times = con.execute("""SELECT "group", min(least(tweet_time_1, tweet_time_2)) AS first_shared,
+                max(greatest(tweet_time_1, tweet_time_2)) AS last_shared FROM group_ties GROUP BY ALL
+                ORDER BY 1""").df()
+            items = con.execute(f"""
+                WITH ends AS (SELECT "group", trace, item, user_1 AS uid, tweet_time_1 AS tweet_time, tweetid_1 AS tweetid
+                              FROM group_ties UNION ALL
+                              SELECT "group", trace, item, user_2, tweet_time_2, tweetid_2 FROM group_ties),
+                per_item AS (SELECT "group", trace, item, count(DISTINCT uid) AS accounts,
+                        arg_min(tweetid, (tweet_time, tweetid)) AS first_tweet FROM ends GROUP BY ALL),
+                ties AS (SELECT "group", trace, item, count(*) AS ties, min(shown) AS shown FROM group_ties GROUP BY ALL),
+                ranked AS (SELECT p.*, t.ties, t.shown, row_number() OVER (PARTITION BY p."group"
+                        ORDER BY p.accounts DESC, t.ties DESC, p.trace, t.shown, p.item) AS rank
+                    FROM per_item p JOIN ties t USING ("group", trace, item) QUALIFY rank <= {int(per_group)})
+                SELECT r."group", r.rank::INTEGER AS rank, {names}[r.trace + 1] AS trace,
+                    left(r.shown, {TEXT_CHARS}) AS item, r.accounts::INTEGER AS accounts, r.ties::INTEGER AS ties,
+                    (SELECT any_value(left(tweet_text, {TEXT_CHARS})) FROM raw_tweets w WHERE w.tweetid = r.first_tweet)
+                        AS example
+                FROM ranked r ORDER BY r."group", r.rank""").df()
+        finally:
+            con.unregister("group_list")
+        return times, items
+
+    def hashed(self) -> pd.DataFrame:
+        """userid and hashed (whether the archive hashed its id; None where the table does not say) of every
+        account in a tie of ``shared_items``."""
+        flag = "userid_hashed" if "userid_hashed" in frames.column_names(self._con, "acc") else "NULL::BOOLEAN"
+        return self._con.execute(f"""SELECT a.userid, h.hashed FROM trace_accounts a
+            LEFT JOIN (SELECT userid, {flag} AS hashed FROM acc) h USING (userid)
+            WHERE a.uid IN (SELECT user_1 FROM tie_items UNION SELECT user_2 FROM tie_items)
+            ORDER BY a.userid""").df()

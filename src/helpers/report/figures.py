@@ -264,6 +264,67 @@ def coordination_by_window(table: pd.DataFrame, *, ax=None):
     return fig, caption
 
 
+GROUPS_DRAWN = 6  # the network figure's largest groups
+LAYOUT_SEED = 0  # the network's layout: a fixed seed, so the PNG's bytes follow the data
+
+
+@themed
+def coordination_network(graph, *, largest: int = GROUPS_DRAWN, seed: int = LAYOUT_SEED, ax=None):
+    """The ``largest`` groups of the coordination network (``stats.coordination.network``), laid out by networkx's
+    spring layout with a fixed seed: accounts coloured by group, ties drawn thicker the more items they share."""
+    import networkx as nx
+
+    fig, ax = _axes(ax)
+    groups = sorted({data["group"] for _, data in graph.nodes(data=True)})[:largest]
+    shown = graph.subgraph(sorted(node for node, data in graph.nodes(data=True) if data["group"] in groups))
+    position = nx.spring_layout(shown, seed=seed, weight="weight") if len(shown) else {}
+    weights = np.array([data["weight"] for _, _, data in shown.edges(data=True)], float)
+    nx.draw_networkx_edges(shown, position, ax=ax, edge_color="0.6", alpha=0.4,
+                           width=0.4 + np.log1p(weights) / 2 if len(weights) else 0.5)
+    for i, group in enumerate(groups):
+        members = [node for node in shown if shown.nodes[node]["group"] == group]
+        xy = np.array([position[node] for node in members])
+        ax.scatter(xy[:, 0], xy[:, 1], s=18, color=DEEP[i % len(DEEP)], edgecolors="white", linewidths=0.4,
+                   label=f"group {group} ({len(members):,} accounts)", zorder=3)
+    ax.set_axis_off()
+    ax.set_title(f"The {len(groups)} largest groups of accounts acting in concert")
+    if groups:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    window = graph.graph.get("window_minutes", 1)
+    caption = (f"Accounts (dots) of the {len(groups)} largest connected groups, tied (lines) when they shared at least "
+               f"{graph.graph.get('min_weight', 2)} distinct items within {window} minute; {shown.number_of_nodes():,} "
+               f"accounts and {shown.number_of_edges():,} ties of {graph.number_of_nodes():,} and "
+               f"{graph.number_of_edges():,}. Layout: networkx's spring layout, seed {seed}.")
+    return fig, caption
+
+
+@themed
+def coordination_group_sizes(table: pd.DataFrame, draws: int, *, ax=None):
+    """Groups of each size, observed (draw 0) against the ``draws`` null draws (``Coordination.group_sizes``; a draw
+    with no group has no row)."""
+    fig, ax = _axes(ax)
+    observed = table[table["draw"] == 0].set_index("size")["groups"]
+    null = table[table["draw"] > 0].pivot_table(index="size", columns="draw", values="groups", fill_value=0)
+    if draws and len(null):
+        full = null.reindex(columns=range(1, draws + 1), fill_value=0)
+        mean, low, high = full.mean(axis=1), full.min(axis=1), full.max(axis=1)
+        ax.errorbar(mean.index, mean, yerr=[mean - low, high - mean], fmt="s", color="0.5", ms=4, capsize=2,
+                    label=f"chance: mean of {draws} draws (fewest to most)")
+    ax.plot(observed.index, observed.to_numpy(), "o", color=DEEP[3], label="observed")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set(xlabel="accounts in the group (log scale)", ylabel="groups (log scale)",
+           title="Sizes of the groups acting in concert, against chance")
+    ax.legend(fontsize=8)
+    largest_null = table.loc[table["draw"] > 0].groupby("draw")["size"].max().reindex(range(1, draws + 1),
+                                                                                       fill_value=0)
+    chance = (f"by chance {int(largest_null.min())} to {int(largest_null.max())}" if draws else "no chance draws")
+    caption = (f"Connected groups of tied accounts by size: {int(observed.sum()):,} groups observed, the largest of "
+               f"{int(observed.index.max()) if len(observed) else 0:,} accounts ({chance}); grey: what the chance draws "
+               "give when each account's timeline is shifted at random.")
+    return fig, caption
+
+
 def draw_all(analysis, folder) -> list[dict]:
     """Save every figure the data allows under ``folder``; return name, file (relative), title, caption."""
     acc, tables, fitted = analysis.frames.accounts, analysis.tables, analysis.fitted
