@@ -30,8 +30,15 @@ def work_dir(tmp_path_factory):
 def test_results_json_is_complete_and_byte_identical(work_dir):
     first = steps.engagement_vs_followers(work_dir, seed=1, n_boot=49)
     text = (work_dir / "results.json").read_bytes()
-    steps.engagement_vs_followers(work_dir, seed=1, n_boot=49)
+    evidence = {name: (work_dir / name).read_bytes() for name in steps.EVIDENCE_FILES}
+    second = steps.engagement_vs_followers(work_dir, seed=1, n_boot=49)
     assert (work_dir / "results.json").read_bytes() == text
+    for name, data in evidence.items():  # the evidence too: same input and seed, same bytes
+        assert (work_dir / name).read_bytes() == data, name
+    assert sorted(p.name for p in work_dir.rglob("*.partial")) == []  # written aside, then renamed
+    assert set(second.coordination_files.values()) == {work_dir / name for name in steps.EVIDENCE_FILES
+                                                       if not name.startswith("figures/")} | {
+        work_dir / "coordinated_accounts.parquet", work_dir / "coordination_edges.parquet"}
     doc = json.loads(text)
     ids = [t["id"] for t in doc["tests"]]
     assert set(REQUIRED) <= set(ids) and len(ids) == len(set(ids))
@@ -60,7 +67,9 @@ def test_account_table_form_runs_and_says_why_parts_are_skipped(tmp_path):
                   "rts": [(i * i) // 7 for i in range(40)]}).to_csv(table, index=False)
     archive.ingest_account_table(table, tmp_path / "work", {"userid": "name", "follower_count": "followers",
                                                             "tweet_count": "tweets", "engagement_total": "rts"})
-    steps.engagement_vs_followers(tmp_path / "work", n_boot=49)
+    run = steps.engagement_vs_followers(tmp_path / "work", n_boot=49)
+    assert run.groups.empty and run.edges.empty and run.evidence_figures == []
+    assert not any((tmp_path / "work" / name).exists() for name in steps.EVIDENCE_FILES)
     tests = {t["id"]: t for t in results.read(tmp_path / "work" / "results.json")["tests"]}
     assert set(REQUIRED) <= set(tests)
     assert tests["engagement_per_tweet_mean"]["converged"] is True
