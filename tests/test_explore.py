@@ -39,6 +39,7 @@ def test_a_figure_redrawn_from_the_frames_is_the_steps(run, tmp_path):
     fig, _ = figures.lorenz(run.accounts)
     again = figures.save(fig, tmp_path / "lorenz.png").read_bytes()
     assert again == (run.path.parent / "figures" / "lorenz.png").read_bytes()
+    assert fig._repr_png_() == again  # what a notebook shows when a cell ends with the figure
 
 
 def test_the_results_frame_is_tidy_with_one_row_per_measure(run):

@@ -10,6 +10,7 @@ this module leaves the user's global settings alone.
 """
 
 import functools
+import io
 from pathlib import Path
 
 import matplotlib as mpl
@@ -47,6 +48,13 @@ class ThemedFigure(Figure):
     def draw(self, renderer):
         with mpl.rc_context(THEME):
             super().draw(renderer)
+
+    def _repr_png_(self):
+        """What a notebook shows when a cell ends with the figure: the PNG ``save`` writes (no pyplot needed)."""
+        buffer = io.BytesIO()
+        with mpl.rc_context(THEME):
+            self.savefig(buffer, format="png", dpi=DPI, metadata=PNG_METADATA)
+        return buffer.getvalue()
 
 
 def _axes(ax):
