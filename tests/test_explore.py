@@ -124,3 +124,22 @@ def test_the_evidence_notes_its_caps_in_the_files(run):
     assert "at most 10 per tie" in note
     assert "members lists at most 50" in pq.read_schema(work / "coordination_groups.parquet").metadata[
         b"traction"].decode()
+
+
+def test_a_campaign_without_ties_has_empty_evidence_and_figures_that_say_so(tmp_path):
+    from helpers import traces
+    from helpers.stats import coordination
+    from test_coordination import post, work_dir_from
+
+    tweets = [post(user, minute, f"words of {user} at {minute}") for user in "abc" for minute in (0, 30)]
+    with traces.open(work_dir_from(tmp_path / "w", tweets)) as opened:
+        found = coordination.measure(opened, seed=1, windows=(1,), draws=3)
+        gathered = coordination.gather_evidence(opened, found)
+        assert opened.tie_item_batches().read_all().num_rows == 0
+    assert found.edges.empty and gathered.groups.empty and list(gathered.groups) == coordination.GROUP_COLUMNS
+    graph = coordination.network(found, pd.DataFrame(columns=["userid", "follower_count", "n_tweets", "engagement"]))
+    assert graph.number_of_nodes() == 0
+    fig, caption = figures.coordination_network(graph)
+    assert fig.axes[0].get_title() == "No accounts acted in concert" and "0 accounts and 0 ties" in caption
+    _, caption = figures.coordination_group_sizes(found.group_sizes, 3)
+    assert "0 groups observed" in caption and "by chance 0 to 0" in caption

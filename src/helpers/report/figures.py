@@ -295,7 +295,8 @@ def coordination_network(graph, *, largest: int = GROUPS_DRAWN, seed: int = LAYO
         ax.scatter(xy[:, 0], xy[:, 1], s=18, color=DEEP[i % len(DEEP)], edgecolors="white", linewidths=0.4,
                    label=f"group {group} ({len(members):,} accounts)", zorder=3)
     ax.set_axis_off()
-    ax.set_title(f"The {len(groups)} largest groups of accounts acting in concert")
+    ax.set_title(f"The {len(groups)} largest groups of accounts acting in concert" if groups
+                 else "No accounts acted in concert")
     if groups:
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     window = graph.graph.get("window_minutes", 1)
