@@ -1,305 +1,340 @@
+"""The statement evaluator: every comparison and parameterised measure, verdicts computed by hand here."""
+
+import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
+from helpers import results, statement, steps
 from helpers.report import claims
-from helpers.stats import content
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EVERY_COMPARISON = FIXTURES / "statement_every_comparison.toml"
 
 
-def entry(test_id, estimate, low, high, converged=True, warnings=()):
-    return {"id": test_id, "question": "", "method": "a model", "estimate": estimate, "ci_low": low,
-            "ci_high": high, "p_value": None, "p_holm": None, "n": 100, "converged": converged,
-            "warnings": list(warnings)}
+def entry(test_id, estimate, low=None, high=None, converged=True, warnings=(), p_holm=None):
+    return {"id": test_id, "question": "", "method": "m", "estimate": estimate, "ci_low": low, "ci_high": high,
+            "p_value": p_holm, "p_holm": p_holm, "n": 100, "converged": converged, "warnings": list(warnings)}
 
 
-def results(simulated=True, **overrides):
-    tests = {
-        "lifespan_median_days": entry("lifespan_median_days", 41.0, 35.0, 48.0),
-        "share_accounts_lifespan_under_90_days": entry("share_accounts_lifespan_under_90_days", 0.71, 0.69, 0.73),
-        "followers_share_under_10": entry("followers_share_under_10", 0.80, 0.78, 0.82),
-        "followers_share_zero": entry("followers_share_zero", 0.45, 0.43, 0.47),
-        "followers_median": entry("followers_median", 2.0, 2.0, 3.0),
-        "engagement_per_tweet_mean": entry("engagement_per_tweet_mean", 0.81, 0.70, 0.95),
-        "engagement_share_zero_tweets": entry("engagement_share_zero_tweets", 0.77, 0.75, 0.79),
-        "elasticity_nb_account": entry("elasticity_nb_account", 0.31, 0.22, 0.40),
-        "elasticity_ppml_account": entry("elasticity_ppml_account", 0.29, 0.18, 0.41),
-        "elasticity_nb_tweet_clustered": entry("elasticity_nb_tweet_clustered", 0.33, 0.21, 0.45),
-        "spearman_followers_engagement": entry("spearman_followers_engagement", 0.12, 0.08, 0.16),
-        "in_network_retweet_share": entry("in_network_retweet_share", 0.64, 0.60, 0.68),
-        "tweets_share_chinese": entry("tweets_share_chinese", 0.84, 0.82, 0.86),
-        "hong_kong_share_tweets": entry("hong_kong_share_tweets", 0.21, 0.19, 0.23),
-        "us_politics_republican_share": entry("us_politics_republican_share", 0.012, 0.010, 0.014),
-        "us_politics_democrat_share": entry("us_politics_democrat_share", 0.010, 0.008, 0.012),
-        "us_politics_republican_minus_democrat_share": entry(
-            "us_politics_republican_minus_democrat_share", 0.002, -0.001, 0.005),
-        "followers_per_account_mean": entry("followers_per_account_mean", 14.3, 6.2, 25.1),
-        "reference_percentile_followers_per_account": entry("reference_percentile_followers_per_account",
-                                                            0.0, 0.0, 0.0),
-        "engagement_per_tweet_row_mean": entry("engagement_per_tweet_row_mean", 0.82, 0.58, 1.11),
-        "reference_percentile_engagement_per_tweet_row": entry("reference_percentile_engagement_per_tweet_row",
-                                                               0.357, 0.321, 0.464),
-    }
-    tests.update(overrides)
-    reference = [{"campaign": name, "engagement_per_tweet_row": e, "followers_per_account": f, "left_out": False}
-                 for name, e, f in [("low", 0.2, 50.0), ("mid", 1.0, 900.0), ("high", 20.0, 20000.0)]]
-    return {"dataset": {"simulated": simulated}, "tests": list(tests.values()),
-            "descriptives": {"reference_set": reference}}
+REFERENCE = [{"campaign": name, "engagement_per_tweet_row": e, "followers_per_account": f, "left_out": False}
+             for name, e, f in [("a", 0.1, 5.0), ("b", 0.2, 50.0), ("c", 1.0, 900.0), ("d", 20.0, 20000.0)]]
 
 
-def verdicts(assessment):
-    return {(claim.number, claim.against): claim.verdict for claim in assessment.claims}
+def document(*entries, **dataset):
+    return {"dataset": {"simulated": False, "form": "archive", **dataset}, "tests": list(entries),
+            "descriptives": {"reference_set": REFERENCE}}
 
 
-def test_eight_claims_in_order_with_a_verdict_per_question():
-    assessment = claims.assess(results())
-    assert [claim.number for claim in assessment.claims] == [1, 2, 2, 3, 3, 4, 5, 6, 7, 8]
-    T, R = claims.THRESHOLD, claims.REFERENCE
-    assert verdicts(assessment) == {
-        (1, T): claims.SUPPORTED, (2, T): claims.SUPPORTED, (2, R): claims.SUPPORTED, (3, T): claims.SUPPORTED,
-        (3, R): claims.SUPPORTED, (4, T): claims.SUPPORTED, (5, T): claims.NOT_TESTABLE, (6, T): claims.SUPPORTED,
-        (7, T): claims.SUPPORTED, (8, T): claims.INCONCLUSIVE,
-    }
-    assert all(claim.question for claim in assessment.claims)
-    questions = [claim.question for claim in assessment.claims if claim.number == 3]
-    assert questions[0].startswith("Low by a fixed line") and questions[1].startswith("Low compared with 3 other")
+def every_comparison_results():
+    """Results for the test statement; the expected verdict of each claim is worked out beside it."""
+    return document(
+        entry("followers_share_under_5", 0.7, 0.65, 0.75),  # above 0.6, whole interval above: supported
+        entry("engagement_per_tweet_mean", 0.9, 0.7, 1.3),  # below 1.0, straddles: inconclusive
+        entry("language_th_share_tweets", 0.2, 0.15, 0.25),  # above 0.5, wholly below: contradicted
+        entry("topic_harbour_share_tweets", 0.12, 0.105, 0.13),  # above 0.1, wholly above: supported
+        entry("topic_hills_share_tweets", 0.05, 0.04, 0.06),
+        entry("topic_harbour_minus_hills_share_tweets", 0.07, -0.01, 0.08, p_holm=0.2),  # straddles 0: inconclusive
+        entry("accounts_created_share_2020_01", 0.5, 0.45, 0.55),  # above 0.5, straddles: inconclusive
+        entry("tweets_share_from_2020_03_02", 0.1, 0.08, 0.1),  # below 0.1, ends on the line: not on the claim's side
+        entry("accounts", 926),  # a census count above 900: supported; equals 926: reproduced
+        entry("engagement_per_tweet_row_mean", 0.2649, 0.2, 0.33),  # 0.26 +- 0.005 -> 0.2649 inside: reproduced;
+        # 0.3 +- 0.02 -> 0.2649 outside: not reproduced; the reference's 25th percentile is 0.1 ("a"):
+        # the share of campaigns below 0.2 is 1/4 and below 0.33 is 2/4: the interval 0.25 to 0.5 -> above 0.25
+        # needs low > 0.25: 0.25 is not, so inconclusive
+        entry("reference_percentile_engagement_per_tweet_row", 0.5, 0.25, 0.5),
+        entry("followers_per_account_mean", 20.0, 8.0, 40.0),  # share below 8 is 1/4, below 40 is 1/4
+        entry("reference_percentile_followers_per_account", 0.25, 0.25, 0.25),  # below the median 0.5: supported
+        entry("baseline_engagement_ratio", 0.4, 0.3, 0.55),  # below 1: supported
+    )
+
+
+EXPECTED = {"above_line": claims.SUPPORTED, "below_line_straddles": claims.INCONCLUSIVE,
+            "language_contradicted": claims.CONTRADICTED, "topic_above": claims.SUPPORTED,
+            "topic_difference": claims.INCONCLUSIVE, "created_in_month": claims.INCONCLUSIVE,
+            "stopped_by_day": claims.INCONCLUSIVE, "count_above": claims.SUPPORTED,
+            "published_rounded": claims.REPRODUCED, "published_tolerance": claims.NOT_REPRODUCED,
+            "published_count": claims.REPRODUCED, "reference_below": claims.SUPPORTED,
+            "reference_above_quantile": claims.INCONCLUSIVE, "baseline_below": claims.SUPPORTED}
+
+
+@pytest.fixture(scope="module")
+def tested():
+    return statement.read(EVERY_COMPARISON)
+
+
+def test_every_comparison_gets_the_verdict_worked_out_by_hand(tested):
+    assessment = claims.evaluate(tested, every_comparison_results())
+    assert {v.id: v.verdict for v in assessment.verdicts} == EXPECTED
+    assert [v.id for v in assessment.verdicts] == [c.id for c in tested.claims]
+    against = {v.id: v.against for v in assessment.verdicts}
+    assert against["published_count"] == "published figure" and against["reference_below"] == "reference set"
+    assert against["baseline_below"] == "baseline accounts" and against["above_line"] == "line"
+
+
+def test_the_statement_asks_for_its_parameterised_measures(tested):
+    assert tested.follower_lines() == (5,)
+    assert tested.languages() == ("th",)
+    assert tested.topics == {"harbour": ("harbour", "港口"), "hills": ("#hills",)}
+    assert tested.topic_differences() == (("harbour", "hills"),)
+    assert tested.creation_months() == ("2020-01",)
+    assert tested.tweet_days() == ("2020-03-02",)
+    assert tested.date == "2021-03-04" and tested.campaign == "test_campaign"
+
+
+def test_a_published_figure_defaults_to_its_rounding_and_a_count_to_exact(tested):
+    by_id = {claim.id: claim.comparison for claim in tested.claims}
+    assert by_id["published_rounded"].tolerance == pytest.approx(0.005)
+    assert by_id["published_tolerance"].tolerance == 0.02
+    assert by_id["published_count"].tolerance == 0.0
+    off_by_one = document(entry("accounts", 925))
+    verdict = claims.judge(next(c for c in tested.claims if c.id == "published_count"), off_by_one)
+    assert verdict.verdict == claims.NOT_REPRODUCED
+    assert "Published: 926" in verdict.evidence and "Ours: 925" in verdict.evidence
+
+
+def test_the_reference_line_is_the_quantile_of_the_reference_set(tested):
+    verdict = claims.judge(next(c for c in tested.claims if c.id == "reference_above_quantile"),
+                           every_comparison_results())
+    assert "Their 25th percentile is 0.1" in verdict.evidence  # inverted-CDF: an observed value, campaign a
+    assert verdict.line == 0.25
+
+
+def test_missing_measures_and_no_baseline_are_not_testable_and_say_why(tested):
+    assessment = claims.evaluate(tested, document())
+    assert {v.verdict for v in assessment.verdicts} == {claims.NOT_TESTABLE}
+    baseline = next(v for v in assessment.verdicts if v.id == "baseline_below")
+    assert "-p baseline=" in baseline.evidence
+    topic = next(v for v in assessment.verdicts if v.id == "topic_above")
+    assert "run notebook 02" in topic.evidence and "topic_harbour_share_tweets" in topic.evidence
+    none_given = document(entry("baseline_engagement_ratio", None, converged=False,
+                                warnings=["skipped: no baseline accounts were given"]))
+    assert claims.judge(tested.claims[-1], none_given).verdict == claims.NOT_TESTABLE
 
 
 @pytest.mark.parametrize("low, high, above, verdict", [
-    (1.1, 1.5, True, claims.SUPPORTED), (0.2, 0.9, True, claims.CONTRADICTED), (0.8, 1.2, True, claims.INCONCLUSIVE),
-    (0.5, 1.0, True, claims.CONTRADICTED), (1.0, 1.4, True, claims.INCONCLUSIVE),  # the claim's inequality is strict
-    (0.2, 0.9, False, claims.SUPPORTED), (1.1, 1.5, False, claims.CONTRADICTED), (0.8, 1.2, False, claims.INCONCLUSIVE),
-    (1.0, 1.4, False, claims.CONTRADICTED), (0.5, 1.0, False, claims.INCONCLUSIVE),
-])
-def test_side_gives_four_levels_from_where_the_interval_lies(low, high, above, verdict):
-    assert claims._side(entry("x", (low + high) / 2, low, high), 1.0, above) == verdict
+    (0.6, 0.7, True, claims.SUPPORTED), (0.3, 0.4, True, claims.CONTRADICTED), (0.4, 0.6, True, claims.INCONCLUSIVE),
+    (0.3, 0.4, False, claims.SUPPORTED), (0.6, 0.7, False, claims.CONTRADICTED), (0.5, 0.6, True, claims.INCONCLUSIVE),
+    (0.4, 0.5, False, claims.INCONCLUSIVE), (0.5, 0.6, False, claims.CONTRADICTED)])
+def test_side_gives_the_verdict_from_where_the_interval_lies(low, high, above, verdict):
+    assert claims._side(entry("x", (low + high) / 2, low, high), 0.5, above) == verdict
 
 
-def test_side_without_an_interval_or_estimate_is_not_testable():
-    assert claims._side(entry("x", 0.5, None, None), 1.0, True) == claims.NOT_TESTABLE
-    assert claims._side(entry("x", None, None, None, converged=False), 1.0, True) == claims.NOT_TESTABLE
-    assert claims._side(None, 1.0, True) == claims.NOT_TESTABLE
+def claim_four():
+    return next(c for c in statement.choose("", "china_052020").claims if c.id == "engagement_tracked_followers")
 
 
-def test_a_straddling_interval_is_inconclusive_and_one_beyond_the_line_contradicts():
-    straddling = entry("engagement_per_tweet_mean", 0.9, 0.7, 1.2)
-    assert verdicts(claims.assess(results(engagement_per_tweet_mean=straddling)))[3, claims.THRESHOLD] \
-        == claims.INCONCLUSIVE
-    stricter = claims.Thresholds(low_engagement_per_tweet=0.5)
-    assert verdicts(claims.assess(results(), stricter))[3, claims.THRESHOLD] == claims.CONTRADICTED
+ELASTICITIES = [entry("elasticity_nb_account", 0.31, 0.22, 0.40), entry("elasticity_ppml_account", 0.29, 0.18, 0.41),
+                entry("elasticity_nb_tweet_clustered", 0.33, 0.21, 0.45),
+                entry("spearman_followers_engagement", 0.12, 0.08, 0.16),
+                entry("elasticity_ppml_minus_nb", -0.02, -0.1, 0.06)]
 
 
-def test_reference_verdicts_follow_the_reference_quantile():
-    R = claims.REFERENCE
-    assert verdicts(claims.assess(results()))[3, R] == claims.SUPPORTED  # 32%-46% lower, below a half
-    lower_third = claims.Thresholds(reference_quantile=1 / 3)
-    assert verdicts(claims.assess(results(), lower_third))[3, R] == claims.INCONCLUSIVE
-    above = entry("reference_percentile_engagement_per_tweet_row", 0.7, 0.6, 0.8)
-    assert verdicts(claims.assess(results(reference_percentile_engagement_per_tweet_row=above)))[3, R] \
-        == claims.CONTRADICTED
-    claim = [c for c in claims.assess(results()).claims if (c.number, c.against) == (3, R)][0]
-    assert "Their median is 1; they range from 0.20 (low) to 20 (high)." in claim.evidence
-    assert "35.7% (95% CI 32.1% to 46.4%) of the 3 reference campaigns had fewer" in claim.evidence
+def test_claim_four_falls_back_to_the_next_model_in_the_registry_order():
+    failed = entry("elasticity_nb_account", None, converged=False, warnings=["did not converge"])
+    verdict = claims.judge(claim_four(), document(failed, *ELASTICITIES[1:]))
+    assert verdict.verdict == claims.SUPPORTED and verdict.estimate == 0.29
+    assert "stands in for the" in verdict.evidence and "0.29 (95% CI 0.18 to 0.41)" in verdict.evidence
+    assert results.MEASURES["elasticity_nb_account"].fallbacks[0] == "elasticity_ppml_account"
+    nothing = [entry(e["id"], None, converged=False, warnings=["did not converge"]) for e in ELASTICITIES[:3]]
+    assert claims.judge(claim_four(), document(*nothing)).verdict == claims.NOT_TESTABLE
 
 
-def test_a_campaign_in_the_reference_set_is_said_to_be_left_out():
-    left = entry("reference_percentile_followers_per_account", 0.44, 0.41, 0.56,
-                 warnings=["x is in the reference set (as x, release 2020-03) and is left out of its own comparison"])
-    claim = [c for c in claims.assess(results(reference_percentile_followers_per_account=left)).claims
-             if (c.number, c.against) == (2, claims.REFERENCE)][0]
-    assert claim.verdict == claims.INCONCLUSIVE
-    assert "left out of its own comparison" in claim.evidence
-
-
-def test_the_baseline_verdict_appears_only_when_a_baseline_was_given():
-    absent = entry("baseline_engagement_ratio", None, None, None, converged=False,
-                   warnings=["skipped: no baseline accounts were given (parameter baseline)"])
-    assert claims.BASELINE not in {c.against for c in claims.assess(results(baseline_engagement_ratio=absent)).claims}
-    given = results(baseline_engagement_ratio=entry("baseline_engagement_ratio", 0.5, 0.4, 0.63))
-    given["dataset"]["baseline"] = {"campaign": "ordinary"}
-    claim = [c for c in claims.assess(given).claims if c.against == claims.BASELINE][0]
-    assert (claim.number, claim.verdict) == (3, claims.SUPPORTED)
-    assert "0.50 (95% CI 0.40 to 0.63) times the engagement of one by ordinary's accounts" in claim.evidence
-    assert "ordinary" in claim.question and "same follower count" in claim.question
-    higher = results(baseline_engagement_ratio=entry("baseline_engagement_ratio", 1.5, 1.2, 1.9))
-    assert verdicts(claims.assess(higher))[3, claims.BASELINE] == claims.CONTRADICTED
-
-
-def test_a_failed_model_makes_the_claim_untestable_and_says_why():
-    failed = {test_id: entry(test_id, None, None, None, converged=False, warnings=["Hessian not invertible"])
-              for test_id in ("elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered")}
-    claim = [c for c in claims.assess(results(**failed)).claims if c.number == 4][0]
-    assert claim.verdict == claims.NOT_TESTABLE
-    assert "Hessian not invertible" in claim.evidence
-
-
-def test_falls_back_to_the_next_model_when_the_first_failed():
-    failed = entry("elasticity_nb_account", None, None, None, converged=False, warnings=["diverged"])
-    claim = [c for c in claims.assess(results(elasticity_nb_account=failed)).claims if c.number == 4][0]
-    assert claim.verdict == claims.SUPPORTED
-    assert claim.evidence.startswith("The elasticity of engagement with respect to (1 + followers) is 0.29")
-
-
-def users_only(**overrides):
-    """A users-only run: 418 accounts loaded, none with tweets (every tweet measure skipped, as on Uganda's file)."""
-    skip = ["skipped: undefined on this data", "no accounts"]
-    document = results(**{test_id: entry(test_id, None, None, None, converged=False, warnings=skip) for test_id in
-                          ["lifespan_median_days", "engagement_per_tweet_mean", "engagement_per_tweet_row_mean",
-                           "elasticity_nb_account", "elasticity_ppml_account", "tweets_share_chinese",
-                           "hong_kong_share_tweets", "us_politics_republican_minus_democrat_share",
-                           "reference_percentile_engagement_per_tweet_row"]},
-                       elasticity_nb_tweet_clustered=entry("elasticity_nb_tweet_clustered", None, None, None, False,
-                                                           ["skipped: no tweet-level data (account-table form)"]),
-                       **overrides)
-    document["dataset"].update(form="users_only", accounts=418)
-    return document
-
-
-def test_users_only_runs_say_so_and_count_the_accounts_loaded():
-    assessment = claims.assess(users_only())
-    by_claim = {(c.number, c.against): c for c in assessment.claims}
-    for key in [(1, claims.THRESHOLD), (3, claims.THRESHOLD), (3, claims.REFERENCE), (4, claims.THRESHOLD),
-                (6, claims.THRESHOLD), (7, claims.THRESHOLD), (8, claims.THRESHOLD)]:
-        claim = by_claim[key]
-        assert claim.verdict == claims.NOT_TESTABLE, key
-        assert "users file only: 418 accounts were loaded, with no tweets" in claim.evidence, key
-        assert "no accounts" not in claim.evidence and "account-table" not in claim.evidence, key
-    assert by_claim[2, claims.THRESHOLD].verdict == claims.SUPPORTED  # followers need no tweets
-    assert by_claim[2, claims.REFERENCE].verdict == claims.SUPPORTED
-
-
-def test_account_table_runs_name_the_form_and_the_counts_they_have():
-    skipped = {test_id: entry(test_id, None, None, None, converged=False, warnings=[f"skipped: the data has no "
-                                                                                     f"{name} counts"])
-               for name, test_id in [("likes", "likes_per_tweet_mean"), ("replies", "replies_per_tweet_mean"),
-                                     ("quotes", "quotes_per_tweet_mean")]}
-    document = results(retweets_per_tweet_mean=entry("retweets_per_tweet_mean", 6.7, 3.1, 11.6),
-                       tweets_share_chinese=entry("tweets_share_chinese", None, None, None, False,
-                                                  ["skipped: needs tweet-level data"]), **skipped)
-    document["dataset"].update(form="account_table", accounts=3259)
-    assessment = claims.assess(document)
-    low = [c for c in assessment.claims if (c.number, c.against) == (3, claims.THRESHOLD)][0]
-    assert "engagements (retweets only: the data has no likes, replies or quotes counts)" in low.evidence
-    assert "likes, retweets, replies and quotes" not in low.evidence
-    chinese = [c for c in assessment.claims if c.number == 6][0]
-    assert chinese.evidence == ("The data is an account-level table (3,259 accounts, totals per account, no tweets): "
-                                "`tweets_share_chinese` was not computed (needs tweet-level data).")
-    all_four = claims.assess(results(**{test_id: entry(test_id, 0.2, 0.1, 0.3) for test_id in
-                                        ["likes_per_tweet_mean", "retweets_per_tweet_mean", "replies_per_tweet_mean",
-                                         "quotes_per_tweet_mean"]}))
-    assert "(likes, retweets, replies and quotes)" in all_four.claims[3].evidence
-
-
-def test_claims_on_text_are_not_testable_when_no_tweet_has_text():
-    accounts = pd.DataFrame({"n_tweets": [5, 3], "n_chinese": [5, 3], "n_english": [0, 0],
-                             "n_hong_kong_hashtag": [0, 0], "n_hong_kong": [0, 0], "n_republican": [0, 0],
-                             "n_democrat": [0, 0], "n_with_text": [0, 0]})
-    tests = content.content_tests(accounts, n_boot=99)
-    assessment = claims.assess(results(**{test["id"]: test for test in tests}))
-    by_number = {c.number: c for c in assessment.claims if c.against == claims.THRESHOLD}
-    for number in (7, 8):
-        assert by_number[number].verdict == claims.NOT_TESTABLE
-        assert "no tweet row has text" in by_number[number].evidence
-    assert by_number[6].verdict == claims.SUPPORTED  # language comes from Twitter, not the text
-    with_text = content.content_tests(accounts.assign(n_with_text=[5, 2], n_hong_kong=[2, 0]), n_boot=99)
-    hong_kong = next(test for test in with_text if test["id"] == "hong_kong_share_tweets")
-    assert hong_kong["estimate"] == pytest.approx(2 / 8)
-    assert "1 of 8 tweet rows have no text and count as not matching" in hong_kong["warnings"]
-
-
-def test_early_days_in_the_text_follow_the_lifespan_cutoff(monkeypatch):
-    text = claims.assess(results()).claims[0].evidence
-    assert f"stopped within {claims.EARLY_DAYS} days of creation" in text
-    monkeypatch.setattr(claims, "EARLY_DAYS", 60)
-    assert "stopped within 60 days of creation" in claims.assess(results()).claims[0].evidence
-
-
-def test_numbers_in_the_evidence_are_the_results_numbers():
-    assessment = claims.assess(results())
-    text = " ".join(claim.evidence for claim in assessment.claims)
-    for number in ["80.0%", "78.0%", "82.0%", "0.81", "0.31", "0.22", "0.40", "84.0%", "21.0%", "64.0%", "41"]:
-        assert number in text
-    assert "0.32" not in text  # nothing invented
-    assert "had 2 followers" in text  # whole numbers are written as such
-
-
-def test_summary_counts_the_verdicts_and_names_simulated_data():
-    assessment = claims.assess(results(engagement_per_tweet_mean=entry("engagement_per_tweet_mean", 1.5, 1.2, 1.9)))
-    assert assessment.counts() == {claims.SUPPORTED: 7, claims.CONTRADICTED: 1, claims.INCONCLUSIVE: 1,
-                                   claims.NOT_TESTABLE: 1}
-    assert assessment.summary().startswith(
-        "Tested against a simulated takedown (not real data), the 8 claims received 10 verdicts (some claims are "
-        "judged against more than one line): 7 supported, 1 contradicted, 1 inconclusive and 1 not testable.")
-    assert "the released archive" in claims.assess(results(simulated=False)).summary()
-
-
-def test_html_table_escapes_what_it_shows():
-    hostile = {test_id: entry(test_id, None, None, None, converged=False, warnings=["<script>alert(1)</script>"])
-               for test_id in ("elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered")}
-    html = claims.assess(results(**hostile)).to_html()
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    tags = []
-
-    class Tags(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            tags.append(tag)
-
-    Tags().feed(html)
-    assert "script" not in tags
-    assert set(tags) <= {"table", "thead", "tbody", "tr", "th", "td", "br", "small"}
-    assert len(re.findall("<tr data-claim='\\d'>", html)) == 10
-    assert len(re.findall("rowspan='2'", html)) == 4  # claims 2 and 3: number and claim span their two rows
-
-
-def test_each_claim_reads_exactly_the_ids_the_registry_gives_it():
-    from helpers import results as contract
-
-    every = {test_id: entry(test_id, 0.5, 0.4, 0.6) for test_id in contract.MEASURES}
-    assessment = claims.assess({"dataset": {}, "tests": list(every.values())})
-    assert claims.BASELINE in {claim.against for claim in assessment.claims}  # every line is asked
-    for number in {claim.number for claim in assessment.claims}:
-        read = {test_id for claim in assessment.claims if claim.number == number for test_id in claim.test_ids}
-        registered = {test_id for test_id, m in contract.MEASURES.items() if number in m.claims}
-        assert read == registered, number
-
-
-def claim_four(assessment):
-    return next(claim for claim in assessment.claims if claim.number == 4)
-
-
-def test_claim_four_reads_the_band_means_and_the_rank_correlation_when_the_mean_is_misspecified():
-    apart = entry("elasticity_ppml_minus_nb", 1.28, 0.02, 2.54, warnings=["misspecified: ..."])
-    bands = [{"band": "0", "engagement_per_tweet": 0.02, "ci_low": 0.01, "ci_high": 0.04},
-             {"band": "5,000+", "engagement_per_tweet": 41.5, "ci_low": 12.0, "ci_high": 90.0}]
-    document = results(elasticity_ppml_minus_nb=apart)
-    document["descriptives"] = {"follower_bands": bands}
-    claim = claim_four(claims.assess(document))
-    assert claim.evidence.startswith("Engagement per original tweet by follower band (95% CI): 0 followers 0.02 "
-                                     "(0.01 to 0.04); 5,000+ followers 41.50 (12 to 90).")
-    assert "does not fit" in claim.evidence
-    assert "differ by 1.28 (their 95% intervals do not overlap; differences they allow: 0.02 to 2.54)" in claim.evidence
-    assert claim.verdict == claims.SUPPORTED  # Spearman 0.12 (0.08 to 0.16) decides
-    flat = entry("spearman_followers_engagement", 0.01, -0.03, 0.05)
-    document["tests"] = [t for t in document["tests"] if t["id"] != "spearman_followers_engagement"] + [flat]
-    assert claim_four(claims.assess(document)).verdict == claims.INCONCLUSIVE  # the NB's 0.31 does not count
+def test_claim_four_rests_on_the_rank_correlation_when_the_mean_is_misspecified():
+    mismatch = entry("elasticity_ppml_minus_nb", 0.3, 0.2, 0.4)
+    against_zero = entry("spearman_followers_engagement", -0.01, -0.05, 0.03)
+    doc = document(*ELASTICITIES[:3], against_zero, mismatch)
+    doc["descriptives"]["follower_bands"] = [{"band": "0", "engagement_per_tweet": 0.5, "ci_low": 0.4,
+                                              "ci_high": 0.6}]
+    verdict = claims.judge(claim_four(), doc)
+    assert verdict.verdict == claims.INCONCLUSIVE  # the rank correlation straddles 0, whatever the elasticity says
+    assert "0 followers 0.50 (0.40 to 0.60)" in verdict.evidence and "larger audience" not in verdict.evidence
 
 
 def test_a_fragile_primary_needs_the_rank_correlation_to_agree():
-    fragile = entry("elasticity_nb_account", 0.31, 0.22, 0.40, warnings=["fragile: 45% of the fit's weight ..."])
-    agreeing = claim_four(claims.assess(results(elasticity_nb_account=fragile)))
-    assert agreeing.verdict == claims.SUPPORTED and "fragile" in agreeing.evidence
-    flat = entry("spearman_followers_engagement", 0.01, -0.03, 0.05)
-    disagreeing = claims.assess(results(elasticity_nb_account=fragile, spearman_followers_engagement=flat))
-    assert claim_four(disagreeing).verdict == claims.INCONCLUSIVE
-    # the same flat rank correlation does not overrule a primary that is not fragile
-    assert claim_four(claims.assess(results(spearman_followers_engagement=flat))).verdict == claims.SUPPORTED
+    fragile = dict(ELASTICITIES[0], warnings=[results.FRAGILE + " carried by 3 accounts"])
+    disagree = entry("spearman_followers_engagement", -0.02, -0.06, 0.02)
+    assert claims.judge(claim_four(), document(fragile, *ELASTICITIES[1:3], disagree)).verdict == claims.INCONCLUSIVE
+    assert claims.judge(claim_four(), document(fragile, *ELASTICITIES[1:])).verdict == claims.SUPPORTED
 
 
-def test_claim_four_shows_the_sensitivity_without_the_top_accounts():
-    without = {"elasticity_nb_account_without_top1pct": entry("elasticity_nb_account_without_top1pct", 0.61, 0.48, 0.74),
-               "elasticity_nb_account_without_top10": entry("elasticity_nb_account_without_top10", 0.75, 0.61, 0.89)}
-    claim = claim_four(claims.assess(results(**without)))
-    assert ("Sensitivity of the primary elasticity: without the top 1% of accounts by engagement 0.61 (95% CI 0.48 "
-            "to 0.74); without the top 10 accounts by engagement 0.75 (95% CI 0.61 to 0.89).") in claim.evidence
+def test_users_only_data_names_its_form():
+    tested = statement.choose("", "no_such_campaign")
+    verdict = claims.judge(next(c for c in tested.claims if c.id == "low_engagement"),
+                           document(form="users_only", accounts=71))
+    assert verdict.verdict == claims.NOT_TESTABLE
+    assert verdict.evidence.startswith("The data is a users file only: 71 accounts were loaded")
+
+
+def test_html_escapes_the_statement_and_the_data(tested):
+    from helpers.report import narrative
+
+    doc = every_comparison_results()
+    doc["tests"][3]["warnings"] = []
+    html = claims.evaluate(tested, doc).to_html() + narrative.statement_html(tested)
+    assert "<b>few</b>" not in html and "&lt;b&gt;few&lt;/b&gt;" in html
+    assert "b=&lt;2&gt;" in html and "&quot;engagement&quot;" in html
+
+    class Cells(HTMLParser):
+        rows = 0
+
+        def handle_starttag(self, tag, attrs):
+            self.rows += tag == "tr"
+    parser = Cells()
+    parser.feed(claims.evaluate(tested, doc).to_html())
+    assert parser.rows == len(tested.claims) + 1
+
+
+def test_each_number_in_the_evidence_is_the_results_number(tested):
+    assessment = claims.evaluate(tested, every_comparison_results())
+    above = next(v for v in assessment.verdicts if v.id == "above_line")
+    assert "70.0% (95% CI 65.0% to 75.0%)" in above.evidence
+    difference = next(v for v in assessment.verdicts if v.id == "topic_difference")
+    assert "p = 0.2, Holm-adjusted" in difference.evidence and "5.0% (95% CI 4.0% to 6.0%)" in difference.evidence
+
+
+# -- bad statement files: each stops with the file, the claim and the field named --
+
+GOOD_CLAIM = '''[[claims]]
+id = "c1"
+text = "t"
+source = "s"
+question = "q"
+measure = "followers_share_zero"
+above = 0.5
+'''
+
+
+def write(tmp_path, text):
+    path = tmp_path / "statement.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("body, message", [
+    (GOOD_CLAIM.replace("followers_share_zero", "followers_share_zeros"),
+     r"claim 'c1' field 'measure': unknown measure 'followers_share_zeros' \(nearest: followers_share_zero"),
+    (GOOD_CLAIM.replace("above = 0.5\n", ""), r"claim 'c1': needs exactly one comparison .* found none"),
+    (GOOD_CLAIM + "below = 0.9\n", r"claim 'c1': needs exactly one comparison .* found 2 \(above, below\)"),
+    (GOOD_CLAIM + GOOD_CLAIM, r"claim 'c1' \(claim 2\): field 'id': duplicate claim id"),
+    (GOOD_CLAIM.replace("above = 0.5", 'above = "half"'), r"claim 'c1' field 'above': expected a number, got str"),
+    (GOOD_CLAIM.replace('text = "t"', "text = 3"), r"claim 'c1' field 'text': expected text, got int"),
+    ('[topics.harbour]\nnote = "x"\n' + GOOD_CLAIM, r"\[topics.harbour\] field 'keywords': missing"),
+    ('[topics.harbour]\nkeywords = []\n' + GOOD_CLAIM, r"\[topics.harbour\] field 'keywords': expected a non-empty"),
+    (GOOD_CLAIM.replace("followers_share_zero", "topic_port_share_tweets"),
+     r"claim 'c1' field 'measure': measure 'topic_port_share_tweets' names the topic 'port'"),
+    (GOOD_CLAIM.replace("above = 0.5", 'reference = "below"'), r"field 'reference': measure 'followers_share_zero' "
+     r"has no reference pairing; measures that do: followers_per_account_mean"),
+    (GOOD_CLAIM.replace("above = 0.5", 'baseline = "lower"').replace("followers_share_zero",
+                                                                      "engagement_per_tweet_mean"),
+     r"field 'baseline': expected \"below\" or \"above\""),
+    (GOOD_CLAIM.replace("above = 0.5", "equals = 0.5\ntolerance = -1"), r"field 'tolerance': must be 0 or more"),
+    (GOOD_CLAIM + "abve = 1\n", r"claim 'c1': unknown field\(s\) \['abve'\]"),
+])
+def test_a_bad_statement_file_names_the_file_the_claim_and_the_field(tmp_path, body, message):
+    path = write(tmp_path, '[statement]\nby = "x"\n' + body)
+    with pytest.raises(Exception, match=message) as raised:
+        statement.read(path)
+    assert type(raised.value).__name__ == "TractionError" and str(path) in str(raised.value)
+
+
+def test_invalid_toml_gives_its_line(tmp_path):
+    path = write(tmp_path, '[statement]\nby = "x"\n\n[[claims]]\nid = "c1\n')
+    with pytest.raises(Exception, match=r"invalid TOML: .*line 5"):
+        statement.read(path)
+
+
+def test_no_statement_table_or_no_claims_is_named(tmp_path):
+    with pytest.raises(Exception, match=r"no \[statement\] table"):
+        statement.read(write(tmp_path, GOOD_CLAIM))
+    with pytest.raises(Exception, match=r"no \[\[claims\]\]"):
+        statement.read(write(tmp_path, '[statement]\nby = "x"\n'))
+    with pytest.raises(Exception, match="no such file"):
+        statement.read(tmp_path / "absent.toml")
+
+
+# -- choosing the statement --
+
+def test_the_statement_is_the_file_then_the_campaigns_then_the_generic_one(tmp_path):
+    assert statement.choose(EVERY_COMPARISON, "china_052020").source == str(EVERY_COMPARISON)
+    assert statement.choose("", "china_052020").source == "shipped:china_052020"
+    assert statement.choose("", "simulated_china_052020", simulated=True).source == "shipped:china_052020"
+    assert statement.choose("", "simulated_china_052020", simulated=False).generic
+    generic = statement.choose("", "venezuela_0621")
+    assert generic.generic and not generic.quote
+    named = {claim.measure for claim in generic.claims}
+    assert not any(re.search("zh|hong_kong|republican|democrat|chinese", m) for m in named)
+    assert {"followers_share_under_10", "engagement_per_tweet_mean", "lifespan_median_days",
+            "coordinated_accounts_share_above_chance"} <= named
+
+
+def test_every_shipped_statement_reads_and_names_only_registered_measures():
+    for name, path in statement.shipped().items():
+        tested = statement.read(path)
+        assert tested.claims and (name == statement.GENERIC or tested.campaign == name)
+        for test_id in tested.measure_ids():
+            results.measure(test_id)
+
+
+# -- the default run keeps its verdicts and numbers --
+
+OLD_TO_NEW = {(1, "threshold"): "caught_early", (2, "threshold"): "low_followers",
+              (2, "reference set"): "low_followers_vs_reference", (3, "threshold"): "low_engagement",
+              (3, "reference set"): "low_engagement_vs_reference", (4, "threshold"): "engagement_tracked_followers",
+              (5, "threshold"): "core_acted_in_concert", (6, "threshold"): "predominantly_chinese",
+              (7, "threshold"): "hong_kong_narratives", (8, "threshold"): "us_politics"}
+
+
+@pytest.fixture(scope="module")
+def default_sample():
+    """Notebooks 01-03 on the default sample, as nbval and JupyterLab run them (the PRC statement)."""
+    _, work_dir = steps.load()
+    steps.engagement_vs_followers(work_dir)
+    return steps.narrative(work_dir)
+
+
+def test_the_default_sample_keeps_every_verdict_and_number_of_the_hard_coded_claims(default_sample):
+    before = json.loads((FIXTURES / "claims_default_sample_e3b0958.json").read_text(encoding="utf-8"))["claims"]
+    after = {v.id: v for v in default_sample.assessment.verdicts}
+    assert len(before) == len(OLD_TO_NEW)
+    for old in before:
+        new = after[OLD_TO_NEW[(old["number"], old["against"])]]
+        assert new.verdict == old["verdict"], new.id
+        intervals = re.findall(r"\S+ \(95% CI [^)]+\)", old["evidence"])
+        assert intervals, old["evidence"]
+        for shown in intervals:
+            assert shown in new.evidence, (new.id, shown, new.evidence)
+
+
+def test_the_default_sample_records_its_statement_and_verdicts(default_sample):
+    written = json.loads((default_sample.work_dir / "claims.json").read_text(encoding="utf-8"))
+    assert written["statement"]["name"] == "china_052020" and written["statement"]["shipped"] is True
+    assert [c["id"] for c in written["claims"]] == [c.id for c in statement.choose("", "china_052020").claims]
+    assert default_sample.results["dataset"]["statement"]["name"] == "china_052020"
+
+
+# -- the command line --
+
+def test_traction_measures_lists_every_id_with_its_question_and_the_forms(capsys):
+    from helpers.cli import main
+
+    assert main(["measures"]) == 0
+    listed = capsys.readouterr().out
+    for measure in results.MEASURES.values():
+        assert f"{measure.id}  [{measure.unit}" in listed and measure.question in listed
+    for family in results.FAMILIES:
+        assert family.form in listed
+
+
+def test_a_bad_claims_file_stops_the_run_before_any_work(tmp_path, capsys):
+    from helpers.cli import main
+
+    bad = write(tmp_path, '[statement]\nby = "x"\n' + GOOD_CLAIM.replace("above = 0.5\n", ""))
+    out = tmp_path / "run"
+    assert main(["run", "--data-dir", str(tmp_path), "--campaign", "c", "--claims", str(bad), "--out",
+                 str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "claim 'c1': needs exactly one comparison" in error and "Traceback" not in error
+    assert not out.exists()

@@ -2,14 +2,14 @@
 
 import pytest
 
-from helpers import steps
+from helpers import statement, steps
 from helpers.report import claims
 
 GHANA = "ghana_nigeria_032020_users_csv_hashed_resaved.csv"
 
 
-def by_question(assessment):
-    return {(claim.number, claim.against): claim for claim in assessment.claims}
+def by_id(assessment):
+    return {verdict.id: verdict for verdict in assessment.verdicts}
 
 
 @pytest.fixture(scope="module")
@@ -22,19 +22,19 @@ def users_only(real_data, tmp_path_factory):
     return steps.narrative(work).assessment
 
 
-def test_a_users_only_release_names_its_form_and_the_accounts_loaded(users_only):
-    rows = by_question(users_only)
-    for key in [(1, claims.THRESHOLD), (3, claims.THRESHOLD), (3, claims.REFERENCE), (4, claims.THRESHOLD),
-                (6, claims.THRESHOLD), (7, claims.THRESHOLD), (8, claims.THRESHOLD)]:
+def test_a_users_only_release_gets_the_generic_statement_and_names_its_form(users_only):
+    assert users_only.statement.generic  # no statement ships for this campaign
+    rows = by_id(users_only)
+    for key in ["caught_early", "low_engagement", "low_engagement_vs_reference", "coordinated"]:
         claim = rows[key]
         assert claim.verdict == claims.NOT_TESTABLE, key
         assert "The data is a users file only: 71 accounts were loaded, with no tweets" in claim.evidence, key
         for wrong in ("no accounts", "account-table", "0.0%"):
             assert wrong not in claim.evidence, (key, wrong)
     # followers need no tweets: both follower verdicts are given, against the other 27 campaigns
-    assert rows[2, claims.THRESHOLD].verdict == claims.CONTRADICTED  # 25% under 10 followers, not most
-    assert "of the 27 reference campaigns" in rows[2, claims.REFERENCE].evidence
-    assert "left out of its own comparison" in rows[2, claims.REFERENCE].evidence
+    assert rows["low_followers"].verdict == claims.CONTRADICTED  # 25% under 10 followers, not most
+    assert "of the 27 reference campaigns" in rows["low_followers_vs_reference"].evidence
+    assert "left out of its own comparison" in rows["low_followers_vs_reference"].evidence
 
 
 def test_an_account_table_of_retweets_says_retweets_only(ira_table, tmp_path):
@@ -42,20 +42,21 @@ def test_an_account_table_of_retweets_says_retweets_only(ira_table, tmp_path):
                   "retweet_total": "retweets_received_total"}
     _, work = steps.load(account_table=str(ira_table), campaign="ira_buzzfeed", work_dir=str(tmp_path / "work"),
                          column_map=column_map)
-    steps.engagement_vs_followers(work, n_boot=99)
-    rows = by_question(steps.narrative(work).assessment)
-    low = rows[3, claims.THRESHOLD]
+    prc = statement.shipped()["china_052020"]  # a statement with claims on content and on claim 4's models
+    steps.engagement_vs_followers(work, n_boot=99, claims=prc)
+    rows = by_id(steps.narrative(work, prc).assessment)
+    low = rows["low_engagement"]
     assert "(retweets only: the data has no likes, replies or quotes counts)" in low.evidence
     assert "likes, retweets, replies and quotes" not in low.evidence
-    for number in (6, 7, 8):
-        assert rows[number, claims.THRESHOLD].evidence.startswith(
-            "The data is an account-level table (3,259 accounts, totals per account, no tweets)"), number
+    for key in ("predominantly_chinese", "hong_kong_narratives", "us_politics"):
+        assert rows[key].evidence.startswith(
+            "The data is an account-level table (3,259 accounts, totals per account, no tweets)"), key
     assert "users file" not in " ".join(claim.evidence for claim in rows.values())
-    row = rows[3, claims.REFERENCE]
+    row = rows["low_engagement_vs_reference"]
     assert row.verdict == claims.NOT_TESTABLE and "does not say whether its totals count retweet rows" in row.evidence
-    # the NB and PPML elasticities disagree beyond their intervals on this table: claim 4 says so and
+    # the NB and PPML elasticities disagree beyond their intervals on this table: the claim says so and
     # leads with the band means, its verdict resting on the rank correlation
-    tracked = rows[4, claims.THRESHOLD]
+    tracked = rows["engagement_tracked_followers"]
     assert tracked.evidence.startswith("Engagement per original tweet by follower band (95% CI): 0 followers")
-    assert "does not fit these data" in tracked.evidence and "intervals do not overlap" in tracked.evidence
+    assert "does not fit these data" in tracked.evidence
     assert tracked.verdict == claims.SUPPORTED  # Spearman's interval lies above 0

@@ -29,42 +29,52 @@ ROWS = [
 ]
 
 
+ASKED = frames.Content(
+    topics=(("hong_kong", ("香港", "hong kong", "#hongkong")), ("republicans", ("trump", "republican", "特朗普")),
+            ("democrats", ("biden", "democrat", "民主党")), ("spanning", ("严惩 #香港",))),
+    languages=("zh", "en"), days=("2020-01-02",))
+
+
 @pytest.fixture()
 def loaded(tmp_path):
-    return frames.load(write_content(tmp_path / "work", ROWS))
+    return frames.load(write_content(tmp_path / "work", ROWS), content=ASKED)
 
 
 def test_account_counts_match_a_count_by_hand(loaded):
     counts = loaded.accounts.set_index("userid")
-    assert counts.loc["a", ["n_tweets", *frames.CONTENT_COUNTS]].to_dict() == {
-        "n_tweets": 3, "n_chinese": 2, "n_english": 1, "n_hong_kong_hashtag": 1,
-        "n_hong_kong": 1, "n_republican": 1, "n_democrat": 0, "n_with_text": 3,
-    }
-    assert counts.loc["b", "n_hong_kong_hashtag"] == 1  # hashtag HongKong, case-folded
-    assert counts.loc["b", "n_republican"] == 1 and counts.loc["b", "n_democrat"] == 1
-    assert counts.loc["c", "n_republican"] == 1  # 特朗普, not 'trumpet'
-    assert counts.loc["c", "n_democrat"] == 2
-    assert counts.loc["c", "n_chinese"] == 1
+    columns = ["n_tweets", *frames.CONTENT_COUNTS, *ASKED.columns()]
+    assert ASKED.columns() == ["n_topic_hong_kong", "n_topic_republicans", "n_topic_democrats", "n_topic_spanning",
+                               "n_language_zh", "n_language_en", "n_from_2020_01_02"]
+    # a: 香港 in text and hashtag (1 row); Trump (row 3); zh rows 1, 2; en row 3
+    assert counts.loc["a", columns].to_list() == [3, 3, 1, 1, 0, 0, 2, 1, 3]
+    # b: 'Hong Kong' in text and #HongKong, case-folded (row 5); Biden (row 6, und); the GOP is no keyword
+    assert counts.loc["b", columns].to_list() == [3, 3, 1, 0, 1, 0, 1, 1, 3]
+    # c: substrings: 'trumpet' contains 'trump'; 'Democrats' and 民主党; zh-cn is zh
+    assert counts.loc["c", columns].to_list() == [2, 2, 0, 2, 2, 0, 1, 1, 2]
+    # a keyword never spans the text and a hashtag (row 1's text ends 严惩, its first hashtag is #香港)
+    assert counts["n_topic_spanning"].sum() == 0
 
 
 def test_content_tests_report_shares_of_all_tweets_with_intervals(loaded):
-    entries = content.content_tests(loaded.accounts, n_boot=199, seed=1)
+    entries = content.content_tests(loaded.accounts, loaded.content, [("republicans", "democrats")], n_boot=199,
+                                    seed=1)
     tests = {entry["id"]: entry for entry in entries}
-    assert tests["tweets_share_chinese"]["estimate"] == pytest.approx(4 / 8)
-    assert tests["hong_kong_share_tweets"]["estimate"] == pytest.approx(2 / 8)
-    assert tests["us_politics_republican_share"]["estimate"] == pytest.approx(3 / 8)
-    assert tests["us_politics_democrat_share"]["estimate"] == pytest.approx(3 / 8)
-    assert tests["us_politics_republican_minus_democrat_share"]["estimate"] == pytest.approx(0)
+    assert tests["language_zh_share_tweets"]["estimate"] == pytest.approx(4 / 8)
+    assert tests["topic_hong_kong_share_tweets"]["estimate"] == pytest.approx(2 / 8)
+    assert tests["topic_republicans_share_tweets"]["estimate"] == pytest.approx(3 / 8)
+    assert tests["topic_democrats_share_tweets"]["estimate"] == pytest.approx(3 / 8)
+    assert tests["topic_republicans_minus_democrats_share_tweets"]["estimate"] == pytest.approx(0)
+    assert tests["topic_republicans_minus_democrats_share_tweets"]["p_value"] is not None
+    assert tests["tweets_share_from_2020_01_02"]["estimate"] == 1.0
     for entry in entries:
         assert entry["ci_low"] <= entry["estimate"] <= entry["ci_high"]
         assert entry["n"] == 8
 
 
-def test_keyword_lists_are_parameters(tmp_path):
-    work_dir = write_content(tmp_path / "work", ROWS)
-    loaded = frames.load(work_dir, content_patterns=frames.ContentPatterns(democrat_pattern=r"pelosi"))
-    tests = {entry["id"]: entry for entry in content.content_tests(loaded.accounts, n_boot=99)}
-    assert tests["us_politics_democrat_share"]["estimate"] == 0
+def test_nothing_asked_nothing_computed(tmp_path):
+    loaded = frames.load(write_content(tmp_path / "work", ROWS))
+    assert content.content_tests(loaded.accounts, loaded.content) == []
+    assert not any(column.startswith(("n_topic", "n_language")) for column in loaded.accounts)
 
 
 def test_top_hashtags_are_case_folded_and_ranked(loaded):
@@ -94,7 +104,10 @@ def test_ratio_z_test_rejects_at_about_five_percent_under_the_null():
     assert 0.025 <= rejections / 400 <= 0.08
 
 
-def test_without_tweets_the_entries_say_why():
-    entries = content.empty_entries("needs tweet-level data")
-    assert {entry["id"] for entry in entries} >= {"tweets_share_chinese", "us_politics_republican_minus_democrat_share"}
+def test_without_tweets_the_entries_say_why(loaded):
+    no_tweets = loaded.accounts.assign(n_tweets=0)
+    entries = content.content_tests(no_tweets, ASKED, [("republicans", "democrats")])
+    assert {entry["id"] for entry in entries} >= {"language_zh_share_tweets",
+                                                   "topic_republicans_minus_democrats_share_tweets"}
     assert all(entry["estimate"] is None and not entry["converged"] for entry in entries)
+    assert all("the campaign has no tweets" in " ".join(entry["warnings"]) for entry in entries)

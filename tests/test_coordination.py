@@ -11,6 +11,7 @@ import pytest
 from helpers import schema, simulate, traces as traces_module
 from helpers.errors import TractionError
 from helpers.ingest import archive
+from helpers import statement
 from helpers.report import claims
 from helpers.stats import coordination
 from test_frames import write_table
@@ -128,7 +129,9 @@ def test_planted_cells_are_recovered_with_precision_and_recall_over_90_percent(c
 
 
 def claim_5(found):
-    return next(claim for claim in claims.assess({"tests": found.tests}).claims if claim.number == 5)
+    """The PRC statement's coordination claim, judged on these entries."""
+    tested = statement.choose("", "china_052020")
+    return claims.judge(next(c for c in tested.claims if c.id == "core_acted_in_concert"), {"tests": found.tests})
 
 
 def test_the_excess_over_chance_is_clear_and_claim_5_is_supported(coordinated):
@@ -138,7 +141,7 @@ def test_the_excess_over_chance_is_clear_and_claim_5_is_supported(coordinated):
     assert excess["ci_low"] > 0.05 and excess["p_value"] == pytest.approx(1 / (coordination.NULL_DRAWS + 1))
     assert tests["coordinated_accounts_share"]["estimate"] > 5 * tests["coordinated_accounts_share_chance"]["estimate"]
     verdict = claim_5(found)
-    assert verdict.verdict == claims.SUPPORTED and "not testable" in verdict.evidence
+    assert verdict.verdict == claims.SUPPORTED and "not testable" in verdict.caveat
 
 
 def test_the_figure_table_has_every_window_and_trace(coordinated):

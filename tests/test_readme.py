@@ -16,8 +16,8 @@ def test_readme_is_short_and_names_the_two_commands():
 
 
 def test_the_table_of_result_ids_is_the_registry():
-    assert results.markdown_table() in README.read_text(encoding="utf-8"), \
-        "README's id table differs from helpers.results.MEASURES: paste `python -m helpers.results`"
+    assert results.markdown_table() in (ROOT / "docs" / "results.md").read_text(encoding="utf-8"), \
+        "docs/results.md's id table differs from helpers.results.MEASURES: paste `python -m helpers.results`"
 
 
 def test_every_local_link_resolves():

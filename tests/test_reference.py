@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from helpers import data, frames, schema, steps
+from helpers.report import narrative
 from helpers.stats import reference
 from test_frames import USERS, TWEETS, tweet, write_table, write_work_dir
 
@@ -121,9 +122,9 @@ def test_published_checks_state_both_numbers_and_the_tolerance_decides():
     checks = reference.published_checks(totals, shipped, "Ecuador_082019")  # names are matched case-folded
     assert checks["quantity"].tolist() == reference.CHECKED
     assert checks.set_index("quantity").loc["quotes", ["ours", "published"]].tolist() == [3172, 3082]
-    agreed = reference.agreement(checks, 0.05).set_index("quantity")["agrees"]
+    agreed = narrative.agreement(checks, 0.05).set_index("quantity")["agrees"]
     assert agreed.all()
-    assert not reference.agreement(checks, 0.01).set_index("quantity").loc["quotes", "agrees"]  # 2.9% off
+    assert not narrative.agreement(checks, 0.01).set_index("quantity").loc["quotes", "agrees"]  # 2.9% off
     assert reference.published_checks(totals, shipped, "china_052020").empty  # not in the set
 
 

@@ -11,7 +11,7 @@ from helpers import results
 from helpers.errors import TractionError
 
 
-IDS = list(results.HOLM_FAMILY)
+IDS = [m.id for m in results.MEASURES.values() if m.holm]
 
 
 def entries(p_values, ids=IDS):
@@ -43,9 +43,25 @@ def test_holm_family_is_the_claims_primary_tests_only():
     assert built["tests"][2]["converged"] is False
 
 
-def test_every_holm_family_member_is_a_claims_test():
-    for test_id in results.HOLM_FAMILY:
-        assert results.MEASURES[test_id].claims, test_id
+def test_every_holm_family_member_is_the_measure_of_a_shipped_claim():
+    from helpers import statement
+
+    primary = {claim.measure for path in statement.shipped().values() for claim in statement.read(path).claims}
+    corroborating = {m.corroboration or m.baseline for m in results.MEASURES.values() if m.corroboration or m.baseline}
+    for test_id in IDS:
+        assert test_id in primary | corroborating, test_id
+
+
+def test_parameterised_ids_resolve_to_their_family():
+    assert results.measure("followers_share_under_8").question == "What share of the accounts had fewer than 8 followers?"
+    assert results.measure("topic_a_b_minus_c_share_tweets").holm  # a difference of topics 'a_b' and 'c'
+    assert results.family_parts("topic_a_b_minus_c_share_tweets") == ("topic_{A}_minus_{B}_share_tweets",
+                                                                      {"a": "a_b", "b": "c"})
+    assert results.measure("language_zh_share_tweets").is_share
+    assert results.family_parts("accounts_created_share_2020_01")[1] == {"year": "2020", "month": "01"}
+    for bad in ("followers_share_under_0", "accounts_created_share_2020_13", "tweets_share_from_2020_02_30x"):
+        with pytest.raises(TractionError, match="not in the results contract"):
+            results.measure(bad)
 
 
 def test_fragile_is_read_from_the_warnings_prefix():

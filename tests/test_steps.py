@@ -48,7 +48,7 @@ def test_results_json_is_complete_and_byte_identical(work_dir):
     family = [t for t in doc["tests"] if t["p_holm"] is not None]
     assert family and all(t["p_holm"] >= t["p_value"] and t["converged"] for t in family)
     # Holm's family is the claims' primary tests with a p-value; every other p-value stays raw
-    assert {t["id"] for t in family} == {t["id"] for t in doc["tests"] if t["id"] in results.HOLM_FAMILY
+    assert {t["id"] for t in family} == {t["id"] for t in doc["tests"] if results.measure(t["id"]).holm
                                          and t["converged"] and t["p_value"] is not None}
     assert {"elasticity_nb_account", "spearman_followers_engagement"} <= {t["id"] for t in family}
     assert [b["band"] for b in doc["descriptives"]["follower_bands"]][:6] == [
@@ -58,6 +58,30 @@ def test_results_json_is_complete_and_byte_identical(work_dir):
     for figure in doc["descriptives"]["figures"]:
         assert (work_dir / figure["file"]).is_file() and figure["caption"] and figure["title"]
     assert first.analysis.fitted is not None and first.document == doc
+
+
+def test_a_shipped_statement_gets_every_measure_it_names(work_dir):
+    """The Thai statement on a small simulated campaign: its months, days and counts are computed and judged."""
+    from helpers import statement
+    from helpers.report import claims
+
+    thai = statement.shipped()["thailand_092020"]
+    run = steps.engagement_vs_followers(work_dir, seed=1, n_boot=49, claims=thai)
+    ids = {t["id"] for t in run.document["tests"]}
+    tested = statement.read(thai)
+    assert set(tested.measure_ids()) <= ids
+    tests = {t["id"]: t for t in run.document["tests"]}
+    accounts = run.analysis.frames.accounts
+    created = accounts["account_creation_date"].dropna()
+    assert tests["accounts_created_share_2020_01"]["estimate"] == pytest.approx(
+        (created.dt.strftime("%Y-%m") == "2020-01").mean(), abs=1e-6)
+    rows = duckdb.sql(f"SELECT count(*) FILTER (WHERE tweet_time >= DATE '2020-03-02'), count(*) "
+                      f"FROM '{work_dir / 'tweets.parquet'}'").fetchall()[0]
+    assert tests["tweets_share_from_2020_03_02"]["estimate"] == pytest.approx(rows[0] / rows[1], abs=1e-6)
+    assert tests["tweets"]["estimate"] == rows[1] and tests["accounts"]["estimate"] == len(accounts)
+    story = steps.narrative(work_dir, thai)
+    assert {v.id for v in story.assessment.verdicts} == {c.id for c in tested.claims}
+    assert story.assessment.verdicts[0].verdict in claims.VERDICTS
 
 
 def test_account_table_form_runs_and_says_why_parts_are_skipped(tmp_path):

@@ -1,6 +1,6 @@
 """The ``traction`` command: ingest, simulate, run and compare, one subcommand each.
 
-Each subcommand only parses arguments and calls the module that does the work;
+Each subcommand (ingest, simulate, run, measures, compare) only parses arguments and calls the module that does the work;
 user errors (``TractionError``) become a one-line message and exit status 2.
 """
 
@@ -33,6 +33,13 @@ def _compare(args):
     from helpers import pipeline
 
     return pipeline.cli_compare(args)
+
+
+def _measures(args):
+    from helpers import results
+
+    print(results.listing())
+    return 0
 
 
 def _shares(text):
@@ -138,8 +145,14 @@ def build_parser():
     run.add_argument("--out", help="output folder (default: reports/<campaign>/)")
     run.add_argument("--index", metavar="FILE", help="write an index of runs here (default: reports/index.html, "
                      "only for runs in reports/)")
+    run.add_argument("--claims", metavar="FILE", help="the statement to test: a TOML file of claims (docs/claims.md); "
+                     "default: the campaign's shipped statement, else the generic claims")
     run.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE")
     run.set_defaults(func=_run)
+
+    # --- measures (owned by helpers.results) ---
+    measures = sub.add_parser("measures", help="list every measure a claim can name, with its question and unit")
+    measures.set_defaults(func=_measures)
 
     # --- compare (owned by helpers.report.compare, run by helpers.pipeline) ---
     compare = sub.add_parser("compare", help="put runs side by side with the reference set of real campaigns")

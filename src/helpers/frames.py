@@ -11,11 +11,11 @@ last_tweet_time, lifespan_days; plus, for the amplification statistics,
 n_retweets_in_network (retweet rows whose retweeted tweet is in the dataset),
 n_zero_engagement (original tweets with no engagement) and n_retweet_heavy
 (original tweets with retweets > RETWEET_HEAVY_RATIO x likes); and, for the
-content statistics, tweet rows (retweets included) in Chinese (n_chinese), in
-English (n_english), with a Hong Kong hashtag (n_hong_kong_hashtag), on Hong
-Kong by hashtag or keyword (n_hong_kong), naming Trump or the Republicans
-(n_republican) and Biden or the Democrats (n_democrat), matched by
-``ContentPatterns``, and rows with any text (n_with_text); and, for the
+content statistics, tweet rows (retweets included) with any text
+(n_with_text) and, for what the statement under test asks (``Content``), in
+each of its languages (n_language_CODE), on each of its topics
+(n_topic_NAME: a keyword in the text or hashtags) and posted on or after each
+of its days (n_from_YYYY_MM_DD); and, for the
 comparison with the reference set of real campaigns (whose published totals
 sum the counts over every row), the four counts and their sum over ALL tweet
 rows, retweets included as the archive writes them (likes_all_rows,
@@ -36,7 +36,7 @@ are the only ones after the ingest that read files: statistics take their frames
 import json
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -60,15 +60,30 @@ TOTALS = ["accounts", "tweet_rows", *COMPONENTS, "followers"]  # the published f
 
 
 @dataclass(frozen=True)
-class ContentPatterns:
-    """What the content counts match (case-folded). Defaults follow the topics Twitter named for the June 2020
-    PRC release (Hong Kong, Guo Wengui, COVID-19) and the US parties in Chinese and English."""
+class Content:
+    """What the per-account content counts match, as the statement under test asks: its topics (name and
+    keywords, matched case-insensitively as substrings of the text or of a '#hashtag'), its language codes
+    (the code or CODE-*) and its days (tweet rows on or after YYYY-MM-DD)."""
 
-    hong_kong_hashtags: tuple = ("香港", "hongkong", "hong_kong", "守護香港", "守护香港", "暴徒", "港独", "反送中",
-                                 "hkpolice", "standwithhongkong")
-    hong_kong_pattern: str = r"香港|hong ?kong|港独|港獨|暴徒|反送中"
-    republican_pattern: str = r"\btrump\b|republican|\bgop\b|特朗普|川普|共和党|共和黨"
-    democrat_pattern: str = r"\bbiden\b|democrat|拜登|民主党|民主黨"
+    topics: tuple = ()  # ((name, (keyword, ...)), ...)
+    languages: tuple = ()
+    days: tuple = ()
+
+    def columns(self) -> list[str]:
+        return ([topic_column(name) for name, _ in self.topics] + [language_column(code) for code in self.languages]
+                + [day_column(day) for day in self.days])
+
+
+def topic_column(name: str) -> str:
+    return f"n_topic_{name}"
+
+
+def language_column(code: str) -> str:
+    return f"n_language_{code}"
+
+
+def day_column(day: str) -> str:
+    return "n_from_" + day.replace("-", "_")
 
 
 @dataclass
@@ -80,7 +95,7 @@ class Frames:
     report: dict = field(default_factory=dict)  # load_report.json, {} when absent
     tweets_sample_note: str | None = None  # set when `tweets` holds a sample of whole accounts
     top_hashtags: pd.DataFrame | None = None  # hashtag, tweets, share_of_tweets (all tweet rows)
-    content_patterns: ContentPatterns = field(default_factory=ContentPatterns)
+    content: Content = field(default_factory=Content)
     totals: dict = field(default_factory=dict)  # TOTALS -> int, or None where the form lacks it
     reference: pd.DataFrame | None = None  # the reference set of real campaigns (helpers.data)
 
@@ -109,36 +124,36 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 
 def load(work_dir, *, max_tweets: int | None = None, seed: int = 0,
-         content_patterns: ContentPatterns = ContentPatterns()) -> Frames:
+         content: Content = Content()) -> Frames:
     """Build the account and original-tweet frames from ``work_dir``'s Parquet tables.
 
     The connection is closed before returning, so DuckDB gives its memory back; the coordination traces have their
     own (``helpers.traces.open``)."""
     con, form, report = open_tables(work_dir)
     try:
-        return _frames(con, form, report, Path(work_dir), max_tweets, seed, content_patterns)
+        return _frames(con, form, report, Path(work_dir), max_tweets, seed, content)
     finally:
         con.close()
 
 
-def _frames(con, form, report, work_dir, max_tweets, seed, content_patterns) -> Frames:
+def _frames(con, form, report, work_dir, max_tweets, seed, content) -> Frames:
     accounts_path, tweets_path = work_dir / "accounts.parquet", work_dir / "tweets.parquet"
     reference = data.reference_campaigns()
     if form == FORM_ACCOUNT_TABLE:
-        return Frames(_account_table(con), None, FORM_ACCOUNT_TABLE,
+        return Frames(_account_table(con, content), None, FORM_ACCOUNT_TABLE,
                       ["account-level table: tweet-level statistics are skipped"], report,
-                      totals=_totals(con, FORM_ACCOUNT_TABLE), reference=reference)
+                      totals=_totals(con, FORM_ACCOUNT_TABLE), reference=reference, content=content)
     if form == FORM_USERS_ONLY:
-        accounts = _accounts(con, with_tweets=False)
+        accounts = _accounts(con, with_tweets=False, content=content)
         return Frames(accounts, None, FORM_USERS_ONLY,
                       ["no tweets (users file only): engagement statistics are skipped"], report,
-                      totals=_totals(con, FORM_USERS_ONLY), reference=reference)
+                      totals=_totals(con, FORM_USERS_ONLY), reference=reference, content=content)
     warnings = _tweet_warnings(con, tweets_path)
     con.execute(f"""CREATE VIEW tw AS SELECT tweetid, userid, tweet_time, retweet_tweetid,
         coalesce(is_retweet, false) AS rt, tweet_language, tweet_text, hashtags,
         {", ".join(f"coalesce({col}, 0) AS {name}" for name, col in COMPONENTS.items())}
         FROM raw_tweets""")
-    accounts = _accounts(con, with_tweets=True, patterns=content_patterns)
+    accounts = _accounts(con, with_tweets=True, content=content)
     orphans = int(accounts["follower_count"].isna().sum() - _unknown_followers(con))
     if orphans:
         warnings.append(f"{orphans} accounts tweet in {tweets_path.name} but are missing from "
@@ -149,7 +164,7 @@ def _frames(con, form, report, work_dir, max_tweets, seed, content_patterns) -> 
     tweets, note = _tweets(con, accounts, max_tweets, seed)
     if note:
         warnings.append(note)
-    return Frames(accounts, tweets, FORM_ARCHIVE, warnings, report, note, _top_hashtags(con), content_patterns,
+    return Frames(accounts, tweets, FORM_ARCHIVE, warnings, report, note, _top_hashtags(con), content,
                   _totals(con, FORM_ARCHIVE), reference)
 
 
@@ -256,12 +271,33 @@ def _tweet_warnings(con, path) -> list[str]:
     return [m for m, n in zip(messages, nulls) if n]
 
 
-def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatterns()) -> pd.DataFrame:
+def _content_counts(content: Content) -> tuple[str, dict]:
+    """The per-user count expressions of ``content`` and their query parameters (keywords as lists, so no
+    keyword is ever spliced into SQL; codes and days are checked by the statement's id forms)."""
+    parameters, counts = {}, []
+    for index, (name, keywords) in enumerate(content.topics):
+        parameters[f"topic_{index}"] = [keyword.lower() for keyword in keywords]
+        counts.append(f"count(*) FILTER (WHERE len(list_filter($topic_{index}, lambda k: contains(searchable, k))) > 0)"
+                      f" AS {topic_column(name)}")
+    counts += [f"count(*) FILTER (WHERE lower(tweet_language) = '{code}' OR lower(tweet_language) LIKE '{code}-%')"
+               f" AS {language_column(code)}" for code in content.languages]
+    counts += [f"count(*) FILTER (WHERE tweet_time >= DATE '{day}') AS {day_column(day)}" for day in content.days]
+    return "".join(f",\n            {count}" for count in counts), parameters
+
+
+# A topic's keywords are looked for in the text and in each hashtag written '#name', one per line (a keyword
+# never spans two of them).
+SEARCHABLE = ("lower(coalesce(tweet_text, '')) || chr(10) || "
+              "coalesce(array_to_string(list_transform(hashtags, lambda h: '#' || lower(h)), chr(10)), '')")
+
+
+def _accounts(con, *, with_tweets: bool, content: Content = Content()) -> pd.DataFrame:
     if not with_tweets:
         con.execute("""CREATE VIEW tw AS SELECT NULL::VARCHAR tweetid, NULL::VARCHAR userid,
             NULL::TIMESTAMP tweet_time, NULL::VARCHAR retweet_tweetid, false rt, NULL::VARCHAR tweet_language,
             NULL::VARCHAR tweet_text, NULL::VARCHAR[] hashtags, 0 likes, 0 retweets, 0 replies, 0 quotes WHERE false""")
-    parameters = {**asdict(patterns), "hong_kong_hashtags": [tag.lower() for tag in patterns.hong_kong_hashtags]}
+    content_counts, parameters = _content_counts(content)
+    source = f"(SELECT *, {SEARCHABLE} AS searchable FROM tw)" if content.topics else "tw"
     query = f"""
         WITH per_user AS (
           SELECT userid,
@@ -279,16 +315,8 @@ def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatt
             count(*) FILTER (WHERE NOT rt AND retweets > {RETWEET_HEAVY_RATIO} * likes) AS n_retweet_heavy,
             min(tweet_time) AS first_tweet_time,
             max(tweet_time) AS last_tweet_time,
-            count(*) FILTER (WHERE lower(tweet_language) LIKE 'zh%') AS n_chinese,
-            count(*) FILTER (WHERE lower(tweet_language) = 'en') AS n_english,
-            count(*) FILTER (WHERE list_has_any(list_transform(hashtags, lambda h: lower(h)), $hong_kong_hashtags))
-                AS n_hong_kong_hashtag,
-            count(*) FILTER (WHERE list_has_any(list_transform(hashtags, lambda h: lower(h)), $hong_kong_hashtags)
-                OR regexp_matches(lower(tweet_text), $hong_kong_pattern)) AS n_hong_kong,
-            count(*) FILTER (WHERE regexp_matches(lower(tweet_text), $republican_pattern)) AS n_republican,
-            count(*) FILTER (WHERE regexp_matches(lower(tweet_text), $democrat_pattern)) AS n_democrat,
-            count(*) FILTER (WHERE nullif(trim(tweet_text), '') IS NOT NULL) AS n_with_text
-          FROM tw GROUP BY userid)
+            count(*) FILTER (WHERE nullif(trim(tweet_text), '') IS NOT NULL) AS n_with_text{content_counts}
+          FROM {source} GROUP BY userid)
         SELECT userid, (row_number() OVER (ORDER BY userid))::BIGINT AS account_row, a.follower_count,
           a.account_creation_date,
           coalesce(n_tweets, 0)::{{count}} AS n_tweets, coalesce(n_original, 0)::{{count}} AS n_original,
@@ -302,7 +330,7 @@ def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatt
           coalesce(n_zero_engagement, 0)::{{count}} AS n_zero_engagement,
           coalesce(n_retweet_heavy, 0)::{{count}} AS n_retweet_heavy,
           first_tweet_time, last_tweet_time,
-          {", ".join(f"coalesce({c}, 0)::{{count}} AS {c}" for c in CONTENT_COUNTS)}
+          {", ".join(f"coalesce({c}, 0)::{{count}} AS {c}" for c in [*CONTENT_COUNTS, *content.columns()])}
         FROM (SELECT userid, follower_count, account_creation_date FROM acc) a
         FULL JOIN per_user USING (userid)"""
     try:  # counts as int32 (half the memory at millions of accounts); a count that does not fit raises
@@ -320,11 +348,10 @@ def _accounts(con, *, with_tweets: bool, patterns: ContentPatterns = ContentPatt
         frame[col] = pd.to_datetime(frame[col])
     frame["lifespan_days"] = (frame["last_tweet_time"] - frame["account_creation_date"]).dt.total_seconds() / 86400
     frame["userid"] = frame["userid"].astype(str)
-    return frame[_ACCOUNT_ORDER]
+    return frame[_ACCOUNT_ORDER + content.columns()]
 
 
-CONTENT_COUNTS = ["n_chinese", "n_english", "n_hong_kong_hashtag", "n_hong_kong", "n_republican", "n_democrat",
-                  "n_with_text"]
+CONTENT_COUNTS = ["n_with_text"]
 _ACCOUNT_ORDER = ["userid", "follower_count", "n_tweets", "n_original", "n_retweets", "likes",
                   "retweets", "replies", "quotes", "engagement", "account_creation_date",
                   "first_tweet_time", "last_tweet_time", "lifespan_days",
@@ -337,7 +364,7 @@ def _followers(series: pd.Series) -> pd.Series:
     return series.astype("int64") if series.notna().all() else series
 
 
-def _account_table(con) -> pd.DataFrame:
+def _account_table(con, content: Content = Content()) -> pd.DataFrame:
     frame = con.execute("""SELECT userid, follower_count, tweet_count AS n_tweets,
         tweet_count AS n_original, like_total AS likes, retweet_total AS retweets,
         reply_total AS replies, quote_total AS quotes, engagement_total AS engagement
@@ -358,10 +385,10 @@ def _account_table(con) -> pd.DataFrame:
     frame["lifespan_days"] = float("nan")
     # An account table does not say whether its totals count retweet rows: no all-rows sums.
     for col in ["n_retweets_in_network", "n_zero_engagement", "n_retweet_heavy", *CONTENT_COUNTS,
-                *ALL_ROWS, "engagement_all_rows"]:
+                *content.columns(), *ALL_ROWS, "engagement_all_rows"]:
         frame[col] = float("nan")
     frame["userid"] = frame["userid"].astype(str)
-    return frame[_ACCOUNT_ORDER]
+    return frame[_ACCOUNT_ORDER + content.columns()]
 
 
 def _totals(con, form) -> dict:

@@ -21,13 +21,14 @@ import papermill
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
-from helpers import defaults
+from helpers import defaults, statement
 from helpers.report import index as report_index
 from helpers.errors import TractionError
 
 NOTEBOOKS = ("01_load.ipynb", "02_engagement_vs_followers.ipynb", "03_narrative.ipynb")
 RUNNER_PARAMETERS = ("data_dir", "campaign", "work_dir")  # set by --data-dir, --campaign, --out
-PATH_PARAMETERS = [(NOTEBOOKS[0], "account_table"), (NOTEBOOKS[1], "baseline")]  # -p values that are paths
+PATH_PARAMETERS = [(NOTEBOOKS[0], "account_table"), (NOTEBOOKS[1], "baseline"), (NOTEBOOKS[1], "claims"),
+                   (NOTEBOOKS[2], "claims")]  # -p values that are paths
 TEMPLATES = Path(__file__).parent / "report" / "templates"
 CELL_TIMEOUT_SECONDS = 3600
 
@@ -164,6 +165,8 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, index=None, lo
     for notebook, name in PATH_PARAMETERS:  # notebooks run in notebooks/: a typed path is relative to the user
         if per_notebook[notebook].get(name):
             per_notebook[notebook][name] = str(Path(per_notebook[notebook][name]).resolve())
+    if per_notebook[NOTEBOOKS[2]].get("claims"):
+        statement.read(per_notebook[NOTEBOOKS[2]]["claims"])  # a bad statement file stops here, before any work
     account_table = per_notebook[NOTEBOOKS[0]].get("account_table")
     if data_dir is None and not account_table:
         from helpers import simulate
@@ -194,6 +197,8 @@ def run(data_dir=None, campaign=None, out=None, parameters=(), *, index=None, lo
         redact[shared["data_dir"]] = "<data folder>"
     if account_table:
         redact[account_table] = f"<data folder>/{Path(account_table).name}"
+    if per_notebook[NOTEBOOKS[2]].get("claims"):
+        redact[per_notebook[NOTEBOOKS[2]]["claims"]] = Path(per_notebook[NOTEBOOKS[2]]["claims"]).name
     for path in executed:
         title = f"traction: {campaign}, {path.stem}"
         render_html(path, out_dir / f"{path.stem}.html", with_code=False, title=title, redact=redact)
@@ -234,5 +239,6 @@ def cli_compare(args) -> int:
 
 def cli_run(args) -> int:
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    run(args.data_dir, args.campaign, args.out, args.parameter, index=args.index, log=log)
+    parameters = [*args.parameter, *([f"claims={args.claims}"] if args.claims else [])]
+    run(args.data_dir, args.campaign, args.out, parameters, index=args.index, log=log)
     return 0

@@ -7,7 +7,7 @@ other only as files in ``work_dir``.
 
 import ctypes
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from helpers import defaults, frames, results, traces
+from helpers import defaults, frames, results, statement, traces
 from helpers.errors import TractionError
 from helpers.ingest import archive
 from helpers.report import claims, figures
@@ -85,21 +85,26 @@ class EngagementRun:
         return pd.read_parquet(path) if path else pd.DataFrame()
 
 
-def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000_000, baseline="") -> EngagementRun:
+def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000_000, baseline="",
+                            claims="") -> EngagementRun:
     """Notebook 02: frames -> statistics -> figures -> ``work_dir/results.json``, and the coordination's evidence
     (groups, the items behind each tie, the network for Gephi and its figures) beside it.
 
     ``baseline`` names another run's folder (or its work folder) or an account-table CSV in traction's column
-    names: its accounts are the comparison for ``baseline_engagement_ratio``.
+    names: its accounts are the comparison for ``baseline_engagement_ratio``. ``claims`` names a statement file;
+    empty: the campaign's shipped statement, else the generic one (``helpers.statement.choose``). The measures
+    it names (topics, languages, follower lines, ...) are computed beside the fixed ones.
     """
     work_dir = Path(work_dir) if work_dir else defaults.default_work_dir()
+    tested = statement_for(work_dir, claims)
     give_back_freed_arrays()
     coordinated = measure_coordination(work_dir, seed=seed, evidence_dir=work_dir)
-    loaded = frames.load(work_dir, max_tweets=max_tweets, seed=seed)
+    loaded = frames.load(work_dir, max_tweets=max_tweets, seed=seed, content=content_asked(tested))
     compared = load_baseline(baseline, work_dir) if baseline else None
-    analysis = analyse(loaded, coordinated, n_boot=n_boot, seed=seed, baseline=compared)
+    analysis = analyse(loaded, coordinated, n_boot=n_boot, seed=seed, baseline=compared, statement=tested)
     drawn = figures.draw_all(analysis, work_dir / "figures")
     provenance = dataset(loaded, seed=seed, n_boot=n_boot, max_tweets=max_tweets)
+    provenance["statement"] = statement.provenance(tested)
     if compared is not None:
         provenance["baseline"] = {k: v for k, v in dataset(compared).items() if k != "parameters"}
     document = results.build(provenance, analysis.tests, {**analysis.tables, "figures": drawn})
@@ -111,6 +116,17 @@ def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000
     return EngagementRun(analysis, drawn, document, path, written, results.tidy_frame(document), acc,
                          descriptives.top_accounts(acc, "engagement"), descriptives.top_accounts(acc, "follower_count"),
                          evidence.groups, evidence.group_items, coordinated.edges, evidence_figures)
+
+
+def statement_for(work_dir, claims="") -> statement.Statement:
+    """The statement a run tests: ``claims`` when given, else the one chosen for the loaded campaign."""
+    report = frames.read_report(work_dir)
+    return statement.choose(claims, report.get("campaign", ""), bool(report.get("simulated")))
+
+
+def content_asked(tested: statement.Statement) -> frames.Content:
+    """What the frames must count for the statement: its topics, languages and days."""
+    return frames.Content(tuple(tested.topics.items()), tested.languages(), tested.tweet_days())
 
 
 M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES = -3, 1 << 20
@@ -260,13 +276,24 @@ class Narrative:
     assessment: claims.Assessment
     work_dir: Path
 
+    @property
+    def statement(self) -> statement.Statement:
+        return self.assessment.statement
 
-def narrative(work_dir="", thresholds: claims.Thresholds = claims.Thresholds()) -> Narrative:
-    """Notebook 03: read results.json and the load report, give each claim its verdict, and record the
-    verdicts in ``work_dir/claims.json`` (the index of runs shows them)."""
+
+def narrative(work_dir="", claims_file="", *, reference_quantile=0.5, published_tolerance=0.05) -> Narrative:
+    """Notebook 03: read results.json and the load report, give each claim of the statement its verdict, and
+    record the verdicts in ``work_dir/claims.json`` (the index of runs shows them).
+
+    ``claims_file``: the statement file (empty: the campaign's shipped statement, else the generic one).
+    ``reference_quantile``: the reference set's dividing line for claims that do not give their own;
+    ``published_tolerance``: how far our totals may differ from the reference set's published ones.
+    """
     work_dir = Path(work_dir) if work_dir else defaults.default_work_dir()
     document = results.read(work_dir / "results.json")
-    assessment = claims.assess(document, thresholds)
-    results.write(work_dir / "claims.json", {"thresholds": asdict(thresholds),
-                                             "claims": [asdict(claim) for claim in assessment.claims]})
+    dataset = document.get("dataset", {})
+    tested = statement.choose(claims_file, dataset.get("campaign", ""), bool(dataset.get("simulated")))
+    settings = claims.Settings(reference_quantile=reference_quantile, published_tolerance=published_tolerance)
+    assessment = claims.evaluate(tested, document, settings)
+    results.write(work_dir / "claims.json", assessment.to_json())
     return Narrative(document, frames.read_report(work_dir), assessment, work_dir)

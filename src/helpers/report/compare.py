@@ -2,8 +2,8 @@
 
 Each run is read from its ``results.json`` (a run folder of ``traction run``, or
 its work folder). ``comparison.json`` holds, per run, the key measures with
-their intervals, the reference percentiles and every verdict (default
-thresholds unless given), and the reference set itself. ``comparison.html`` is
+their intervals, the reference percentiles and every verdict (each run's
+report's own, from its claims.json), and the reference set itself. ``comparison.html`` is
 one self-contained page: the runs, the measures, a dot plot (log scale) of
 engagement per tweet row and followers per account over all reference
 campaigns with the runs highlighted, and every run's verdicts in one table.
@@ -19,23 +19,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import data, results
+from helpers import data, results, statement
 from helpers.errors import TractionError
 from helpers.report import claims, figures, narrative
 
-KEY_MEASURES = [
-    ("engagement_per_tweet_row_mean", "engagement per tweet row", claims.num),
-    ("reference_percentile_engagement_per_tweet_row", "share of reference campaigns with less engagement per "
-     "tweet row", claims.pct),
-    ("followers_per_account_mean", "followers per account", claims.num),
-    ("reference_percentile_followers_per_account", "share of reference campaigns with fewer followers per account",
-     claims.pct),
-    ("engagement_per_tweet_mean", "engagement per original tweet", claims.num),
-    ("followers_share_under_10", "share of accounts under 10 followers", claims.pct),
-    ("followers_median", "median followers", claims.num),
-    ("elasticity_nb_account", "elasticity of engagement with followers (account NB)", claims.num),
-    ("baseline_engagement_ratio", "engagement relative to baseline accounts of the same size", claims.num),
-]
+# The measures shown side by side; their labels and formats come from the registry.
+KEY_MEASURES = ["engagement_per_tweet_row_mean", "reference_percentile_engagement_per_tweet_row",
+                "followers_per_account_mean", "reference_percentile_followers_per_account", "engagement_per_tweet_mean",
+                "followers_share_under_10", "followers_median", "elasticity_nb_account", "baseline_engagement_ratio"]
 REFERENCE_COLUMNS = ["campaign", "release", "attributed_country", "accounts", "tweet_rows",
                      "engagement_per_tweet_row", "followers_per_account"]
 STYLE = ("body{font-family:sans-serif;margin:2em;max-width:80em}td,th{padding:.3em .8em;text-align:left;"
@@ -62,7 +53,7 @@ def read_runs(run_dirs) -> list[dict]:
         path = results_path(run_dir)
         document = results.read(path)
         folder = path.parent.parent if path.parent.name == "work" else path.parent
-        runs.append({"folder": folder.name, "results": document,
+        runs.append({"folder": folder.name, "results": document, "results_path": path,
                      "campaign": str(document.get("dataset", {}).get("campaign") or folder.name)})
     names = [run["campaign"] for run in runs]
     for run in runs:
@@ -71,7 +62,17 @@ def read_runs(run_dirs) -> list[dict]:
     return runs
 
 
-def comparison(run_dirs, thresholds: claims.Thresholds = claims.Thresholds()) -> dict:
+def run_verdicts(run: dict, settings: claims.Settings) -> list[dict]:
+    """A run's verdicts: its report's own (``work/claims.json``), else its statement's as chosen for its campaign."""
+    recorded = run["results_path"].parent / "claims.json"
+    if recorded.is_file():
+        return results.read(recorded)["claims"]
+    dataset = run["results"].get("dataset", {})
+    tested = statement.choose("", dataset.get("campaign", ""), bool(dataset.get("simulated")))
+    return [asdict(v) for v in claims.evaluate(tested, run["results"], settings).verdicts]
+
+
+def comparison(run_dirs, settings: claims.Settings = claims.Settings()) -> dict:
     """The comparison document (what comparison.json holds)."""
     reference = data.reference_campaigns()
     out = []
@@ -79,35 +80,36 @@ def comparison(run_dirs, thresholds: claims.Thresholds = claims.Thresholds()) ->
         document = run["results"]
         tests = {entry["id"]: entry for entry in document.get("tests", [])}
         dataset = document.get("dataset", {})
-        assessment = claims.assess(document, thresholds)
         out.append({
             "label": run["label"], "campaign": run["campaign"], "simulated": bool(dataset.get("simulated")),
             "form": dataset.get("form"), "accounts": dataset.get("accounts"),
             "measures": {test_id: {k: tests.get(test_id, {}).get(k) for k in
                                    ("estimate", "ci_low", "ci_high", "n", "converged", "warnings")}
-                         for test_id, _, _ in KEY_MEASURES},
-            "verdicts": [{"claim": c.number, "claim_text": c.claim, "against": c.against, "question": c.question,
-                          "verdict": c.verdict, "evidence": c.evidence} for c in assessment.claims],
+                         for test_id in KEY_MEASURES},
+            "verdicts": [{"claim": v["id"], "claim_text": v["claim"], "against": v["against"],
+                          "question": v["question"], "verdict": v["verdict"], "evidence": v["evidence"]}
+                         for v in run_verdicts(run, settings)],
         })
-    return {"runs": out, "reference_set": reference[REFERENCE_COLUMNS], "thresholds": asdict(thresholds),
+    return {"runs": out, "reference_set": reference[REFERENCE_COLUMNS], "settings": asdict(settings),
             "reference_source": data.SOURCE}
 
 
 def _measure_table(document) -> pd.DataFrame:
     rows = []
-    for test_id, words, fmt in KEY_MEASURES:
-        row = {"measure": words}
+    for test_id in KEY_MEASURES:
+        form = claims.fmt(test_id)
+        row = {"measure": results.measure(test_id).label}
         for run in document["runs"]:
             entry = run["measures"][test_id]
             usable = entry.get("converged") and entry.get("estimate") is not None
-            row[run["label"]] = (claims.interval(entry, fmt) if usable and entry.get("ci_low") is not None
-                                 else fmt(entry["estimate"]) if usable else "not measured")
+            row[run["label"]] = (claims.interval(entry, form) if usable and entry.get("ci_low") is not None
+                                 else form(entry["estimate"]) if usable else "not measured")
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def _verdict_table(document) -> pd.DataFrame:
-    """One row per (claim, line it is judged against), one column per run."""
+    """One row per claim (by id, in the order first met), one column per run."""
     keys, text = [], {}
     for run in document["runs"]:
         for verdict in run["verdicts"]:
@@ -116,8 +118,8 @@ def _verdict_table(document) -> pd.DataFrame:
                 keys.append(key)
                 text[key] = verdict["claim_text"]
     rows = []
-    for key in sorted(keys, key=lambda k: (k[0], keys.index(k))):
-        row = {"#": key[0], "claim": text[key], "against": key[1]}
+    for key in keys:
+        row = {"claim": text[key], "id": key[0], "against": key[1]}
         for run in document["runs"]:
             found = [v["verdict"] for v in run["verdicts"] if (v["claim"], v["against"]) == key]
             row[run["label"]] = found[0] if found else "not asked"
@@ -161,7 +163,7 @@ def to_html(document) -> str:
         f"<img alt='dot plot of the reference campaigns with the compared runs' src='{uri}' style='max-width:100%'>",
         f"<p><em>{escape(caption)}</em></p>",
         "<h2>Verdicts</h2>", narrative.verdicts_html(),
-        narrative.thresholds_html(claims.Thresholds(**document["thresholds"])),
+        narrative.settings_html(claims.Settings(**document["settings"])),
         _verdict_table(document).to_html(index=False, escape=True, border=0),
         "<h2>The reference set</h2>",
         shown.to_html(index=False, escape=True, border=0),
@@ -169,9 +171,9 @@ def to_html(document) -> str:
     return html
 
 
-def write(run_dirs, out, thresholds: claims.Thresholds = claims.Thresholds()) -> tuple[Path, Path]:
+def write(run_dirs, out, settings: claims.Settings = claims.Settings()) -> tuple[Path, Path]:
     """Write ``out/comparison.json`` and ``out/comparison.html``; return both paths."""
-    document = comparison(run_dirs, thresholds)
+    document = comparison(run_dirs, settings)
     out = Path(out)
     json_path = results.write(out / "comparison.json", document)
     html_path = out / "comparison.html"

@@ -20,6 +20,7 @@ import seaborn as sns
 from cycler import cycler
 from matplotlib.figure import Figure
 
+from helpers import results
 from helpers.errors import TractionError
 from helpers.stats.descriptives import lorenz_points
 
@@ -198,8 +199,8 @@ def _intervals(ax, x, estimate, low, high, color, label=None):
     ax.plot(x, estimate, "o", color=color, label=label)
 
 
-REFERENCE_PANELS = [("engagement_per_tweet_row", "engagement_per_tweet_row_mean", "engagement per tweet row"),
-                    ("followers_per_account", "followers_per_account_mean", "followers per account")]
+# (reference-set column, measure id, label) of each measure the registry pairs with the reference set
+REFERENCE_PANELS = [(m.reference[0], m.id, m.label) for m in results.MEASURES.values() if m.reference]
 
 
 def run_points(tests, label) -> dict:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from helpers.report.tables import number
 
 STYLESHEET = Path(__file__).parent / "templates" / "report" / "traction.css"
-HEADLINE_CLAIMS = (2, 3, 4, 5)  # low followers, low engagement, engagement tracked followers, amplification
+HEADLINE_CLAIMS = 4  # the first claims of a run's statement shown, one verdict each; published figures are counted
 PAGE_STYLE = ("body{font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;line-height:1.45;"
               "color:#212121} h1{font-weight:500} .verdict{font-weight:bold} ul.verdicts{margin:0;padding-left:1.1em}"
               " .simulated{background:#fff3cd} .real{background:#e7f1fb}")
@@ -30,9 +30,16 @@ def _verdicts(folder: Path) -> str:
     path = folder / "work" / "claims.json"
     if not path.is_file():
         return "<em>no verdicts recorded</em>"
-    claims = {claim["number"]: claim for claim in json.loads(path.read_text(encoding="utf-8"))["claims"]}
-    items = [f"<li>{escape(claims[n]['claim'])} <span class='verdict'>{escape(claims[n]['verdict'])}</span></li>"
-             for n in HEADLINE_CLAIMS if n in claims]
+    verdicts = json.loads(path.read_text(encoding="utf-8"))["claims"]
+    first = {}
+    for verdict in verdicts:
+        if verdict.get("against") != "published figure":
+            first.setdefault(verdict["claim"], verdict)
+    items = [f"<li>{escape(v['claim'])} <span class='verdict'>{escape(v['verdict'])}</span></li>"
+             for v in list(first.values())[:HEADLINE_CLAIMS]]
+    published = [v["verdict"] for v in verdicts if v.get("against") == "published figure"]
+    if published:
+        items.append(f"<li>published figures: {published.count('reproduced')} of {len(published)} reproduced</li>")
     return f"<ul class='verdicts'>{''.join(items)}</ul>"
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers import results as registry
 from helpers.report import claims, tables
-from helpers.stats import reference
 
 BANNER_STYLE = "padding:.8em 1em;border-radius:4px;font-size:1.1em;margin-bottom:1em;"
 
@@ -29,75 +29,82 @@ def banner(results: dict, load_report: dict) -> str:
             "archive as loaded from the analyst's download.</div>")
 
 
+def statement_html(tested) -> str:
+    """The statement under test, opening the report: its title, the quoted words, who said them and when."""
+    title = f"<h1>{escape(tested.title or 'Did the network achieve traction?')}</h1>"
+    who = escape(tested.by) + (f", {escape(tested.date)}" if tested.date else "")
+    if tested.url:
+        who = f"<a href='{escape(tested.url)}'>{who}</a>"
+    parts = [title]
+    if tested.quote:
+        kind = "in paraphrase" if tested.paraphrase else "said"
+        parts.append(f"<blockquote style='font-size:1.1em;max-width:60em'>{escape(tested.quote)}</blockquote>"
+                     f"<p>{who}, {kind}. This report tests the statement's claims, and the figures published about "
+                     "the release, against the released data.</p>")
+    if tested.note:
+        parts.append(paragraph(tested.note))
+    if tested.generic:
+        parts.append("<p>See <code>docs/claims.md</code> for the statement file's form; "
+                     "<code>traction measures</code> lists every measure a claim can name.</p>")
+    return "".join(parts)
+
+
 def paragraph(text: str) -> str:
     return f"<p style='font-size:1.05em;max-width:60em'>{escape(text)}</p>"
 
 
 def verdicts_html() -> str:
-    """The four verdicts and what each means (shown above the claims table)."""
-    return ("<p>Each verdict compares a measure's 95% interval with a line:</p><ul>"
-            + "".join(f"<li><strong>{escape(verdict)}</strong>: {escape(meaning)}</li>"
-                      for verdict, meaning in claims.VERDICTS.items()) + "</ul>")
+    """The verdicts and what each means (shown above the claims table)."""
+    return ("<p>Each verdict compares a measure with a line, the reference set, baseline accounts or a published "
+            "figure:</p><ul>" + "".join(f"<li><strong>{escape(verdict)}</strong>: {escape(meaning)}</li>"
+                                         for verdict, meaning in claims.VERDICTS.items()) + "</ul>")
 
 
-def thresholds_html(thresholds: claims.Thresholds) -> str:
-    quantile = "median" if thresholds.reference_quantile == 0.5 else \
-        f"{100 * thresholds.reference_quantile:g}th percentile"
-    items = [
-        f"caught early: a median lifespan under {claims.num(thresholds.early_lifespan_days)} days",
-        f"low follower counts: more than {claims.pct(thresholds.low_followers_share)} of accounts under 10 followers",
-        f"low engagement: under {claims.num(thresholds.low_engagement_per_tweet)} engagements per original tweet",
-        f"low compared with other campaigns: below the {quantile} of the reference set, that is, fewer than "
-        f"{claims.pct(thresholds.reference_quantile)} of its campaigns lower (followers per account; engagement "
-        "per tweet row)",
-        "low engagement compared with baseline accounts (when given): a ratio below 1 at the same follower count",
-        f"predominantly Chinese: more than {claims.pct(thresholds.predominant_share)} of tweets",
-        f"Hong Kong narratives: more than {claims.pct(thresholds.narrative_share)} of tweets",
-        "engagement tracked follower count, and Republicans were named more than Democrats: an interval above zero",
-        f"the core accounts acted in concert: more than {claims.pct(thresholds.coordinated_excess_share)} of "
-        "accounts in a coordinated pair beyond what chance gives",
-    ]
-    return ("<p>Intervals are 95% confidence intervals. The lines used for the verdicts:</p><ul>"
-            + "".join(f"<li>{escape(item)}</li>" for item in items) + "</ul>")
+def settings_html(settings: claims.Settings) -> str:
+    quantile = claims._quantile_words(settings.reference_quantile).removeprefix("the ")
+    return ("<p>Intervals are 95% confidence intervals; each claim's row states its rule. Claims against the "
+            f"reference set use its {escape(quantile)} unless they name another quantile; our totals agree with the "
+            f"reference set's published ones within {escape(claims.pct(settings.published_tolerance))}.</p>")
 
 
-REFERENCE_MEASURES = [("engagement_per_tweet_row_mean", "reference_percentile_engagement_per_tweet_row",
-                       "engagement per tweet row", "engagement_per_tweet_row"),
-                      ("followers_per_account_mean", "reference_percentile_followers_per_account",
-                       "followers per account", "followers_per_account")]
-
-
-def reference_html(results: dict, thresholds: claims.Thresholds = claims.Thresholds()) -> str:
-    """Where the campaign stands among the reference campaigns, and its published figures checked."""
+def reference_html(results: dict, settings: claims.Settings = claims.Settings()) -> str:
+    """Where the campaign stands among the reference campaigns, and its published totals checked."""
     tests = {entry["id"]: entry for entry in results.get("tests", [])}
     table = pd.DataFrame(results.get("descriptives", {}).get("reference_set") or [])
     if table.empty:
         return "<p>No reference comparison was recorded (run 02 again with this version).</p>"
     used = table[~table["left_out"].astype(bool)]
+    quantile = claims._quantile_words(settings.reference_quantile).removeprefix("the ")
     rows = []
-    for measure_id, percentile_id, words, column in REFERENCE_MEASURES:
-        measure, percentile = tests.get(measure_id), tests.get(percentile_id)
-        line = reference.reference_quantile(used[column], thresholds.reference_quantile)
-        rows.append({"measure": words,
-                     "this campaign (95% CI)": claims.interval(measure, claims.num) if claims._usable(measure)
+    for measure in (m for m in registry.MEASURES.values() if m.reference):
+        column, percentile_id = measure.reference
+        entry, percentile = tests.get(measure.id), tests.get(percentile_id)
+        rows.append({"measure": measure.label,
+                     "this campaign (95% CI)": claims.interval(entry, claims.num) if claims.usable(entry)
                      else "not measured",
                      "share of reference campaigns lower (95% CI)": claims.interval(percentile)
-                     if claims._usable(percentile) else "n/a",
-                     f"reference {claims._quantile_words(thresholds.reference_quantile).removeprefix('the ')}":
-                         claims.num(line),
+                     if claims.usable(percentile) else "n/a",
+                     f"reference {quantile}": claims.num(registry.reference_quantile(used[column],
+                                                                                    settings.reference_quantile)),
                      "reference range": f"{claims.num(used[column].min())} to {claims.num(used[column].max())}"})
     campaign = escape(str(results.get("dataset", {}).get("campaign") or "this campaign"))
     left = table[table["left_out"].astype(bool)]
     intro = (f"<p>The reference set holds the published totals of {len(table)} campaigns of Twitter's "
              "Information Operations archive (releases of 2018-2020; source: simabasel/cib-data, computed from the "
-             "archive's files). From totals only two means can be compared: engagement per tweet row (likes, "
+             "archive's files). From totals only means can be compared: engagement per tweet row (likes, "
              "retweets, replies and quotes summed over all tweet rows, retweets included, divided by the rows) "
              "and followers per account. ")
     intro += (f"<code>{campaign}</code> is itself in the set (as <code>{escape(str(left['campaign'].iloc[0]))}"
               f"</code>) and is compared with the other {len(used)}.</p>" if len(left) else
               f"<code>{campaign}</code> is not in it and is compared with all {len(used)}.</p>")
     return (intro + tables.table_html(pd.DataFrame(rows))
-            + published_checks_html(results, thresholds.published_tolerance))
+            + published_checks_html(results, settings.published_tolerance))
+
+
+def agreement(checks: pd.DataFrame, tolerance: float) -> pd.DataFrame:
+    """``checks`` with ``agrees``: the relative difference within ``tolerance`` (a share, e.g. 0.05)."""
+    checks = pd.DataFrame(checks, columns=["quantity", "ours", "published", "relative_difference"])
+    return checks.assign(agrees=checks["relative_difference"].abs() <= tolerance)
 
 
 def published_checks_html(results: dict, tolerance: float) -> str:
@@ -106,7 +113,7 @@ def published_checks_html(results: dict, tolerance: float) -> str:
     if not checks:
         return ("<p>The campaign is not in the reference set, so there are no published totals to check the "
                 "loaded data against.</p>")
-    table = reference.agreement(pd.DataFrame(checks), tolerance)
+    table = agreement(pd.DataFrame(checks), tolerance)
     shown = pd.DataFrame({
         "total": table["quantity"].str.replace("_", " "),
         "ours": table["ours"].map("{:,}".format), "published": table["published"].map("{:,}".format),

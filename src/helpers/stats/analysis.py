@@ -13,6 +13,7 @@ import pandas as pd
 from helpers import frames as frames_io
 from helpers.errors import TractionError
 from helpers.results import ENTRY_KEYS
+from helpers.statement import Statement
 from helpers.stats import (amplification, baseline as baseline_model, content, descriptives, dose_response,
                            lifespan, models, reference)
 from helpers.stats.coordination import Coordination
@@ -43,23 +44,29 @@ class Analysis:
 
 
 def analyse(loaded: frames_io.Frames, coordinated: Coordination, *, n_boot=999, seed=0,
-            baseline: frames_io.Frames | None = None) -> Analysis:
+            baseline: frames_io.Frames | None = None, statement: Statement | None = None) -> Analysis:
     """All measures, tables and models of a campaign (see the module docstring).
 
     ``coordinated``: the coordination, measured beforehand on its own connection (``steps.measure_coordination``;
     ``coordination.empty(why)`` where there are no tweet rows). ``baseline``: another campaign's frames (e.g.
-    ordinary accounts) for ``baseline_engagement_ratio``.
+    ordinary accounts) for ``baseline_engagement_ratio``. ``statement``: the statement under test, whose
+    parameterised measures (follower lines, topic differences, creation months) are computed too; its topics,
+    languages and days are counted by the frames (``loaded.content``).
     """
     acc, tw = loaded.accounts, loaded.tweets
     common = dict(n_boot=n_boot, seed=seed)
     fitted = models.fit_engagement_models(acc, tw, seed=seed)
-    tests = (descriptives.follower_tests(acc, **common)
+    asks = statement or Statement(by="", claims=())
+    tests = (descriptives.count_entries(acc, loaded.totals)
+             + descriptives.follower_tests(acc, lines=asks.follower_lines(), **common)
              + descriptives.engagement_tests(acc, tw, tweets_note=loaded.tweets_sample_note, **common)
              + descriptives.rank_tests(acc, **common)
              + amplification.amplification_tests(acc, **common)
+             + descriptives.per_account_engagement_tests(acc, **common)
              + lifespan.lifespan_tests(acc, **common)
+             + lifespan.creation_tests(acc, asks.creation_months(), **common)
              + fitted.tests
-             + content.content_tests(acc, **common)
+             + content.content_tests(acc, loaded.content, asks.topic_differences(), **common)
              + reference.reference_tests(acc, loaded.reference, loaded.campaign, **common)
              + baseline_model.baseline_tests(acc, None if baseline is None else baseline.accounts,
                                              baseline_name=_baseline_name(baseline))

@@ -1,7 +1,7 @@
-"""What the accounts posted: language, Hong Kong narratives, US-politics mentions.
+"""What the accounts posted: the shares of tweet rows in the statement's languages, on its topics, and from its days.
 
 The per-account counts come from ``helpers.frames`` (one DuckDB pass over
-every tweet row, matched by ``frames.ContentPatterns``). Shares are ratios of
+every tweet row, matched as ``frames.Content`` says). Shares are ratios of
 sums over accounts; their intervals resample accounts, because tweets of one
 account are not independent. All tweet rows count here, retweets included:
 posting someone else's tweet is also pushing its narrative.
@@ -10,24 +10,27 @@ posting someone else's tweet is also pushing its narrative.
 import numpy as np
 from scipy import stats
 
+from helpers.frames import Content, day_column, language_column, topic_column
 from helpers.results import skipped
 from helpers.stats.resampling import bootstrapped_entries, weighted_ratio
 
 ALL_ROWS = "all tweet rows, retweets included; ratio of sums over accounts"
-# (id, method, numerator column of the accounts frame)
-SHARES = [
-    ("tweets_share_chinese", f"tweet_language starting 'zh' (Twitter's language detection); {ALL_ROWS}", "n_chinese"),
-    ("tweets_share_english", f"tweet_language 'en'; {ALL_ROWS}", "n_english"),
-    ("hong_kong_share_tweets", f"a Hong Kong hashtag or keyword in the text; {ALL_ROWS}", "n_hong_kong"),
-    ("hong_kong_hashtag_share_tweets", f"hashtag in the Hong Kong list; {ALL_ROWS}", "n_hong_kong_hashtag"),
-    ("us_politics_republican_share", f"keyword match in the text; {ALL_ROWS}", "n_republican"),
-    ("us_politics_democrat_share", f"keyword match in the text; {ALL_ROWS}", "n_democrat"),
-]
-TEXT_MATCHED = ("hong_kong_share_tweets", "us_politics_republican_share", "us_politics_democrat_share",
-                "us_politics_republican_minus_democrat_share")  # ids whose matching reads tweet_text
-DIFFERENCE = ("us_politics_republican_minus_democrat_share",
-              "difference of the shares of all tweets naming each side (keyword match, Chinese and English); "
-              "p-value from a cluster-robust z-test of no difference")
+
+
+def topic_id(name: str) -> str:
+    return f"topic_{name}_share_tweets"
+
+
+def difference_id(a: str, b: str) -> str:
+    return f"topic_{a}_minus_{b}_share_tweets"
+
+
+def language_id(code: str) -> str:
+    return f"language_{code}_share_tweets"
+
+
+def day_id(day: str) -> str:
+    return "tweets_share_from_" + day.replace("-", "_")
 
 
 def ratio_z_test(numerator, denominator) -> float | None:
@@ -46,41 +49,53 @@ def ratio_z_test(numerator, denominator) -> float | None:
     return float(2 * stats.norm.sf(abs(ratio) / np.sqrt(variance)))
 
 
-def content_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
-    """Language, Hong Kong and US-politics shares over the accounts that tweeted (entries skipped without tweets)."""
-    columns = accounts.columns.intersection(["n_tweets", *(column for *_, column in SHARES), "n_with_text"])
-    tweeting = (accounts.loc[accounts["n_tweets"] > 0, columns] if accounts["n_chinese"].notna().all()
-                else accounts.iloc[:0])
+def _specs(content: Content, differences):
+    """(id, method, numerator column or pair of columns, reads the text) for every share asked for."""
+    keywords = dict(content.topics)
+    specs = [(topic_id(name), f"a keyword of the topic in the text or hashtags, case-insensitive substring "
+              f"({', '.join(keywords[name])}); {ALL_ROWS}", topic_column(name), True) for name in keywords]
+    specs += [(difference_id(a, b), f"difference of the shares of all tweet rows on each topic (keywords as for "
+               f"{topic_id(a)} and {topic_id(b)}); p-value from a cluster-robust z-test of no difference",
+               (topic_column(a), topic_column(b)), True) for a, b in differences]
+    specs += [(language_id(code), f"tweet_language '{code}' or '{code}-*' (Twitter's language detection); "
+               f"{ALL_ROWS}", language_column(code), False) for code in content.languages]
+    specs += [(day_id(day), f"tweet_time on or after {day} (UTC); {ALL_ROWS}", day_column(day), False)
+              for day in content.days]
+    return specs
+
+
+def content_tests(accounts, content: Content = Content(), differences=(), *, n_boot=999, seed=0) -> list[dict]:
+    """The shares the statement asks for, over the accounts that tweeted (entries skipped without tweets).
+
+    ``differences``: pairs of topic names whose shares are compared (``topic_A_minus_B_share_tweets``).
+    """
+    specs = _specs(content, differences)
+    if not specs:
+        return []
+    tweet_level = accounts["n_with_text"].notna().all()
+    tweeting = accounts.loc[accounts["n_tweets"] > 0] if tweet_level else accounts.iloc[:0]
     if tweeting.empty:
-        reason = "the campaign has no tweets" if accounts["n_chinese"].notna().all() else "needs tweet-level data"
-        return empty_entries(reason)
+        reason = "the campaign has no tweets" if tweet_level else "needs tweet-level data"
+        return [skipped(test_id, method, reason) for test_id, method, *_ in specs]
     tweets = tweeting["n_tweets"].to_numpy(float)
-    specs = [(test_id, method, weighted_ratio(tweeting[column].to_numpy(float), tweets), int(tweets.sum()))
-             for test_id, method, column in SHARES]
-    difference = tweeting["n_republican"].to_numpy(float) - tweeting["n_democrat"].to_numpy(float)
-    specs.append((*DIFFERENCE, weighted_ratio(difference, tweets), int(tweets.sum())))
-    tests = bootstrapped_entries(specs, len(tweeting), n_boot=n_boot, seed=seed)
-    tests[-1]["p_value"] = ratio_z_test(difference, tweets)
-    return _text_notes(tests, tweeting)
-
-
-def _text_notes(tests, tweeting):
-    """Keyword shares need text: skipped when no row has any, a note when some rows have none."""
-    if "n_with_text" not in tweeting:
-        return tests
-    rows, with_text = int(tweeting["n_tweets"].sum()), int(tweeting["n_with_text"].sum())
-    out = []
+    ratios, p_values = [], {}
+    for test_id, method, column, _ in specs:
+        if isinstance(column, tuple):
+            numerator = tweeting[column[0]].to_numpy(float) - tweeting[column[1]].to_numpy(float)
+            p_values[test_id] = ratio_z_test(numerator, tweets)
+        else:
+            numerator = tweeting[column].to_numpy(float)
+        ratios.append((test_id, method, weighted_ratio(numerator, tweets), int(tweets.sum())))
+    tests = bootstrapped_entries(ratios, len(tweeting), n_boot=n_boot, seed=seed)
     for test in tests:
-        if test["id"] in TEXT_MATCHED and with_text == 0:
-            test = skipped(test["id"], test["method"], f"no tweet row has text (tweet_text is empty in all {rows:,} "
-                           "rows), so keywords cannot be matched")
-        elif test["id"] in TEXT_MATCHED and with_text < rows:
-            test = {**test, "warnings": [*test["warnings"], f"{rows - with_text:,} of {rows:,} tweet rows have no "
-                                         "text and count as not matching"]}
-        out.append(test)
-    return out
+        test["p_value"] = p_values.get(test["id"], test["p_value"])
+    return _text_notes(tests, tweeting, {test_id for test_id, *_, reads_text in specs if reads_text})
 
 
-def empty_entries(reason: str) -> list:
-    """The entries of ``content_tests`` for data without tweets: present, not computed, saying why."""
-    return [skipped(test_id, method, reason) for test_id, method, *_ in SHARES + [DIFFERENCE]]
+def _text_notes(tests, tweeting, text_matched):
+    """Keyword shares read the text: a note when some rows have none (only their hashtags are searched)."""
+    rows, with_text = int(tweeting["n_tweets"].sum()), int(tweeting["n_with_text"].sum())
+    note = (f"{rows - with_text:,} of {rows:,} tweet rows have no text: only their hashtags were searched, so the "
+            "share may be too low")
+    return [{**test, "warnings": [*test["warnings"], note]} if test["id"] in text_matched and with_text < rows
+            else test for test in tests]

@@ -1,6 +1,7 @@
 """Descriptive statistics of followers and engagement, with account-bootstrap intervals.
 
-Follower shares and median; engagement per original tweet (sum and each
+The release's counts; follower shares and median; engagement per account and
+per original tweet (sum and each
 component), zero shares, concentration (Gini, top 1% of accounts and of
 tweets); rank association of followers with engagement per tweet; and the
 quantile tables and Lorenz points the report shows. Intervals come from
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.results import FRAGILE, skipped
+from helpers.results import FRAGILE, entry, skipped
 from helpers.stats.resampling import (bootstrapped_entries, bootstrapped_entry, rank_correlation, weighted_gini,
                                       weighted_quantile, weighted_ratio, weighted_share, weighted_top_share)
 
@@ -19,7 +20,8 @@ COMPONENTS = {"likes": "likes_per_tweet_mean", "retweets": "retweets_per_tweet_m
               "replies": "replies_per_tweet_mean", "quotes": "quotes_per_tweet_mean"}
 
 
-def follower_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
+def follower_tests(accounts, *, lines=(), n_boot=999, seed=0) -> list[dict]:
+    """Shares with no followers and under 10 (and under each of ``lines``), and the median follower count."""
     known = accounts["follower_count"].dropna().to_numpy(float)
     n = len(known)
     specs = [
@@ -30,7 +32,43 @@ def follower_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
         ("followers_median", "median follower_count (inverted-CDF: an observed value)",
          weighted_quantile(known, 0.5), n),
     ]
+    specs += [(f"followers_share_under_{line}", f"share of accounts with follower_count below {line} (at "
+               "suspension)", weighted_share(known < line), n) for line in sorted(set(lines) - {10})]
     return bootstrapped_entries(specs, n, n_boot=n_boot, seed=seed, warnings=_unknown_note(accounts))
+
+
+def count_entries(accounts, totals: dict) -> list[dict]:
+    """The release's counts as they are (a census: no interval): accounts and tweet rows as the published
+    totals count them, accounts with a tweet row, accounts with no followers."""
+    tweet_level = accounts["n_with_text"].notna().all()
+    specs = [("accounts", "rows of the users file (the published totals' accounts)", totals.get("accounts"),
+              "needs a users file"),
+             ("tweets", "rows of the tweets files, retweets included (the published totals' tweets)",
+              totals.get("tweet_rows"), "needs tweet rows: an account-level table has none"),
+             ("accounts_with_tweets", "accounts with at least one tweet row",
+              int((accounts["n_tweets"] > 0).sum()) if tweet_level else None, "needs tweet rows"),
+             ("accounts_followers_zero", "accounts with follower_count 0 (at suspension)",
+              int((accounts["follower_count"] == 0).sum()), "")]
+    return [entry(test_id, method, value, n=value) if value is not None else skipped(test_id, method, reason)
+            for test_id, method, value, reason in specs]
+
+
+def per_account_engagement_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
+    """Engagement summed over all tweet rows per account: over every account, and over those that tweeted."""
+    method = ("ratio of sums over accounts: likes + retweets + replies + quotes summed over all tweet rows "
+              "(retweets included) / {}")
+    specs = [("engagement_per_account_mean", "accounts"),
+             ("engagement_per_account_with_tweets_mean", "accounts with a tweet row")]
+    if accounts["engagement_all_rows"].isna().all():
+        return [skipped(test_id, method.format(words), "needs tweet rows: an account-level table does not say "
+                        "whether its totals count retweet rows") for test_id, words in specs]
+    out = []
+    for (test_id, words), chosen in zip(specs, (accounts, accounts[accounts["n_tweets"] > 0])):
+        totals = chosen["engagement_all_rows"].to_numpy(float)
+        out.append(bootstrapped_entry(test_id, method.format(words), weighted_ratio(totals, np.ones_like(totals),
+                                      heavy_tailed=True), len(chosen), n=len(chosen), n_boot=n_boot, seed=seed)
+                   if len(chosen) else skipped(test_id, method.format(words), "no account has a tweet row"))
+    return out
 
 
 def engagement_tests(accounts, tweets=None, *, n_boot=999, seed=0, tweets_note=None) -> list[dict]:

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from helpers.results import skipped
-from helpers.stats.resampling import bootstrapped_entry, ratio_by_group, weighted_quantile, weighted_share
+from helpers.stats.resampling import (bootstrapped_entries, bootstrapped_entry, ratio_by_group, weighted_quantile,
+                                      weighted_share)
 
 EARLY_DAYS = 90  # "stopped within 90 days of creation" (share_accounts_lifespan_under_90_days)
 LIFESPAN_BANDS = [(0, 30, "< 30 days"), (30, 90, "30-89 days"), (90, 180, "90-179 days"),
@@ -34,6 +35,20 @@ def lifespan_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
         notes.append(f"{int((known < 0).sum())} accounts tweet before their creation date (negative lifespan kept)")
     return [bootstrapped_entry(test_id, text, statistic, len(known), n=len(known), n_boot=n_boot, seed=seed,
                                warnings=notes) for test_id, text, statistic in specs]
+
+
+def creation_tests(accounts, months=(), *, n_boot=999, seed=0) -> list[dict]:
+    """The share of accounts created in each month ("YYYY-MM"), over accounts with a known creation date."""
+    created = accounts["account_creation_date"].dropna()
+    specs = [("accounts_created_share_" + month.replace("-", "_"), f"share of accounts whose "
+              f"account_creation_date falls in {month} (UTC), over accounts with a known date",
+              weighted_share((created.dt.strftime("%Y-%m") == month).to_numpy())) for month in months]
+    if created.empty:
+        return [skipped(test_id, text, "needs account creation dates") for test_id, text, _ in specs]
+    unknown = len(accounts) - len(created)
+    notes = [f"{unknown} accounts without a creation date left out"] if unknown else []
+    return bootstrapped_entries([(*spec, len(created)) for spec in specs], len(created), n_boot=n_boot, seed=seed,
+                                warnings=notes)
 
 
 def lifespan_table(accounts, *, n_boot=999, seed=0) -> pd.DataFrame:

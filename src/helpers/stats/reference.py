@@ -18,7 +18,7 @@ measure, so these are the bootstrap percentile interval of the percentile
 itself. The reference values are published figures and carry no interval.
 
 ``published_checks`` compares our totals with the published ones when the
-campaign is in the set; ``agreement`` applies a stated relative tolerance.
+campaign is in the set (the report applies a stated relative tolerance).
 """
 
 import numpy as np
@@ -143,14 +143,3 @@ def published_checks(totals: dict, reference: pd.DataFrame, campaign) -> pd.Data
         rows.append({"quantity": quantity, "ours": int(ours), "published": published,
                      "relative_difference": float(difference)})
     return pd.DataFrame(rows, columns=columns)
-
-
-def agreement(checks: pd.DataFrame, tolerance: float) -> pd.DataFrame:
-    """``checks`` with ``agrees``: the relative difference within ``tolerance`` (a share, e.g. 0.05)."""
-    checks = pd.DataFrame(checks, columns=["quantity", "ours", "published", "relative_difference"])
-    return checks.assign(agrees=checks["relative_difference"].abs() <= tolerance)
-
-
-def reference_quantile(values, q: float) -> float:
-    """Inverted-CDF quantile (an observed value) of the reference values: the verdicts' dividing line."""
-    return float(np.quantile(np.asarray(values, float), q, method="inverted_cdf"))
