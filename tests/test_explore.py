@@ -143,3 +143,23 @@ def test_a_campaign_without_ties_has_empty_evidence_and_figures_that_say_so(tmp_
     assert fig.axes[0].get_title() == "No accounts acted in concert" and "0 accounts and 0 ties" in caption
     _, caption = figures.coordination_group_sizes(found.group_sizes, 3)
     assert "0 groups observed" in caption and "by chance 0 to 0" in caption
+
+
+def test_the_graph_keeps_whole_groups_within_its_cap_and_the_figure_each_groups_best_tied(run):
+    from helpers.stats import coordination
+
+    found, tied = run.analysis.coordination, run.analysis.coordination.accounts
+    pairs = run.edges.drop_duplicates(["user_1", "user_2"])
+    per_group = pairs["user_1"].map(tied.set_index("userid")["group"]).value_counts()
+    capped = coordination.network(found, run.accounts, max_ties=int(per_group[1] + per_group[2]))
+    assert {data["group"] for _, data in capped.nodes(data=True)} == {1, 2}
+    assert capped.number_of_nodes() == int(tied["group"].isin([1, 2]).sum())
+    assert capped.number_of_edges() == int(per_group[1] + per_group[2])
+    assert (capped.graph["groups"], capped.graph["groups_left_out"]) == (2, tied["group"].nunique() - 2)
+    shown = coordination.largest_groups(found, run.accounts, groups=2, per_group=5)
+    for group in (1, 2):
+        members = tied[tied["group"] == group].sort_values(["degree", "userid"], ascending=[False, True])
+        assert {n for n, d in shown.nodes(data=True) if d["group"] == group} == set(members["userid"].head(5))
+    assert shown.graph["accounts_in_groups"] == int(tied["group"].isin([1, 2]).sum())
+    _, caption = figures.coordination_network(shown)
+    assert f"of their {shown.graph['accounts_in_groups']:,} accounts" in caption and "its 5 accounts" in caption

@@ -227,7 +227,8 @@ def write_coordination(analysis: Analysis, work_dir: Path) -> tuple[dict, list]:
     written["coordination_graphml"] = write_atomically(work_dir / "coordination.graphml",
                                                        lambda path: nx.write_graphml(graph, path))
     drawn = []
-    for name, draw in (("coordination_network", lambda: figures.coordination_network(graph)),
+    shown = coordination.largest_groups(found, analysis.frames.accounts)
+    for name, draw in (("coordination_network", lambda: figures.coordination_network(shown)),
                        ("coordination_group_sizes", lambda: figures.coordination_group_sizes(
                            found.group_sizes, found.parameters["null_draws"]))):
         fig, caption = draw()

@@ -273,25 +273,24 @@ def coordination_by_window(table: pd.DataFrame, *, ax=None):
     return fig, caption
 
 
-GROUPS_DRAWN = 6  # the network figure's largest groups
 LAYOUT_SEED = 0  # the network's layout: a fixed seed, so the PNG's bytes follow the data
 
 
 @themed
-def coordination_network(graph, *, largest: int = GROUPS_DRAWN, seed: int = LAYOUT_SEED, ax=None):
-    """The ``largest`` groups of the coordination network (``stats.coordination.network``), laid out by networkx's
-    spring layout with a fixed seed: accounts coloured by group, ties drawn thicker the more items they share."""
+def coordination_network(graph, *, seed: int = LAYOUT_SEED, ax=None):
+    """The largest groups of the coordination network (``stats.coordination.largest_groups``), laid out by
+    networkx's spring layout with a fixed seed: accounts coloured by group, ties drawn thicker the more items
+    they share."""
     import networkx as nx
 
     fig, ax = _axes(ax)
-    groups = sorted({data["group"] for _, data in graph.nodes(data=True)})[:largest]
-    shown = graph.subgraph(sorted(node for node, data in graph.nodes(data=True) if data["group"] in groups))
-    position = nx.spring_layout(shown, seed=seed, weight="weight") if len(shown) else {}
-    weights = np.array([data["weight"] for _, _, data in shown.edges(data=True)], float)
-    nx.draw_networkx_edges(shown, position, ax=ax, edge_color="0.6", alpha=0.4,
+    groups = sorted({data["group"] for _, data in graph.nodes(data=True)})
+    position = nx.spring_layout(graph, seed=seed, weight="weight") if len(graph) else {}
+    weights = np.array([data["weight"] for _, _, data in graph.edges(data=True)], float)
+    nx.draw_networkx_edges(graph, position, ax=ax, edge_color="0.6", alpha=0.4,
                            width=0.4 + np.log1p(weights) / 2 if len(weights) else 0.5)
     for i, group in enumerate(groups):
-        members = [node for node in shown if shown.nodes[node]["group"] == group]
+        members = [node for node in graph if graph.nodes[node]["group"] == group]
         xy = np.array([position[node] for node in members])
         ax.scatter(xy[:, 0], xy[:, 1], s=18, color=DEEP[i % len(DEEP)], edgecolors="white", linewidths=0.4,
                    label=f"group {group} ({len(members):,} accounts)", zorder=3)
@@ -300,11 +299,13 @@ def coordination_network(graph, *, largest: int = GROUPS_DRAWN, seed: int = LAYO
                  else "No accounts acted in concert")
     if groups:
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    window = graph.graph.get("window_minutes", 1)
+    total = graph.graph.get("accounts_in_groups", graph.number_of_nodes())
+    cut = (f"; a group of more than {graph.graph['per_group']:,} shows its {graph.graph['per_group']:,} accounts "
+           "with most partners" if total > graph.number_of_nodes() else "")
     caption = (f"Accounts (dots) of the {len(groups)} largest connected groups, tied (lines) when they shared at least "
-               f"{graph.graph.get('min_weight', 2)} distinct items within {window} minute; {shown.number_of_nodes():,} "
-               f"accounts and {shown.number_of_edges():,} ties of {graph.number_of_nodes():,} and "
-               f"{graph.number_of_edges():,}. Layout: networkx's spring layout, seed {seed}.")
+               f"{graph.graph.get('min_weight', 2)} distinct items within {graph.graph.get('window_minutes', 1)} "
+               f"minute: {graph.number_of_nodes():,} of their {total:,} accounts and {graph.number_of_edges():,} ties"
+               f"{cut}. Layout: networkx's spring layout, seed {seed}.")
     return fig, caption
 
 

@@ -310,16 +310,51 @@ def group_table(accounts: pd.DataFrame, edges: pd.DataFrame, times: pd.DataFrame
     return table[GROUP_COLUMNS]
 
 
-def network(found: Coordination, accounts: pd.DataFrame) -> nx.Graph:
+MAX_GRAPH_TIES = 200_000  # tied pairs in the GraphML: a networkx graph holds about 1 kB a tie (Gephi tires sooner)
+FIGURE_GROUPS = 6  # the network figure's largest groups ...
+FIGURE_ACCOUNTS = 300  # ... each with at most this many accounts, those with most partners (the layout is quadratic)
+
+
+def network(found: Coordination, accounts: pd.DataFrame, max_ties: int = MAX_GRAPH_TIES) -> nx.Graph:
     """The default window's ties as a networkx graph, for Gephi: nodes are the tied accounts (followers, tweets,
-    engagement, group, hashed; followers -1 where unknown, hashed absent where the archive does not say), edges
-    their pairs, with the distinct items per trace (``co_retweet_1min``, ...; 0 for a trace that does not tie
-    them) and ``weight``, their sum. Nodes and edges in userid order, so the file's bytes follow the data."""
-    window = found.parameters.get("window_minutes", DEFAULT_WINDOW)
-    graph = nx.Graph(window_minutes=int(window), min_weight=int(found.parameters.get("min_weight", MIN_WEIGHT)))
+    engagement, group, degree, traces, hashed; followers -1 where unknown, hashed absent where the archive does
+    not say), edges their pairs, with the distinct items per trace (``co_retweet_1min``, ...; 0 for a trace that
+    does not tie them) and ``weight``, their sum. Whole groups, largest first, as long as their ties stay within
+    ``max_ties`` (the graph's ``groups`` and ``groups_left_out`` say how many; every tie is in the edges table).
+    Nodes and edges in userid order, so the file's bytes follow the data."""
+    graph = _empty_graph(found)
     if found.accounts.empty:
         return graph
-    nodes = found.accounts.sort_values("userid").join(
+    group_of = found.accounts.set_index("userid")["group"]
+    pairs = found.edges.drop_duplicates(["user_1", "user_2"])["user_1"].map(group_of).value_counts().sort_index()
+    kept = pairs.index[pairs.cumsum() <= max_ties]
+    graph.graph.update(groups=len(kept), groups_left_out=int(group_of.nunique() - len(kept)))
+    return _fill(graph, found, accounts, found.accounts[found.accounts["group"].isin(kept)])
+
+
+def largest_groups(found: Coordination, accounts: pd.DataFrame, groups: int = FIGURE_GROUPS,
+                   per_group: int = FIGURE_ACCOUNTS) -> nx.Graph:
+    """The ``groups`` largest groups for the network figure: each group's ``per_group`` accounts with most
+    partners (then by userid) and the ties among them, with the graph's ``accounts_in_groups`` counting them all."""
+    graph = _empty_graph(found)
+    chosen = found.accounts[found.accounts["group"] <= groups]
+    graph.graph.update(groups=int(chosen["group"].nunique()), accounts_in_groups=len(chosen), per_group=per_group)
+    shown = chosen.sort_values(["group", "degree", "userid"], ascending=[True, False, True]).groupby("group").head(
+        per_group)
+    return _fill(graph, found, accounts, shown)
+
+
+def _empty_graph(found):
+    return nx.Graph(window_minutes=int(found.parameters.get("window_minutes", DEFAULT_WINDOW)),
+                    min_weight=int(found.parameters.get("min_weight", MIN_WEIGHT)), groups=0, groups_left_out=0)
+
+
+def _fill(graph, found, accounts, tied):
+    """``tied`` (rows of ``found.accounts``) as nodes, and ``found.edges`` among them as edges."""
+    window = graph.graph["window_minutes"]
+    members = set(tied["userid"])
+    edges = found.edges[found.edges["user_1"].isin(members) & found.edges["user_2"].isin(members)]
+    nodes = tied.sort_values("userid").join(
         accounts.set_index("userid")[["follower_count", "n_tweets", "engagement"]], on="userid")
     if found.evidence is not None:
         nodes = nodes.join(found.evidence.hashed.set_index("userid")["hashed"], on="userid")
@@ -331,8 +366,8 @@ def network(found: Coordination, accounts: pd.DataFrame) -> nx.Graph:
         if pd.notna(getattr(row, "hashed", None)):
             node["hashed"] = bool(row.hashed)
         graph.add_node(row.userid, **node)
-    weights = found.edges.pivot_table(index=["user_1", "user_2"], columns="trace", values="weight", aggfunc="sum",
-                                      fill_value=0, observed=False).reindex(columns=list(TRACES), fill_value=0)
+    weights = edges.pivot_table(index=["user_1", "user_2"], columns="trace", values="weight", aggfunc="sum",
+                                fill_value=0, observed=False).reindex(columns=list(TRACES), fill_value=0)
     weights = weights.sort_index()
     for (user_1, user_2), counts in zip(weights.index, weights.to_numpy(np.int64)):
         per_trace = {f"{trace}_{window}min": int(count) for trace, count in zip(TRACES, counts)}
