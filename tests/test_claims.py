@@ -304,8 +304,11 @@ def test_the_default_sample_keeps_every_verdict_and_number_of_the_hard_coded_cla
         assert new.verdict == old["verdict"], new.id
         intervals = re.findall(r"\S+ \(95% CI [^)]+\)", old["evidence"])
         assert intervals, old["evidence"]
-        for shown in intervals:
+        for shown in intervals:  # each estimate with its interval, as it was printed
             assert shown in new.evidence, (new.id, shown, new.evidence)
+        stated = f"{new.evidence} {new.rule} {new.question}"  # and every other number the old text gave
+        for number in re.findall(r"\d[\d,]*(?:\.\d+)?%?", old["evidence"]):
+            assert number in stated, (new.id, number, stated)
 
 
 def test_the_default_sample_records_its_statement_and_verdicts(default_sample):
@@ -338,3 +341,13 @@ def test_a_bad_claims_file_stops_the_run_before_any_work(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "claim 'c1': needs exactly one comparison" in error and "Traceback" not in error
     assert not out.exists()
+
+
+def test_a_statement_url_links_only_to_the_web(tmp_path):
+    from helpers.report import narrative
+
+    hostile = statement.read(write(tmp_path, '[statement]\nby = "x"\nurl = "javascript:alert(1)"\n' + GOOD_CLAIM))
+    html = narrative.statement_html(hostile)
+    assert "href" not in html and "javascript:alert(1)" in html
+    assert "href='https://example.org/statement?a=1&amp;b=&lt;2&gt;'" in narrative.statement_html(
+        statement.read(EVERY_COMPARISON))

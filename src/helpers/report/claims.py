@@ -231,14 +231,14 @@ def _against_line(claim, tests, document):
                      "per tweet.")
     if entry.get("p_holm") is not None:
         evidence += f" p = {entry['p_holm']:.2g}, Holm-adjusted over the primary tests."
-    if misspecified:
+    if misspecified and usable(corroboration):
         bands = _band_means(document)
-        evidence = ((f"Engagement per original tweet by follower band (95% CI): {bands}. " if bands else "")
-                    + f"The model behind this measure does not fit these data: the {results.measure(check['id']).label}"
-                    f" is {interval(check, num)}, and it would be near 0 if it did, so the band means are the "
-                    f"description to read and the verdict rests on the {results.measure(corroboration['id']).label}"
-                    f" (judged against 0). " + evidence) if usable(corroboration) else evidence
-        verdict = _side(corroboration, 0.0, above) if usable(corroboration) else _side(entry, line, above)
+        lead = f"Engagement per original tweet by follower band (95% CI): {bands}. " if bands else ""
+        evidence = (f"{lead}The model behind this measure does not fit these data: the "
+                    f"{results.measure(check['id']).label} is {interval(check, num)}, and it would be near 0 if it "
+                    f"did, so the band means are the description to read and the verdict rests on the "
+                    f"{results.measure(corroboration['id']).label} (judged against 0). {evidence}")
+        verdict = _side(corroboration, 0.0, above)
     else:
         verdict = _side(entry, line, above)
         if fragile(entry) and measure.corroboration:
@@ -281,8 +281,7 @@ def _against_reference(claim, tests, document, settings):
             return _verdict(claim, AGAINST[statement.REFERENCE], rule, NOT_TESTABLE,
                             unusable(found, test_id, dataset), line=q, ids=ids)
     evidence = (f"{interval(entry, num)} {measure.label} here; {interval(percentile)} of the {n} reference campaigns "
-                f"had {'less' if 'engagement' in measure.label else 'fewer'} (the interval is that share at each end "
-                "of the measure's interval).")
+                "lie below it (the interval is that share at each end of the measure's interval).")
     if used is not None and len(used):
         line = results.reference_quantile(used[column], q)
         low, high = used.loc[used[column].idxmin()], used.loc[used[column].idxmax()]

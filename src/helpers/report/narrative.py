@@ -33,14 +33,18 @@ def statement_html(tested) -> str:
     """The statement under test, opening the report: its title, the quoted words, who said them and when."""
     title = f"<h1>{escape(tested.title or 'Did the network achieve traction?')}</h1>"
     who = escape(tested.by) + (f", {escape(tested.date)}" if tested.date else "")
-    if tested.url:
+    if tested.url.startswith(("https://", "http://")):  # a link only to the web: never javascript: or a file
         who = f"<a href='{escape(tested.url)}'>{who}</a>"
+    elif tested.url:
+        who += f" ({escape(tested.url)})"
     parts = [title]
     if tested.quote:
         kind = "in paraphrase" if tested.paraphrase else "said"
         parts.append(f"<blockquote style='font-size:1.1em;max-width:60em'>{escape(tested.quote)}</blockquote>"
                      f"<p>{who}, {kind}. This report tests the statement's claims, and the figures published about "
                      "the release, against the released data.</p>")
+    elif not tested.generic:
+        parts.append(f"<p>The claims of {who}, tested against the released data.</p>")
     if tested.note:
         parts.append(paragraph(tested.note))
     if tested.generic:
