@@ -25,7 +25,6 @@ def open(work_dir) -> "Traces | None":  # noqa: A001 (read as traces.open)
     return Traces(con)
 
 
-TRACES = ("co_retweet", "co_tweet", "co_link", "co_reply", "co_hashtag")
 # What each trace's item is, per tweet row: ``shown`` as a reader sees it, ``item`` its 64-bit hash. Only retweets
 # count for co-retweet, and only original tweets (replies and quotes included) for the others: a retweet repeats
 # its target's text, links and hashtags, which co-retweet already counts.
@@ -44,6 +43,7 @@ _TRACE_ROWS = {
                   "FROM (SELECT uid, minute, tweetid, tweet_time, list_sort(list_distinct(list_transform(hashtags, "
                   "lambda h: lower(h)))) AS tags FROM trace_source WHERE NOT rt AND len(hashtags) > 0)",
 }
+TRACES = tuple(_TRACE_ROWS)  # co_retweet, co_tweet, co_link, co_reply, co_hashtag; a trace's number is its place
 # A link counts once per account and minute, however many of its tweets carry it (the pair counts' rows).
 _ONCE_PER_MINUTE = {"co_link"}
 # The evidence is bounded, whatever the release's size: items listed per tie and per group.
