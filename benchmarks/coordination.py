@@ -8,13 +8,13 @@ Prints the seconds of each part and the summary; run under /usr/bin/time -v by b
 import sys
 import time
 
-from helpers import frames
+from helpers import traces as traces_module
 from helpers.stats import coordination
 
 
 def main(work_dir):
     started = time.perf_counter()
-    traces = frames.archive_traces(work_dir)
+    traces = traces_module.open(work_dir)
     traces.rows_per_trace()  # builds the trace tables
     built = time.perf_counter()
     found = coordination.measure(traces)

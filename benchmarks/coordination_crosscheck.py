@@ -12,7 +12,7 @@ import csv, subprocess, sys
 from pathlib import Path
 import duckdb
 import pandas as pd
-from helpers import frames, simulate
+from helpers import simulate, traces as traces_module
 from helpers.ingest import archive
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/traction-cnt")
@@ -38,7 +38,7 @@ import sqlite3
 qut = pd.read_sql("SELECT user_1 AS source, user_2 AS target, weight FROM co_retweet_network WHERE user_1 != user_2",
                   sqlite3.connect(db))
 qut_pairs = {tuple(sorted(p)) for p in zip(qut["source"], qut["target"])}
-traces = frames.archive_traces(work)
+traces = traces_module.open(work)
 ids = traces.accounts().set_index("uid")["userid"]
 ours = traces.pairs(1, min_weight=2, max_rows=500).edges.query("trace == 'co_retweet'")
 our_pairs = {tuple(sorted((ids[a], ids[b]))) for a, b in zip(ours["user_1"], ours["user_2"])}

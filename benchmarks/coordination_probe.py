@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from helpers import frames
+from helpers import traces as traces_module
 from helpers.errors import TractionError
 
 peak = [0.0]
@@ -41,7 +41,7 @@ def part(name, run):
 
 def main(work_dir, windows):
     threading.Thread(target=sample, daemon=True).start()
-    traces = frames.archive_traces(work_dir)
+    traces = traces_module.open(work_dir)
     part("traces", lambda: {"rows_that_can_pair": traces.rows_per_trace(), "accounts": traces.n_accounts})
     for window in windows:
         part(f"window {window}", lambda: {"counts": traces.pairs(window, min_weight=2, max_rows=500,

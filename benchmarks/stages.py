@@ -4,8 +4,8 @@
 
 Each stage's peak is the kernel's high-water mark (VmHWM, reset between stages through
 /proc/self/clear_refs), and a sampling thread (every 50 ms) keeps the main thread's stack at the
-highest RSS it saw; each stage prints one JSON line as it ends. As in the step, the frames'
-DuckDB connection is closed after the frames are built (unless --coordination measures on it). Used for the Turkey size
+highest RSS it saw; each stage prints one JSON line as it ends. As in the step, --coordination measures first, on
+its own connection, and the frames close theirs once built. Used for the Turkey size
 (docs/benchmarks.md#the-turkey-size-37m-tweets), where a whole run takes hours: few resamples
 give the peaks, two resample counts give the cost per resample.
 """
@@ -20,7 +20,7 @@ import traceback
 
 from helpers import frames, steps
 from helpers.report import figures
-from helpers.stats import (amplification, analysis, content, coordination, descriptives, dose_response, lifespan,
+from helpers.stats import (amplification, analysis, content, descriptives, dose_response, lifespan,
                            models, reference)
 
 peak = [0.0, None]
@@ -67,10 +67,9 @@ def stage(name, run):
 def main(work, n_boot, with_coordination):
     steps.give_back_freed_arrays()  # as notebook 02's step does
     threading.Thread(target=sample, daemon=True).start()
+    if with_coordination:  # first, on its own connection, as the step does
+        stage("coordination", lambda: steps.measure_coordination(work, seed=0))
     loaded = stage("frames.load", lambda: frames.load(work, max_tweets=2_000_000, seed=0))
-    if with_coordination:
-        stage("coordination", lambda: coordination.measure(loaded.traces, seed=0))
-    loaded = steps.without_traces(loaded)
     acc, tw = loaded.accounts, loaded.tweets
     common = dict(n_boot=n_boot, seed=0)
     fitted = stage("models", lambda: models.fit_engagement_models(acc, tw, seed=0))

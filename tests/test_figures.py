@@ -98,3 +98,44 @@ def test_lifespan_caption_uses_the_results_definition_of_the_median():
     entry = {t["id"]: t for t in lifespan.lifespan_tests(accounts, n_boot=9)}["lifespan_median_days"]
     assert entry["estimate"] == 4.0  # inverted CDF: an observed value, not the mean of 4 and 10
     assert "median 4 days" in caption and "66.7% under 90 days" in caption
+
+
+RC_SNAPSHOT = """
+import json, sys
+import matplotlib as mpl
+import matplotlib.colors as mcolors
+before = {key: repr(value) for key, value in mpl.rcParams.items()}
+b = mcolors.to_rgba("b")
+import helpers.report.figures
+after = {key: repr(value) for key, value in mpl.rcParams.items()}
+print(json.dumps({"changed": sorted(k for k in before if before[k] != after.get(k)), "b": b == mcolors.to_rgba("b")}))
+"""
+
+
+def test_importing_the_figures_module_leaves_the_global_settings_alone():
+    import json
+    import subprocess
+    import sys
+
+    # a fresh interpreter: this session has imported the module already
+    out = subprocess.run([sys.executable, "-c", RC_SNAPSHOT], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == {"changed": [], "b": True}
+
+
+def test_drawing_leaves_the_global_settings_alone_and_ignores_them(accounts, tmp_path):
+    import matplotlib as mpl
+
+    expected = figures.save(figures.follower_ecdf(accounts)[0], tmp_path / "plain.png").read_bytes()
+    before = dict(mpl.rcParams)
+    fig, _ = figures.follower_ecdf(accounts)
+    assert dict(mpl.rcParams) == before
+    with mpl.rc_context({"axes.facecolor": "black", "font.size": 20, "xtick.labelsize": 30, "axes.grid": False}):
+        other = figures.follower_ecdf(accounts)[0]  # a user's own style, while drawing ...
+    with mpl.rc_context({"xtick.labelsize": 30, "ytick.color": "red"}):
+        # ... and while a notebook shows it later (ticks are made when first rendered)
+        assert figures.save(other, tmp_path / "styled.png").read_bytes() == expected
+    import io
+    with mpl.rc_context({"xtick.labelsize": 30}):
+        shown = io.BytesIO()
+        fig.savefig(shown, format="png", dpi=figures.DPI, metadata=figures.PNG_METADATA)  # as a front end renders it
+    assert shown.getvalue() == expected

@@ -13,7 +13,7 @@ PACKAGE = ROOT / "src" / "helpers"
 LAYERS = [
     {"helpers.errors", "helpers.defaults", "helpers.schema", "helpers.results", "helpers.statement", "helpers.data"},
     {"helpers.ingest", "helpers.simulate"},
-    {"helpers.frames"},
+    {"helpers.frames", "helpers.traces"},
     {"helpers.stats"},
     {"helpers.report"},
     {"helpers.steps"},

@@ -238,3 +238,22 @@ def test_cli_exit_status_and_message(tmp_path, capsys):
     assert main(["run", "--data-dir", str(tmp_path), "--campaign", "x", "--out", str(tmp_path / "o"),
                  "-p", "seed=abc"]) == 2
     assert "parameter seed='abc': expected int" in capsys.readouterr().err
+
+
+def test_the_coordination_section_shows_the_network_figure_and_the_groups_table(report):
+    import pandas as pd
+
+    html = report.report.read_text(encoding="utf-8")
+    start = html.index("Coordination among the accounts")
+    section = html[start:html.index("What the data cannot show", start)]
+    written = json.loads((report.out_dir / "work" / "coordination_evidence.json").read_text(encoding="utf-8"))
+    assert [figure["name"] for figure in written["figures"]] == ["coordination_network", "coordination_group_sizes"]
+    for figure in written["figures"]:  # the page re-serialises entities: compare the text
+        assert figure["title"] in unescape(section) and figure["caption"] in unescape(section)
+    assert section.count("data:image/png") == 3  # by window, the network, the group sizes
+    groups = pd.read_parquet(report.out_dir / "work" / "coordination_groups.parquet")
+    assert len(groups) >= 4  # the campaign's planted cells, at least
+    assert f"The {min(10, len(groups))} largest of {len(groups):,} groups" in section
+    rows = re.findall(r"<tr><td class='num'>(\d+)</td><td class='num'>([\d,]+)</td>", section.replace('"', "'"))
+    assert [(int(g), int(n.replace(",", ""))) for g, n in rows] == list(
+        zip(groups["group"].head(10), groups["size"].head(10)))

@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from helpers import frames, results, simulate, steps
+from helpers import frames, results, simulate, steps, traces
 from helpers.errors import TractionError
 from helpers.ingest import archive
 from helpers.stats import coordination
@@ -30,8 +30,15 @@ def work_dir(tmp_path_factory):
 def test_results_json_is_complete_and_byte_identical(work_dir):
     first = steps.engagement_vs_followers(work_dir, seed=1, n_boot=49)
     text = (work_dir / "results.json").read_bytes()
-    steps.engagement_vs_followers(work_dir, seed=1, n_boot=49)
+    evidence = {name: (work_dir / name).read_bytes() for name in steps.EVIDENCE_FILES}
+    second = steps.engagement_vs_followers(work_dir, seed=1, n_boot=49)
     assert (work_dir / "results.json").read_bytes() == text
+    for name, data in evidence.items():  # the evidence too: same input and seed, same bytes
+        assert (work_dir / name).read_bytes() == data, name
+    assert sorted(p.name for p in work_dir.rglob("*.partial")) == []  # written aside, then renamed
+    assert set(second.coordination_files.values()) == {work_dir / name for name in steps.EVIDENCE_FILES
+                                                       if not name.startswith("figures/")} | {
+        work_dir / "coordinated_accounts.parquet", work_dir / "coordination_edges.parquet"}
     doc = json.loads(text)
     ids = [t["id"] for t in doc["tests"]]
     assert set(REQUIRED) <= set(ids) and len(ids) == len(set(ids))
@@ -51,7 +58,6 @@ def test_results_json_is_complete_and_byte_identical(work_dir):
     for figure in doc["descriptives"]["figures"]:
         assert (work_dir / figure["file"]).is_file() and figure["caption"] and figure["title"]
     assert first.analysis.fitted is not None and first.document == doc
-    assert first.analysis.frames.traces is None  # measured first, the frames' connection is closed
 
 
 def test_a_shipped_statement_gets_every_measure_it_names(work_dir):
@@ -85,7 +91,9 @@ def test_account_table_form_runs_and_says_why_parts_are_skipped(tmp_path):
                   "rts": [(i * i) // 7 for i in range(40)]}).to_csv(table, index=False)
     archive.ingest_account_table(table, tmp_path / "work", {"userid": "name", "follower_count": "followers",
                                                             "tweet_count": "tweets", "engagement_total": "rts"})
-    steps.engagement_vs_followers(tmp_path / "work", n_boot=49)
+    run = steps.engagement_vs_followers(tmp_path / "work", n_boot=49)
+    assert run.groups.empty and run.edges.empty and run.evidence_figures == []
+    assert not any((tmp_path / "work" / name).exists() for name in steps.EVIDENCE_FILES)
     tests = {t["id"]: t for t in results.read(tmp_path / "work" / "results.json")["tests"]}
     assert set(REQUIRED) <= set(tests)
     assert tests["engagement_per_tweet_mean"]["converged"] is True
@@ -109,33 +117,34 @@ def test_real_ira_table_end_to_end(tmp_path, ira_table):
 def test_a_sampled_tweet_frame_is_said_in_the_entries_computed_from_it(work_dir):
     loaded = frames.load(work_dir, max_tweets=200, seed=2)
     assert loaded.tweets_sample_note and loaded.tweets_sample_note in loaded.warnings
-    by_id = {t["id"]: t for t in analyse(loaded, n_boot=19, seed=2).tests}
+    by_id = {t["id"]: t for t in analyse(loaded, coordination.empty("not needed here"), n_boot=19, seed=2).tests}
     assert loaded.tweets_sample_note in by_id["top1pct_tweets_engagement_share"]["warnings"]
     assert loaded.tweets_sample_note not in by_id["engagement_per_tweet_mean"]["warnings"]  # uses every account
 
 
 def test_coordination_is_measured_on_its_own_connection_and_closed_before_the_frames(work_dir, monkeypatch):
     opened = []
-    original = frames.archive_traces
-    monkeypatch.setattr(frames, "archive_traces", lambda path: opened.append(original(path)) or opened[-1])
+    original = traces.open
+    monkeypatch.setattr(traces, "open", lambda path: opened.append(original(path)) or opened[-1])
     measured = steps.measure_coordination(work_dir, seed=1)
-    [traces] = opened
+    [closed] = opened
     with pytest.raises(duckdb.ConnectionException):  # closed: DuckDB's memory is given back before the frames
-        traces.n_accounts
-    inline = coordination.measure(frames.load(work_dir).traces, seed=1)
+        closed.n_accounts
+    with original(work_dir) as again:
+        inline = coordination.measure(again, seed=1)
     assert measured.tests == inline.tests
     pd.testing.assert_frame_equal(measured.by_window, inline.by_window)
     pd.testing.assert_frame_equal(measured.edges, inline.edges)
 
 
-def test_frames_without_traces_have_their_connection_closed(work_dir):
-    loaded = frames.load(work_dir)
-    traces = loaded.traces
-    dropped = steps.without_traces(loaded)
-    assert dropped.traces is None and loaded.traces is traces
-    pd.testing.assert_frame_equal(dropped.accounts, loaded.accounts)
-    with pytest.raises(duckdb.ConnectionException):
-        traces.n_accounts
+def test_the_frames_close_their_connection(work_dir, monkeypatch):
+    made = []
+    original = frames.connect
+    monkeypatch.setattr(frames, "connect", lambda: made.append(original()) or made[-1])
+    frames.load(work_dir)
+    [con] = made
+    with pytest.raises(duckdb.ConnectionException):  # DuckDB's memory is given back once the frames are built
+        con.execute("SELECT 1")
 
 
 def test_no_coordination_is_measured_without_tweet_rows(tmp_path):
@@ -143,7 +152,9 @@ def test_no_coordination_is_measured_without_tweet_rows(tmp_path):
     pd.DataFrame({"userid": ["a", "b", "c"], "follower_count": [1, 2, 3], "tweet_count": [1, 1, 2],
                   "engagement_total": [0, 3, 1]}).to_csv(table, index=False)
     archive.ingest_account_table(table, tmp_path / "work")
-    assert steps.measure_coordination(tmp_path / "work") is None
+    unmeasured = steps.measure_coordination(tmp_path / "work")
+    assert unmeasured.edges.empty and all(not t["converged"] for t in unmeasured.tests)
+    assert "needs tweet rows" in unmeasured.tests[0]["warnings"][0]
     with pytest.raises(TractionError, match="run 01_load.ipynb first"):  # no tables: load's own error, at once
         steps.measure_coordination(tmp_path / "empty")
 

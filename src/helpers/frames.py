@@ -29,8 +29,8 @@ over all rows); ``Frames.reference`` is the shipped reference set
 (``helpers.data``). ``load_baseline`` loads another run's accounts as a
 baseline for the count models.
 
-This module is the only one after the ingest that reads files: statistics take
-its frames.
+This module and ``helpers.traces`` (the coordination engine, on the same layer)
+are the only ones after the ingest that read files: statistics take their frames.
 """
 
 import json
@@ -99,7 +99,6 @@ class Frames:
     content: Content = field(default_factory=Content)
     totals: dict = field(default_factory=dict)  # TOTALS -> int, or None where the form lacks it
     reference: pd.DataFrame | None = None  # the reference set of real campaigns (helpers.data)
-    traces: "Traces | None" = None  # coordination traces of every tweet row (archive form only)
 
     @property
     def campaign(self) -> str:
@@ -115,7 +114,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with a bounded memory budget that spills to disk."""
     con = duckdb.connect()
     spill = Path(tempfile.gettempdir()) / "traction-duckdb"
-    con.execute(f"SET temp_directory = '{_quote(spill)}'")
+    con.execute(f"SET temp_directory = '{quote(spill)}'")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     # DuckDB's default lets a spill take 90% of the free disk, which starves every other process when a
     # query outgrows it; half stops the query with DuckDB's error instead.
@@ -127,9 +126,18 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 def load(work_dir, *, max_tweets: int | None = None, seed: int = 0,
          content: Content = Content()) -> Frames:
-    """Build the account and original-tweet frames from ``work_dir``'s Parquet tables."""
-    con, form, report = _open(work_dir)
-    work_dir = Path(work_dir)
+    """Build the account and original-tweet frames from ``work_dir``'s Parquet tables.
+
+    The connection is closed before returning, so DuckDB gives its memory back; the coordination traces have their
+    own (``helpers.traces.open``)."""
+    con, form, report = open_tables(work_dir)
+    try:
+        return _frames(con, form, report, Path(work_dir), max_tweets, seed, content)
+    finally:
+        con.close()
+
+
+def _frames(con, form, report, work_dir, max_tweets, seed, content) -> Frames:
     accounts_path, tweets_path = work_dir / "accounts.parquet", work_dir / "tweets.parquet"
     reference = data.reference_campaigns()
     if form == FORM_ACCOUNT_TABLE:
@@ -160,12 +168,12 @@ def load(work_dir, *, max_tweets: int | None = None, seed: int = 0,
     if note:
         warnings.append(note)
     return Frames(accounts, tweets, FORM_ARCHIVE, warnings, report, note, _top_hashtags(con), content,
-                  _totals(con, FORM_ARCHIVE), reference, Traces(con))
+                  _totals(con, FORM_ARCHIVE), reference)
 
 
-def _open(work_dir):
+def open_tables(work_dir):
     """A bounded connection with views over ``work_dir``'s checked tables (``acc``, and ``raw_tweets`` in archive
-    form), the form they are in and the load report."""
+    form), the form they are in and the load report: what ``load`` and ``helpers.traces.open`` read."""
     work_dir = Path(work_dir)
     accounts_path = work_dir / "accounts.parquet"
     if not accounts_path.is_file():
@@ -173,7 +181,7 @@ def _open(work_dir):
     report = read_report(work_dir)
     tweets_path = work_dir / "tweets.parquet"
     con = connect()
-    con.execute(f"CREATE VIEW acc AS SELECT * FROM read_parquet('{_quote(accounts_path)}')")
+    con.execute(f"CREATE VIEW acc AS SELECT * FROM read_parquet('{quote(accounts_path)}')")
     if report.get("form") == FORM_ACCOUNT_TABLE:
         _require(con, "acc", accounts_path, schema.ACCOUNT_TABLE_COLUMNS)
         return con, FORM_ACCOUNT_TABLE, report
@@ -181,21 +189,10 @@ def _open(work_dir):
     _refuse_duplicate_ids(con, accounts_path)
     if not tweets_path.is_file() or _row_count(con, tweets_path) == 0:
         return con, FORM_USERS_ONLY, report
-    con.execute(f"CREATE VIEW raw_tweets AS SELECT * FROM read_parquet('{_quote(tweets_path)}')")
+    con.execute(f"CREATE VIEW raw_tweets AS SELECT * FROM read_parquet('{quote(tweets_path)}')")
     _require(con, "raw_tweets", tweets_path, ["tweetid", "userid", "tweet_time", "is_retweet",
                                               "retweet_tweetid", *COMPONENTS.values()])
     return con, FORM_ARCHIVE, report
-
-
-def archive_traces(work_dir) -> "Traces | None":
-    """The coordination traces of ``work_dir`` on their own bounded connection, without building the frames, the
-    tables checked as ``load`` checks them; None where ``load`` gives no tweet rows (an account table, a users file
-    alone). For ``steps.measure_coordination``, the benchmarks, and a reader who wants only the network."""
-    con, form, _ = _open(work_dir)
-    if form != FORM_ARCHIVE:
-        con.close()
-        return None
-    return Traces(con)
 
 
 def load_baseline(folder) -> Frames:
@@ -227,7 +224,7 @@ def read_report(work_dir) -> dict:
         raise TractionError(f"{path}: line {error.lineno}: not valid JSON ({error.msg})") from None
 
 
-def _quote(path) -> str:
+def quote(path) -> str:
     return str(path).replace("'", "''")
 
 
@@ -244,7 +241,7 @@ def _refuse_duplicate_ids(con, path):
     dup = con.execute("""SELECT userid, count(*), list(source_line ORDER BY source_line)
         FROM (SELECT userid, {} AS source_line FROM acc) GROUP BY userid HAVING count(*) > 1
         ORDER BY userid LIMIT 1""".format(
-        "source_line" if "source_line" in _columns(con, "acc") else "NULL")).fetchall()
+        "source_line" if "source_line" in column_names(con, "acc") else "NULL")).fetchall()
     if dup:
         dup = dup[0]
         raise TractionError(f"{path}: userid {dup[0]!r} appears {dup[1]} times "
@@ -252,10 +249,10 @@ def _refuse_duplicate_ids(con, path):
 
 
 def _row_count(con, path) -> int:
-    return con.execute(f"SELECT count(*) FROM read_parquet('{_quote(path)}')").fetchall()[0][0]
+    return con.execute(f"SELECT count(*) FROM read_parquet('{quote(path)}')").fetchall()[0][0]
 
 
-def _columns(con, view):
+def column_names(con, view):
     return [row[0] for row in con.execute(f"DESCRIBE {view}").fetchall()]
 
 
@@ -404,7 +401,7 @@ def _totals(con, form) -> dict:
     Accounts and followers are over the users file's rows (not accounts added from the tweets file); the
     counts are summed over every tweet row, an empty count read as 0 (as pandas' sum skips it).
     """
-    users = "NOT coalesce(from_tweets_file, false)" if "from_tweets_file" in _columns(con, "acc") else "true"
+    users = "NOT coalesce(from_tweets_file, false)" if "from_tweets_file" in column_names(con, "acc") else "true"
     accounts, followers = con.execute(f"SELECT count(*) FILTER ({users}), "
                                       f"sum(follower_count) FILTER ({users}) FROM acc").fetchall()[0]
     totals = dict.fromkeys(TOTALS)
@@ -474,7 +471,7 @@ def overview(work_dir, form: str) -> dict[str, pd.DataFrame]:
     """Basic counts of the loaded tables, for notebook 01: accounts, and tweets when the form has them."""
     work_dir = Path(work_dir)
     con = connect()
-    accounts = f"read_parquet('{_quote(work_dir / 'accounts.parquet')}')"
+    accounts = f"read_parquet('{quote(work_dir / 'accounts.parquet')}')"
     if form == FORM_ACCOUNT_TABLE:
         return {"accounts": con.execute(f"""SELECT count(*) AS accounts, median(follower_count) AS median_followers,
             sum(tweet_count) AS tweets, sum(engagement_total) AS engagement FROM {accounts}""").df()}
@@ -486,200 +483,12 @@ def overview(work_dir, form: str) -> dict[str, pd.DataFrame]:
         out["tweets"] = con.execute(f"""SELECT count(*) AS tweets, count(*) FILTER (is_retweet) AS retweets,
             count(DISTINCT userid) AS accounts_tweeting, min(tweet_time) AS first_tweet, max(tweet_time) AS last_tweet,
             sum(like_count) AS likes, sum(retweet_count) AS retweets_received
-            FROM read_parquet('{_quote(tweets_path)}')""").df()
+            FROM read_parquet('{quote(tweets_path)}')""").df()
     return out
 
 
 def rejected_rows(work_dir, limit: int = 10) -> pd.DataFrame:
     """The first ``limit`` rows of rejected.parquet, by file and line."""
     path = Path(work_dir) / "rejected.parquet"
-    return connect().execute(f"SELECT * FROM read_parquet('{_quote(path)}') ORDER BY source_file, source_line "
+    return connect().execute(f"SELECT * FROM read_parquet('{quote(path)}') ORDER BY source_file, source_line "
                              f"LIMIT {int(limit)}").df()
-
-
-# ---- coordination traces ----------------------------------------------------------------------------------------
-
-TRACES = ("co_retweet", "co_tweet", "co_link", "co_reply", "co_hashtag")
-# What each trace's item is, per tweet row. Only retweets count for co-retweet, and only original tweets
-# (replies and quotes included) for the others: a retweet repeats its target's text, links and hashtags,
-# which co-retweet already counts.
-_TRACE_ITEMS = {
-    "co_retweet": "SELECT uid, minute, hash(retweet_tweetid) AS item FROM trace_source WHERE rt AND retweet_tweetid IS NOT NULL",
-    "co_tweet": r"""SELECT uid, minute, hash(text) AS item FROM (SELECT uid, minute, trim(regexp_replace(
-        regexp_replace(lower(tweet_text), '(https?://\S+)|(@\S+)', ' ', 'g'), '\s+', ' ', 'g')) AS text
-        FROM trace_source WHERE NOT rt) WHERE text <> ''""",
-    "co_link": "SELECT DISTINCT uid, minute, hash(url) AS item FROM (SELECT uid, minute, tweetid, trim(unnest(urls)) "
-               "AS url FROM trace_source WHERE NOT rt) WHERE url <> ''",
-    "co_reply": "SELECT uid, minute, hash(in_reply_to_tweetid) AS item FROM trace_source WHERE NOT rt "
-                "AND in_reply_to_tweetid IS NOT NULL AND in_reply_to_tweetid <> ''",
-    "co_hashtag": "SELECT uid, minute, hash(list_sort(list_distinct(list_transform(hashtags, lambda h: lower(h))))) "
-                  "AS item FROM trace_source WHERE NOT rt AND len(hashtags) > 0",
-}
-
-
-@dataclass
-class PairCount:
-    """Account pairs sharing items within a window: ``edges`` (draw, trace, user_1, user_2, weight; users are the
-    dense ids of ``Traces.accounts``; None when not asked for), ``capped`` (trace, groups, rows: one row per item
-    left out, with its crowded buckets and their rows) and ``counts`` ({trace or "any": (accounts in a pair,
-    pairs)}, counted in DuckDB)."""
-
-    edges: pd.DataFrame | None
-    capped: pd.DataFrame
-    counts: dict = field(default_factory=dict)
-
-
-class Traces:
-    """The coordination traces of every tweet row, on the bounded connection of ``load``: what
-    ``stats.coordination`` counts account pairs over, out-of-core.
-
-    A trace is an item a row shares with other rows: the retweeted tweet (co_retweet), the normalised text
-    (co_tweet: case folded, mentions and URLs removed), each link (co_link), the replied-to tweet (co_reply)
-    and the set of hashtags (co_hashtag). Items are 64-bit hashes (a collision among a billion items is
-    unlikely). Only rows whose item two or more accounts share can pair, so only those are kept. Times are
-    the archive's minutes. Tables are built on first use.
-    """
-
-    def __init__(self, con):
-        self._con = con
-        self._built = False
-        self._crowded_for = None  # (window, max_rows) of the current trace_crowded table
-
-    def close(self):
-        """Close the connection: DuckDB gives its memory back (0.9 GB at 37M tweets)."""
-        self._con.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def _build(self):
-        if self._built:
-            return
-        con = self._con
-        con.execute("""CREATE TEMP TABLE trace_accounts AS SELECT userid,
-            (row_number() OVER (ORDER BY userid))::INTEGER AS uid FROM (SELECT DISTINCT userid FROM raw_tweets)""")
-        present = set(_columns(con, "raw_tweets"))
-        optional = {"tweet_text": "VARCHAR", "hashtags": "VARCHAR[]", "urls": "VARCHAR[]",
-                    "in_reply_to_tweetid": "VARCHAR"}  # a trace whose column is absent has no items
-        picked = ", ".join(f"r.{name}" if name in present else f"NULL::{kind} AS {name}"
-                           for name, kind in optional.items())
-        con.execute(f"""CREATE TEMP VIEW trace_source AS SELECT a.uid, (epoch(r.tweet_time) // 60)::BIGINT AS minute,
-            coalesce(r.is_retweet, false) AS rt, r.tweetid, r.retweet_tweetid, {picked}
-            FROM raw_tweets r JOIN trace_accounts a USING (userid) WHERE r.tweet_time IS NOT NULL""")
-        union = " UNION ALL ".join(f"SELECT {i}::UTINYINT AS trace, * FROM ({sql})"
-                                   for i, sql in enumerate(_TRACE_ITEMS.values()))
-        con.execute(f"""CREATE TEMP TABLE trace_rows AS WITH rows AS ({union}),
-            shared AS (SELECT trace, item FROM rows GROUP BY trace, item HAVING count(DISTINCT uid) >= 2)
-            SELECT r.* FROM rows r SEMI JOIN shared USING (trace, item)""")
-        # The activity clock: tweet rows per hour, their running count, so a shift can move along the
-        # campaign's own activity rather than the wall clock (see stats.coordination).
-        con.execute("""CREATE TEMP TABLE activity_clock AS SELECT hour, n,
-            (sum(n) OVER (ORDER BY hour) - n)::DOUBLE AS start FROM (SELECT minute // 60 AS hour, count(*) AS n
-            FROM trace_source GROUP BY hour)""")
-        con.execute("""CREATE TEMP TABLE trace_candidates AS SELECT r.uid, r.trace, r.item, r.minute,
-            c.start + c.n * (r.minute % 60) / 60.0 AS position
-            FROM trace_rows r JOIN activity_clock c ON c.hour = r.minute // 60""")
-        self._built = True
-
-    def _scalar(self, sql):
-        self._build()
-        return self._con.execute(sql).fetchall()[0][0]
-
-    @property
-    def n_accounts(self) -> int:
-        """Accounts with at least one tweet row (the denominator of coordination shares)."""
-        return int(self._scalar("SELECT count(*) FROM trace_accounts"))
-
-    @property
-    def n_rows(self) -> int:
-        """Tweet rows with a time: the length of the activity clock."""
-        return int(self._scalar("SELECT coalesce(sum(n), 0) FROM activity_clock"))
-
-    def accounts(self) -> pd.DataFrame:
-        """uid (dense id used in edges) and userid of every account with a tweet row."""
-        self._build()
-        frame = self._con.execute("SELECT uid, userid FROM trace_accounts ORDER BY uid").df()
-        frame["userid"] = frame["userid"].astype(str)
-        return frame
-
-    def rows_per_trace(self) -> dict:
-        """Rows that can pair, per trace."""
-        self._build()
-        counts = dict(self._con.execute("SELECT trace, count(*) FROM trace_rows GROUP BY trace").fetchall())
-        return {name: int(counts.get(i, 0)) for i, name in enumerate(TRACES)}
-
-    def pairs(self, window_minutes: int, *, min_weight: int, max_rows: int,
-              shifts: pd.DataFrame | None = None, draw: int = 0, edges: bool = True) -> PairCount:
-        """Account pairs that shared at least ``min_weight`` distinct items, each within ``window_minutes``.
-
-        Two rows share an item within the window when their minutes differ by at most ``window_minutes``.
-        Rows are bucketed by item and time (buckets one window wide, each joined with the next), so the cost
-        is the pairs inside a bucket, never the square of an item's rows. An item that more than ``max_rows``
-        observed rows share within one bucket is left out of every draw and counted in ``capped``; pair counts
-        spill to disk under the memory limit. Without ``shifts`` the rows are the data as observed (draw 0);
-        ``shifts`` (uid, shift) moves each account's rows by ``shift`` tweet rows along the activity clock
-        (the running count of all tweet rows, hour by hour, linear within an hour; wrapping at its ends) for
-        null draw ``draw``. One draw per call keeps the tables one draw long at any size. ``edges=False`` leaves
-        the pairs in DuckDB and returns their counts only (a draw at the 60-minute window of a 3.5M-tweet campaign
-        has 5M pairs).
-        """
-        self._build()
-        con, width = self._con, int(window_minutes) + 1
-        if window_minutes < 1 or min_weight < 1 or max_rows < 2:
-            raise ValueError("window_minutes and min_weight must be >= 1, max_rows >= 2")
-        try:  # spill is bounded (connect): a window whose pairs outgrow it is an error the caller can report
-            if self._crowded_for != (window_minutes, max_rows):
-                # Items crowded in some observed bucket are left out of every draw, observed and null alike.
-                con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_crowded AS SELECT trace, item,
-                    count(*) AS groups, sum(n)::BIGINT AS rows FROM (SELECT trace, item, minute // {width} AS bucket,
-                    count(*) AS n FROM trace_candidates GROUP BY ALL HAVING count(*) > {int(max_rows)}) GROUP BY ALL""")
-                self._crowded_for = (window_minutes, max_rows)
-            if shifts is None:
-                moved = "SELECT uid, trace, item, minute FROM trace_candidates"
-            else:
-                con.register("trace_shifts", shifts[["uid", "shift"]])
-                n = max(self.n_rows, 1)
-                # Positions keep their fraction, so a shifted row lands on any minute of its new hour, not on
-                # one of the few minutes a sparse hour's whole slots would give; the hour is the last one whose
-                # clock starts at or before the position.
-                moved = f"""SELECT x.uid, x.trace, x.item,
-                    (c.hour * 60 + floor(60 * (x.p - c.start) / c.n))::BIGINT AS minute
-                    FROM (SELECT r.uid, r.trace, r.item, ((r.position + s.shift) % {n} + {n}) % {n} AS p
-                          FROM trace_candidates r JOIN trace_shifts s USING (uid)) x
-                    ASOF JOIN activity_clock c ON x.p >= c.start"""
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_kept AS
-                SELECT *, minute // {width} AS bucket FROM ({moved}) ANTI JOIN trace_crowded USING (trace, item)""")
-            # Same-bucket pairs are met in both orders, kept once; next-bucket pairs are met once.
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_ties AS
-                WITH pairs AS (SELECT DISTINCT a.trace, least(a.uid, b.uid) AS user_1,
-                        greatest(a.uid, b.uid) AS user_2, a.item
-                    FROM trace_kept a JOIN (SELECT uid, trace, item, minute, bucket, bucket AS joined FROM trace_kept
-                                            UNION ALL SELECT uid, trace, item, minute, bucket, bucket - 1
-                                            FROM trace_kept) b
-                      ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
-                    WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
-                      AND abs(a.minute - b.minute) <= {int(window_minutes)})
-                SELECT {int(draw)}::SMALLINT AS draw, trace, user_1, user_2, count(*)::INTEGER AS weight FROM pairs
-                GROUP BY ALL HAVING count(*) >= {int(min_weight)}""")
-        except duckdb.OutOfMemoryException as error:
-            raise TractionError(f"the {window_minutes}-minute window's pairs (draw {draw}) outgrew DuckDB's memory and "
-                                f"spill limits: {str(error).splitlines()[0]}") from error
-        finally:
-            if shifts is not None:
-                con.unregister("trace_shifts")
-        counts = {TRACES[trace] if trace is not None else "any": (int(accounts), int(pairs))
-                  for trace, accounts, pairs in con.execute("""
-            WITH ends AS (SELECT trace, user_1 AS uid FROM trace_ties UNION ALL SELECT trace, user_2 FROM trace_ties)
-            SELECT e.trace, e.accounts, p.pairs FROM (SELECT trace, count(DISTINCT uid) AS accounts FROM ends
-                                                      GROUP BY ROLLUP (trace)) e
-            JOIN (SELECT trace, count(*) AS pairs FROM trace_ties GROUP BY ROLLUP (trace)) p
-              ON e.trace IS NOT DISTINCT FROM p.trace""").fetchall()}
-        found = con.execute("SELECT * FROM trace_ties ORDER BY trace, user_1, user_2").df() if edges else None
-        capped = con.execute("SELECT trace, groups, rows FROM trace_crowded ORDER BY trace, item").df()
-        for frame in (found, capped) if edges else (capped,):
-            frame["trace"] = pd.Categorical.from_codes(frame["trace"].astype(int), TRACES) if len(frame) \
-                else pd.Categorical([], TRACES)
-        return PairCount(found, capped, counts)

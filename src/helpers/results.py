@@ -388,6 +388,20 @@ def tests_frame(results: dict) -> pd.DataFrame:
     return pd.DataFrame(results["tests"], columns=list(ENTRY_KEYS))
 
 
+TIDY_COLUMNS = ["id", "estimate", "ci_low", "ci_high", "p_value", "p_holm", "n", "converged", "warnings"]
+
+
+def tidy_frame(results: dict) -> pd.DataFrame:
+    """One row per measure, numbers as numbers (a missing one as NaN) and warnings as one string: for sorting,
+    filtering and joining."""
+    frame = tests_frame(results)[TIDY_COLUMNS]
+    for column in ["estimate", "ci_low", "ci_high", "p_value", "p_holm", "n"]:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame["converged"] = frame["converged"].astype(bool)
+    frame["warnings"] = frame["warnings"].map(lambda notes: "; ".join(map(str, notes or [])))
+    return frame
+
+
 def _finite(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
         and math.isfinite(value)

@@ -6,14 +6,20 @@ other only as files in ``work_dir``.
 """
 
 import ctypes
-from dataclasses import dataclass, replace
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from helpers import defaults, frames, results, statement
+import networkx as nx
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from helpers import defaults, frames, results, statement, traces
 from helpers.errors import TractionError
 from helpers.ingest import archive
 from helpers.report import claims, figures
-from helpers.stats import coordination
+from helpers.stats import coordination, descriptives, models
 from helpers.stats.analysis import Analysis, analyse
 from helpers.stats.coordination import Coordination
 
@@ -42,21 +48,47 @@ def load(data_dir="", campaign="", work_dir="", *, tweets_glob="", users_glob=""
 
 @dataclass
 class EngagementRun:
-    """Notebook 02's outcome: the analysis, the figures drawn and the results document written."""
+    """Notebook 02's outcome, as data to explore: each part a DataFrame, made once by the step.
+
+    ``results`` (one row per measure), ``accounts`` (the account frame), ``top_by_engagement`` and
+    ``top_by_followers``, the coordination ``groups`` (one row per group), ``group_items`` (each group's most shared
+    items) and ``edges`` (one row per tie and trace). ``refit_primary`` refits the primary model from ``accounts``
+    (or a frame filtered from it) without running the step again (docs/explore.md). ``analysis``, ``figures``,
+    ``document`` and ``path`` are the statistics, the figures drawn and ``results.json`` as written.
+    """
 
     analysis: Analysis
     figures: list  # {"name", "file", "title", "caption"}
     document: dict  # results.json as written
     path: Path
-    coordination_files: dict  # name -> path of coordinated_accounts.parquet and coordination_edges.parquet
+    coordination_files: dict  # name -> path of every coordination file written to work_dir
+    results: pd.DataFrame
+    accounts: pd.DataFrame
+    top_by_engagement: pd.DataFrame
+    top_by_followers: pd.DataFrame
+    groups: pd.DataFrame
+    group_items: pd.DataFrame
+    edges: pd.DataFrame
+    evidence_figures: list  # the coordination network and group sizes: {"name", "file", "title", "caption"}
 
     def tests_frame(self):
         return results.tests_frame(self.document)
 
+    def refit_primary(self, accounts: pd.DataFrame | None = None, *, without_top: int | float = 0) -> dict:
+        """The primary elasticity (account-level NB) refitted on ``accounts`` (default: the step's), as the step
+        fits it; ``without_top`` leaves out the top accounts by engagement first. Its results entry."""
+        return models.primary_elasticity(self.accounts if accounts is None else accounts, without_top=without_top)
+
+    def edge_items(self) -> pd.DataFrame:
+        """The items behind each tie, as written to ``coordination_edge_items.parquet`` (bounded per tie)."""
+        path = self.coordination_files.get("coordination_edge_items")
+        return pd.read_parquet(path) if path else pd.DataFrame()
+
 
 def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000_000, baseline="",
                             claims="") -> EngagementRun:
-    """Notebook 02: frames -> statistics -> figures -> ``work_dir/results.json``.
+    """Notebook 02: frames -> statistics -> figures -> ``work_dir/results.json``, and the coordination's evidence
+    (groups, the items behind each tie, the network for Gephi and its figures) beside it.
 
     ``baseline`` names another run's folder (or its work folder) or an account-table CSV in traction's column
     names: its accounts are the comparison for ``baseline_engagement_ratio``. ``claims`` names a statement file;
@@ -66,13 +98,10 @@ def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000
     work_dir = Path(work_dir) if work_dir else defaults.default_work_dir()
     tested = statement_for(work_dir, claims)
     give_back_freed_arrays()
-    coordinated = measure_coordination(work_dir, seed=seed)
+    coordinated = measure_coordination(work_dir, seed=seed, evidence_dir=work_dir)
     loaded = frames.load(work_dir, max_tweets=max_tweets, seed=seed, content=content_asked(tested))
-    if coordinated is not None:  # measured: the frames' own connection would hold DuckDB's memory to the end
-        loaded = without_traces(loaded)
     compared = load_baseline(baseline, work_dir) if baseline else None
-    analysis = analyse(loaded, n_boot=n_boot, seed=seed, baseline=compared, coordinated=coordinated,
-                       statement=tested)
+    analysis = analyse(loaded, coordinated, n_boot=n_boot, seed=seed, baseline=compared, statement=tested)
     drawn = figures.draw_all(analysis, work_dir / "figures")
     provenance = dataset(loaded, seed=seed, n_boot=n_boot, max_tweets=max_tweets)
     provenance["statement"] = statement.provenance(tested)
@@ -80,7 +109,13 @@ def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000
         provenance["baseline"] = {k: v for k, v in dataset(compared).items() if k != "parameters"}
     document = results.build(provenance, analysis.tests, {**analysis.tables, "figures": drawn})
     path = results.write(work_dir / "results.json", document)
-    return EngagementRun(analysis, drawn, document, path, write_coordination(analysis, work_dir))
+    written, evidence_figures = write_coordination(analysis, work_dir)
+    evidence = coordinated.evidence or coordination.Evidence(pd.DataFrame(columns=coordination.GROUP_COLUMNS),
+                                                             pd.DataFrame(), pd.DataFrame())
+    acc = loaded.accounts
+    return EngagementRun(analysis, drawn, document, path, written, results.tidy_frame(document), acc,
+                         descriptives.top_accounts(acc, "engagement"), descriptives.top_accounts(acc, "follower_count"),
+                         evidence.groups, evidence.group_items, coordinated.edges, evidence_figures)
 
 
 def statement_for(work_dir, claims="") -> statement.Statement:
@@ -109,35 +144,102 @@ def give_back_freed_arrays() -> bool:
         return False
 
 
-def measure_coordination(work_dir: Path, *, seed=0) -> Coordination | None:
-    """The coordination, on its own DuckDB connection, closed before the frames are built (None without tweet
-    rows): at 37M tweets its pair tables beside the frames passed 2 GB; alone it peaked at 1.4 GB."""
-    traces = frames.archive_traces(work_dir)
-    if traces is None:
-        return None
-    with traces:
-        return coordination.measure(traces, seed=seed)
+def measure_coordination(work_dir: Path, *, seed=0, evidence_dir: Path | None = None) -> Coordination:
+    """The coordination, on its own DuckDB connection, closed before the frames are built (``coordination.empty``
+    without tweet rows): at 37M tweets its pair tables beside the frames passed 2 GB; alone it peaked at 1.4 GB.
+
+    With ``evidence_dir``, the groups' evidence is gathered while the traces are open (``Coordination.evidence``),
+    and the items behind each tie are streamed to ``evidence_dir/coordination_edge_items.parquet``."""
+    opened = traces.open(work_dir)
+    if opened is None:
+        return coordination.empty("needs tweet rows (an archive's tweets file)")
+    with opened:
+        measured = coordination.measure(opened, seed=seed)
+        if evidence_dir is not None and measured.parameters:  # measured: its default window fitted the machine
+            coordination.gather_evidence(opened, measured)
+            write_atomically(Path(evidence_dir) / f"{EDGE_ITEMS}.parquet",
+                             lambda partial: _stream_parquet(opened.tie_item_batches(), partial, EDGE_ITEMS_NOTE))
+        return measured
 
 
-def without_traces(loaded: frames.Frames) -> frames.Frames:
-    """The frames with their traces' connection closed and dropped (0.16 GB at 37M tweets)."""
-    if loaded.traces is not None:
-        loaded.traces.close()
-    return replace(loaded, traces=None)
+EDGE_ITEMS = "coordination_edge_items"
+EDGE_ITEMS_NOTE = (f"the items behind each tie of coordination_edges.parquet: at most {traces.ITEMS_PER_TIE} "
+                   "per tie and trace, the first by time (items_in_tie counts them all); texts cut to "
+                   f"{traces.TEXT_CHARS} characters")
+GROUPS_NOTE = (f"one row per coordinated group: members lists at most {coordination.MEMBERS_LISTED} (members_listed; "
+               f"size counts them all), top_items the {traces.ITEMS_PER_GROUP} most shared items")
 
 
-def write_coordination(analysis: Analysis, work_dir: Path) -> dict:
-    """``coordinated_accounts.parquet`` (userid, group, traces, degree) and ``coordination_edges.parquet``
-    (user_1, user_2, trace, weight) at the default window, written atomically."""
-    written = {}
-    tables = {"coordinated_accounts": analysis.coordination.accounts, "coordination_edges": analysis.coordination.edges}
-    for name, table in tables.items():
-        path = Path(work_dir) / f"{name}.parquet"
-        partial = path.with_name(path.name + ".partial")
-        table.to_parquet(partial, index=False)
-        partial.replace(path)
-        written[name] = path
-    return written
+EVIDENCE_FILES = [f"{EDGE_ITEMS}.parquet", "coordination_groups.parquet", "coordination_groups.csv",
+                  "coordination_group_items.parquet", "coordination.graphml", "coordination_evidence.json",
+                  "figures/coordination_network.png", "figures/coordination_group_sizes.png"]
+
+
+def write_atomically(path: Path, write) -> Path:
+    """``write(partial)`` beside ``path``, then rename over it: a killed run never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    write(partial)
+    os.replace(partial, path)
+    return path
+
+
+def _stream_parquet(batches, path, note: str):
+    """Record batches to one Parquet file as they come (memory stays one batch), the note in its metadata."""
+    schema = batches.schema.with_metadata({"traction": note})
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+
+
+def _frame_parquet(frame: pd.DataFrame, note: str | None = None):
+    def write(path):
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if note:
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"traction": note.encode()})
+        pq.write_table(table, path)
+    return write
+
+
+def write_coordination(analysis: Analysis, work_dir: Path) -> tuple[dict, list]:
+    """The coordination's files at the default window, each written atomically: ``coordinated_accounts.parquet``
+    (userid, group, traces, degree), ``coordination_edges.parquet`` (user_1, user_2, trace, weight), and its
+    evidence: ``coordination_groups.parquet`` and ``.csv`` (one row per group), ``coordination_group_items.parquet``,
+    ``coordination.graphml`` (networkx's writer; for Gephi), the network and group-size figures and
+    ``coordination_evidence.json`` (what notebook 03 shows). Returns the files and the figures."""
+    work_dir, found = Path(work_dir), analysis.coordination
+    written = {name: write_atomically(work_dir / f"{name}.parquet", _frame_parquet(table)) for name, table in
+               {"coordinated_accounts": found.accounts, "coordination_edges": found.edges}.items()}
+    if found.evidence is None:  # not measured (no tweet rows, or the default window outgrew the machine)
+        for name in EVIDENCE_FILES:  # an earlier run's evidence would be taken for this one's
+            (work_dir / name).unlink(missing_ok=True)
+        return written, []
+    written[EDGE_ITEMS] = work_dir / f"{EDGE_ITEMS}.parquet"
+    groups = found.evidence.groups
+    written["coordination_groups"] = write_atomically(work_dir / "coordination_groups.parquet",
+                                                      _frame_parquet(groups, GROUPS_NOTE))
+    written["coordination_groups_csv"] = write_atomically(
+        work_dir / "coordination_groups.csv", lambda path: groups.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S"))
+    written["coordination_group_items"] = write_atomically(work_dir / "coordination_group_items.parquet",
+                                                           _frame_parquet(found.evidence.group_items))
+    graph = coordination.network(found, analysis.frames.accounts)
+    written["coordination_graphml"] = write_atomically(work_dir / "coordination.graphml",
+                                                       lambda path: nx.write_graphml(graph, path))
+    drawn = []
+    shown = coordination.largest_groups(found, analysis.frames.accounts)
+    for name, draw in (("coordination_network", lambda: figures.coordination_network(shown)),
+                       ("coordination_group_sizes", lambda: figures.coordination_group_sizes(
+                           found.group_sizes, found.parameters["null_draws"]))):
+        fig, caption = draw()
+        file = work_dir / "figures" / f"{name}.png"
+        write_atomically(file, lambda path: figures.save(fig, path))
+        drawn.append({"name": name, "file": f"figures/{file.name}", "title": fig.axes[0].get_title(),
+                      "caption": caption})
+    written["coordination_evidence"] = results.write(work_dir / "coordination_evidence.json", {
+        "figures": drawn, "groups": len(groups), "files": sorted(path.name for path in written.values()),
+        "notes": {"coordination_edge_items.parquet": EDGE_ITEMS_NOTE, "coordination_groups": GROUPS_NOTE}})
+    return written, drawn
 
 
 def load_baseline(baseline, work_dir) -> frames.Frames:

@@ -186,7 +186,7 @@ class ArchiveWriter:
         self._counts = Counter()
         self._languages, self._terms, self._hashtags = Counter(), Counter(), Counter()
         self._lifespans, self._times = [], []
-        self._groups, self._decoys = {}, []
+        self._groups, self._decoys, self._seeds = {}, [], {}
 
     def __enter__(self):
         options = pa_csv.WriteOptions(quoting_style="all_valid")
@@ -213,11 +213,23 @@ class ArchiveWriter:
         group = accounts.get("group", np.full(len(accounts["tweets"]), -1))
         for account in np.flatnonzero(group >= 0).tolist():
             self._groups.setdefault(int(group[account]), []).append(userid[account].as_py())
+        # Each burst's seed: the member's plain original that the others retweet, or post again as their own.
+        burst, copy = rows.get("burst"), rows.get("copy")
+        if burst is not None:
+            seeds = np.flatnonzero((burst >= 0) & (copy < 0) & ~rows["retweet"])
+            copied = set(copy[copy >= 0].tolist())
+            for row in seeds.tolist():
+                planted = self._seeds.setdefault(int(group[rows["owner"][row]]), {"seeds": [], "copied": []})
+                planted["seeds"].append(tweetid[row].as_py())
+                if row in copied:
+                    planted["copied"].append(tweetid[row].as_py())
         decoys, retweets = np.unique(rows["decoy_target"][rows["decoy_target"] >= 0], return_counts=True)
         self._decoys += [{"tweetid": tweetid[int(row)].as_py(), "retweets": int(k)} for row, k in zip(decoys, retweets)]
 
     def coordination(self) -> dict:
-        groups = [{"group": g, "members": sorted(self._groups[g])} for g in sorted(self._groups)]
+        groups = [{"group": g, "members": sorted(self._groups[g]),
+                   **{key: sorted(ids) for key, ids in self._seeds.get(g, {"seeds": [], "copied": []}).items()}}
+                  for g in sorted(self._groups)]
         return {"groups": groups, "members": sorted(m for g in groups for m in g["members"]),
                 "decoys": self._decoys}
 

@@ -1,4 +1,4 @@
-"""Every statistic of notebook 02 over one campaign's frames: ``analyse(frames) -> Analysis``.
+"""Every statistic of notebook 02 over one campaign's frames: ``analyse(frames, coordinated) -> Analysis``.
 
 Takes the tidy frames of ``helpers.frames`` (never files) and returns the
 results-contract entries, the descriptive tables and the fitted count models.
@@ -14,8 +14,8 @@ from helpers import frames as frames_io
 from helpers.errors import TractionError
 from helpers.results import ENTRY_KEYS
 from helpers.statement import Statement
-from helpers.stats import (amplification, baseline as baseline_model, content, coordination, descriptives,
-                           dose_response, lifespan, models, reference)
+from helpers.stats import (amplification, baseline as baseline_model, content, descriptives, dose_response,
+                           lifespan, models, reference)
 from helpers.stats.coordination import Coordination
 
 
@@ -28,7 +28,7 @@ class Analysis:
     tables: dict  # name -> DataFrame
     fitted: models.EngagementModels
     parameters: dict = field(default_factory=dict)
-    coordination: Coordination | None = None
+    coordination: Coordination | None = None  # None only for an Analysis built by hand
 
     def test(self, test_id) -> dict:
         return next(entry for entry in self.tests if entry["id"] == test_id)
@@ -43,22 +43,19 @@ class Analysis:
                           self.fitted.summary(), "", self.coordination.summary() if self.coordination else ""])
 
 
-def analyse(loaded: frames_io.Frames, *, n_boot=999, seed=0, baseline: frames_io.Frames | None = None,
-            coordinated: Coordination | None = None, statement: Statement | None = None) -> Analysis:
+def analyse(loaded: frames_io.Frames, coordinated: Coordination, *, n_boot=999, seed=0,
+            baseline: frames_io.Frames | None = None, statement: Statement | None = None) -> Analysis:
     """All measures, tables and models of a campaign (see the module docstring).
 
-    ``baseline``: another campaign's frames (e.g. ordinary accounts) for ``baseline_engagement_ratio``.
-    ``coordinated``: the coordination measured beforehand (``steps`` measures it before building the frames);
-    None measures it here, on ``loaded.traces``. ``statement``: the statement under test, whose parameterised
-    measures (follower lines, topic differences, creation months) are computed too; its topics, languages and
-    days are counted by the frames (``loaded.content``).
+    ``coordinated``: the coordination, measured beforehand on its own connection (``steps.measure_coordination``;
+    ``coordination.empty(why)`` where there are no tweet rows). ``baseline``: another campaign's frames (e.g.
+    ordinary accounts) for ``baseline_engagement_ratio``. ``statement``: the statement under test, whose
+    parameterised measures (follower lines, topic differences, creation months) are computed too; its topics,
+    languages and days are counted by the frames (``loaded.content``).
     """
     acc, tw = loaded.accounts, loaded.tweets
     common = dict(n_boot=n_boot, seed=seed)
     fitted = models.fit_engagement_models(acc, tw, seed=seed)
-    if coordinated is None:
-        coordinated = (coordination.measure(loaded.traces, seed=seed) if loaded.traces is not None
-                       else coordination.empty("needs tweet rows (an archive's tweets file)"))
     asks = statement or Statement(by="", claims=())
     tests = (descriptives.count_entries(acc, loaded.totals, tweet_rows=loaded.form == frames_io.FORM_ARCHIVE)
              + descriptives.follower_tests(acc, lines=asks.follower_lines(), **common)

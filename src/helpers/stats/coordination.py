@@ -4,7 +4,7 @@ The field's standard measure of an influence operation (Schoch, Keller, Stier & 
 QUT's coordination-network-toolkit; Pacheco et al., ICWSM 2021): two accounts are tied when they share at
 least ``MIN_WEIGHT`` distinct items within a time window, on one of five traces (the same retweeted tweet,
 the same normalised text, the same link, the same replied-to tweet, the same set of hashtags). Groups are
-the connected components of those ties. ``helpers.frames.Traces`` counts the pairs in DuckDB, out-of-core;
+the connected components of those ties. ``helpers.traces.Traces`` counts the pairs in DuckDB, out-of-core;
 this module draws the chance baseline, turns pairs into shares, groups and results entries.
 
 Chance baseline (the null). Each account-day's rows are shifted, all together, by a random offset along
@@ -31,8 +31,8 @@ from scipy.sparse import csgraph
 
 from helpers.errors import TractionError
 from helpers.results import entry, skipped
+from helpers.traces import TRACES
 
-TRACES = ("co_retweet", "co_tweet", "co_link", "co_reply", "co_hashtag")
 WINDOWS = (1, 10, 60)  # minutes; the archive's times are whole minutes, so 1 is the finest that means anything
 DEFAULT_WINDOW = 1
 MIN_WEIGHT = 2  # distinct shared items (coordination-network-toolkit's and Schoch et al.'s default)
@@ -59,13 +59,8 @@ class Coordination:
     accounts: pd.DataFrame  # userid, group, traces, degree (accounts in a coordinated pair)
     notes: list = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
-
-    def graph(self) -> nx.Graph:
-        """The default window's network (any trace): weight = distinct items over all traces, ``traces`` listed."""
-        graph = nx.Graph()
-        for (u, v), rows in self.edges.groupby(["user_1", "user_2"], sort=True):
-            graph.add_edge(u, v, weight=int(rows["weight"].sum()), traces=",".join(rows["trace"].astype(str)))
-        return graph
+    group_sizes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["draw", "size", "groups"]))
+    evidence: "Evidence | None" = None  # set by ``gather_evidence`` while the traces are open
 
     def summary(self) -> str:
         if self.by_window.empty:
@@ -86,7 +81,7 @@ def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=
         return empty("fewer than two accounts tweeted")
     windows = sorted(set(windows) | {DEFAULT_WINDOW})
     reach = max(1, round(span * traces.n_rows))
-    rows, notes, observed, null_largest = [], [], None, []
+    rows, notes, observed, null_sizes = [], [], None, []
     for window in windows:
         default = window == DEFAULT_WINDOW  # only its pairs leave DuckDB: the observed ties, each draw's largest group
         n_draws = draws if default else figure_draws
@@ -98,7 +93,7 @@ def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=
                                      edges=default)
                 counts.append(drawn.counts)
                 if default:
-                    null_largest.append(_largest_group(drawn.edges, n_accounts))
+                    null_sizes.append(_group_sizes(drawn.edges, n_accounts))
         except TractionError as error:  # a window too big for this machine is reported, not fatal
             if default:
                 return empty(f"{error}; the claim needs the {window}-minute window")
@@ -118,8 +113,9 @@ def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=
     parameters = {"window_minutes": DEFAULT_WINDOW, "windows": windows, "min_weight": min_weight,
                   "max_rows": max_rows, "null_draws": draws, "figure_draws": figure_draws,
                   "null_span": span, "null_reach_rows": reach, "accounts": n_accounts, "seed": seed}
+    null_largest = [int(sizes.max(initial=0)) for sizes in null_sizes]
     tests = _entries(by_window, accounts, null_largest, n_accounts, parameters, notes)
-    return Coordination(tests, by_window, edges, accounts, notes, parameters)
+    return Coordination(tests, by_window, edges, accounts, notes, parameters, _size_table(accounts, null_sizes))
 
 
 def null_shifts(n_accounts: int, n_draws: int, reach: int, *, seed):
@@ -186,15 +182,28 @@ def coordinated_accounts(edges: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["group", "userid"], ignore_index=True)[columns]
 
 
-def _largest_group(edges: pd.DataFrame, n_accounts: int) -> int:
-    """Accounts in the largest connected group of ``edges`` (dense ids 1..n_accounts), by scipy's sparse
-    components: a networkx graph holds about 1 kB per tie."""
+def _group_sizes(edges: pd.DataFrame, n_accounts: int) -> np.ndarray:
+    """Accounts in each connected group of ``edges`` (dense ids 1..n_accounts), by scipy's sparse components: a
+    networkx graph holds about 1 kB per tie."""
     if edges.empty:
-        return 0
+        return np.zeros(0, np.int64)
     ends = (edges["user_1"].to_numpy(np.int64), edges["user_2"].to_numpy(np.int64))
     graph = sparse.coo_array((np.ones(len(edges)), ends), shape=(n_accounts + 1, n_accounts + 1))
     _, labels = csgraph.connected_components(graph, directed=False)
-    return int(np.bincount(labels[np.unique(np.concatenate(ends))]).max())
+    sizes = np.bincount(labels[np.unique(np.concatenate(ends))])
+    return sizes[sizes > 0]
+
+
+def _largest_group(edges: pd.DataFrame, n_accounts: int) -> int:
+    return int(_group_sizes(edges, n_accounts).max(initial=0))
+
+
+def _size_table(accounts: pd.DataFrame, null_sizes: list) -> pd.DataFrame:
+    """Groups of each size, observed (draw 0) and in each null draw (1..): draw, size, groups."""
+    observed = accounts["group"].value_counts().to_numpy(np.int64)
+    rows = [(draw, int(size), int(count)) for draw, sizes in enumerate([observed, *null_sizes])
+            for size, count in zip(*np.unique(sizes, return_counts=True))]
+    return pd.DataFrame(rows, columns=["draw", "size", "groups"]).astype("int64")
 
 
 def _method(parameters, what):
@@ -241,3 +250,126 @@ def empty(reason: str) -> Coordination:
     return Coordination(tests, pd.DataFrame(), pd.DataFrame(columns=["user_1", "user_2", "trace", "weight"]),
                         coordinated_accounts(pd.DataFrame(columns=["user_1", "user_2", "trace", "weight"])),
                         [f"coordination not measured: {reason}"])
+
+
+# ---- the evidence: who formed which group, over what ----------------------------------------------------------
+
+MEMBERS_LISTED = 50  # members named per group in the groups table (its size counts them all)
+
+
+@dataclass
+class Evidence:
+    """What ties the default window's groups: ``groups`` (one row per group), ``group_items`` (each group's most
+    shared items) and ``hashed`` (userid, hashed: whether the archive hashed each tied account's id)."""
+
+    groups: pd.DataFrame
+    group_items: pd.DataFrame
+    hashed: pd.DataFrame
+
+
+GROUP_COLUMNS = ["group", "size", "members", "members_listed", "traces", "ties", "first_shared", "last_shared",
+                 "top_items", "example"]
+
+
+def gather_evidence(traces, found: Coordination) -> Evidence:
+    """The groups' evidence from ``traces`` (still open), for the ties ``found`` at its default window; the traces
+    keep the items behind each tie for ``Traces.tie_item_batches``."""
+    traces.shared_items(found.edges, found.parameters["window_minutes"], max_rows=found.parameters["max_rows"])
+    times, items = traces.group_items(found.accounts)
+    found.evidence = Evidence(group_table(found.accounts, found.edges, times, items), items, traces.hashed())
+    return found.evidence
+
+
+def group_table(accounts: pd.DataFrame, edges: pd.DataFrame, times: pd.DataFrame, items: pd.DataFrame,
+                members_listed: int = MEMBERS_LISTED) -> pd.DataFrame:
+    """One row per group: its size, members (the ``members_listed`` of most partners first, then by userid), the
+    traces that tie them, its ties (tied pairs, any trace), first and last shared time, its most shared items
+    (trace, item, tied accounts that shared it and ties it is behind) and the text of the first tweet of the most
+    shared one."""
+    if accounts.empty:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    ranked = accounts.sort_values(["group", "degree", "userid"], ascending=[True, False, True])
+    by_group = ranked.groupby("group", sort=True)
+    listed = by_group.head(members_listed).groupby("group", sort=True)
+    order = {trace: i for i, trace in enumerate(TRACES)}
+    ties = edges.drop_duplicates(["user_1", "user_2"])["user_1"].map(accounts.set_index("userid")["group"])
+    summary = items.assign(line=lambda f: f["trace"] + " " + f["item"] + " (" + f["accounts"].astype(str)
+                           + " accounts, " + f["ties"].astype(str) + " ties)").groupby("group", sort=True)
+    table = pd.DataFrame({
+        "size": by_group.size(),
+        "members": listed["userid"].agg(",".join),
+        "members_listed": listed.size(),
+        "traces": by_group["traces"].agg(lambda t: ",".join(sorted({x for v in t for x in v.split(",")},
+                                                                    key=order.get))),
+        "ties": ties.value_counts(),
+    })
+    table = table.join(times.set_index("group")).join(summary["line"].agg(" | ".join).rename("top_items"))
+    table = table.join(items[items["rank"] == 1].set_index("group")["example"])
+    table = table.rename_axis("group").reset_index()
+    table["ties"] = table["ties"].fillna(0).astype("int64")
+    return table[GROUP_COLUMNS]
+
+
+MAX_GRAPH_TIES = 200_000  # tied pairs in the GraphML: a networkx graph holds about 1 kB a tie (Gephi tires sooner)
+FIGURE_GROUPS = 6  # the network figure's largest groups ...
+FIGURE_ACCOUNTS = 300  # ... each with at most this many accounts, those with most partners (the layout is quadratic)
+
+
+def network(found: Coordination, accounts: pd.DataFrame, max_ties: int = MAX_GRAPH_TIES) -> nx.Graph:
+    """The default window's ties as a networkx graph, for Gephi: nodes are the tied accounts (followers, tweets,
+    engagement, group, degree, traces, hashed; followers -1 where unknown, hashed absent where the archive does
+    not say), edges their pairs, with the distinct items per trace (``co_retweet_1min``, ...; 0 for a trace that
+    does not tie them) and ``weight``, their sum. Whole groups, largest first, as long as their ties stay within
+    ``max_ties`` (the graph's ``groups`` and ``groups_left_out`` say how many; every tie is in the edges table).
+    Nodes and edges in userid order, so the file's bytes follow the data."""
+    graph = _empty_graph(found)
+    if found.accounts.empty:
+        return graph
+    group_of = found.accounts.set_index("userid")["group"]
+    pairs = found.edges.drop_duplicates(["user_1", "user_2"])["user_1"].map(group_of).value_counts().sort_index()
+    kept = pairs.index[pairs.cumsum() <= max_ties]
+    graph.graph.update(groups=len(kept), groups_left_out=int(group_of.nunique() - len(kept)))
+    return _fill(graph, found, accounts, found.accounts[found.accounts["group"].isin(kept)])
+
+
+def largest_groups(found: Coordination, accounts: pd.DataFrame, groups: int = FIGURE_GROUPS,
+                   per_group: int = FIGURE_ACCOUNTS) -> nx.Graph:
+    """The ``groups`` largest groups for the network figure: each group's ``per_group`` accounts with most
+    partners (then by userid) and the ties among them, with the graph's ``accounts_in_groups`` counting them all."""
+    graph = _empty_graph(found)
+    chosen = found.accounts[found.accounts["group"] <= groups]
+    graph.graph.update(groups=int(chosen["group"].nunique()), accounts_in_groups=len(chosen), per_group=per_group)
+    shown = chosen.sort_values(["group", "degree", "userid"], ascending=[True, False, True]).groupby("group").head(
+        per_group)
+    return _fill(graph, found, accounts, shown)
+
+
+def _empty_graph(found):
+    return nx.Graph(window_minutes=int(found.parameters.get("window_minutes", DEFAULT_WINDOW)),
+                    min_weight=int(found.parameters.get("min_weight", MIN_WEIGHT)), groups=0, groups_left_out=0)
+
+
+def _fill(graph, found, accounts, tied):
+    """``tied`` (rows of ``found.accounts``) as nodes, and ``found.edges`` among them as edges."""
+    window = graph.graph["window_minutes"]
+    members = set(tied["userid"])
+    edges = found.edges[found.edges["user_1"].isin(members) & found.edges["user_2"].isin(members)]
+    nodes = tied.sort_values("userid").join(
+        accounts.set_index("userid")[["follower_count", "n_tweets", "engagement"]], on="userid")
+    if found.evidence is not None:
+        nodes = nodes.join(found.evidence.hashed.set_index("userid")["hashed"], on="userid")
+    for row in nodes.itertuples(index=False):
+        node = {"followers": int(row.follower_count) if pd.notna(row.follower_count) else -1,
+                "tweets": int(row.n_tweets) if pd.notna(row.n_tweets) else 0,
+                "engagement": int(row.engagement) if pd.notna(row.engagement) else 0,
+                "group": int(row.group), "degree": int(row.degree), "traces": row.traces}
+        if pd.notna(getattr(row, "hashed", None)):
+            node["hashed"] = bool(row.hashed)
+        graph.add_node(row.userid, **node)
+    weights = edges.pivot_table(index=["user_1", "user_2"], columns="trace", values="weight", aggfunc="sum",
+                                fill_value=0, observed=False).reindex(columns=list(TRACES), fill_value=0)
+    weights = weights.sort_index()
+    for (user_1, user_2), counts in zip(weights.index, weights.to_numpy(np.int64)):
+        per_trace = {f"{trace}_{window}min": int(count) for trace, count in zip(TRACES, counts)}
+        graph.add_edge(user_1, user_2, weight=int(counts.sum()), **per_trace)
+    return graph

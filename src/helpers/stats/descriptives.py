@@ -244,3 +244,16 @@ def lorenz_points(values) -> pd.DataFrame:
     total = summed[-1]
     return pd.DataFrame({"population_share": units / max(units[-1], 1),
                          "engagement_share": summed / total if total else np.nan})
+
+
+TOP_ACCOUNTS = 20
+TOP_COLUMNS = ["userid", "follower_count", "n_tweets", "n_original", "engagement", "engagement_per_tweet"]
+
+
+def top_accounts(accounts: pd.DataFrame, by: str, n: int = TOP_ACCOUNTS) -> pd.DataFrame:
+    """The ``n`` accounts with the most ``by`` (``engagement`` or ``follower_count``; ties by userid, unknown
+    last), with engagement per original tweet."""
+    table = accounts.assign(engagement_per_tweet=accounts["engagement"] / accounts["n_original"].where(
+        accounts["n_original"] > 0))
+    table = table.sort_values([by, "userid"], ascending=[False, True], na_position="last", kind="stable")
+    return table.head(n)[TOP_COLUMNS].reset_index(drop=True)

@@ -304,23 +304,44 @@ def _misspecification_entry(entries, notes):
 
 def _sensitivity_entries(acc, fits, seconds):
     """The primary elasticity refitted without the top accounts by engagement."""
-    out = []
+    return [_without_top(acc, fits["nb_account"], test_id, top, seconds) for test_id, top in SENSITIVITY_TOP.items()]
+
+
+def _without_top(acc, full_fit, test_id, top, seconds):
+    """The account-level NB refitted, from the whole fit, without the ``top`` accounts by engagement (an int: that
+    many; a float: that share)."""
     order = np.argsort(-acc["y"], kind="stable")
-    for test_id, top in SENSITIVITY_TOP.items():
-        k = int(np.ceil(top * len(order))) if isinstance(top, float) else top
-        if len(order) - k < 10 or not fits["nb_account"].converged:
-            out.append(_entry(test_id, max(len(order) - k, 0), [],
-                              why="skipped: too few accounts, or the full NB fit did not converge"))
-            continue
-        keep = np.sort(order[k:])
-        y, X, offset = acc["y"][keep], acc["X"][keep], acc["offset"][keep]
-        full = np.asarray(fits["nb_account"].result.params)
-        fit = _timed(seconds, test_id, fitting.fit_nb, y, X, offset=offset, start=full)
-        note = f"without the {k} accounts with most engagement ({acc['y'][order[:k]].sum():.0f} of " \
-               f"{acc['y'].sum():.0f} engagements)"
-        eq = _equation(fit, {"y": y, "X": X, "offset": offset}) if fit.converged else None
-        out.append(_elasticity_entry(test_id, fit, eq, [note]))
-    return out
+    k = int(np.ceil(top * len(order))) if isinstance(top, float) else top
+    if len(order) - k < 10 or not full_fit.converged:
+        return _entry(test_id, max(len(order) - k, 0), [],
+                      why="skipped: too few accounts, or the full NB fit did not converge")
+    keep = np.sort(order[k:])
+    y, X, offset = acc["y"][keep], acc["X"][keep], acc["offset"][keep]
+    full = np.asarray(full_fit.result.params)
+    fit = _timed(seconds, test_id, fitting.fit_nb, y, X, offset=offset, start=full)
+    note = f"without the {k} accounts with most engagement ({acc['y'][order[:k]].sum():.0f} of " \
+           f"{acc['y'].sum():.0f} engagements)"
+    eq = _equation(fit, {"y": y, "X": X, "offset": offset}) if fit.converged else None
+    return _elasticity_entry(test_id, fit, eq, [note])
+
+
+def primary_elasticity(accounts, *, without_top: int | float = 0) -> dict:
+    """The primary elasticity (account-level NB) refitted on an accounts frame exactly as ``fit_engagement_models``
+    fits it: its results entry, for exploring from a step's frames without running the step again.
+
+    ``without_top`` first leaves out the top accounts by engagement (an int: that many; a float: that share), as the
+    sensitivity entries do; the entry's id is the registered measure of that option (10 and 0.01 have one), else the
+    primary's, with the accounts left out said in its warnings.
+    """
+    acc, seconds = _account_data(accounts), {}
+    y, X, offset = acc["y"], acc["X"], acc["offset"]
+    ppml = fitting.fit_poisson(y, X, offset=offset, robust="nonrobust")
+    nb = fitting.fit_nb(y, X, offset=offset, start=_start(ppml, y, X, offset))
+    if not without_top:
+        return _elasticity_entry("elasticity_nb_account", nb, _equation(nb, acc) if nb.converged else None,
+                                 acc["notes"])
+    test_id = {top: test_id for test_id, top in SENSITIVITY_TOP.items()}.get(without_top, "elasticity_nb_account")
+    return _without_top(acc, nb, test_id, without_top, seconds)
 
 
 def _overdispersion_entry(fits, notes):

@@ -1,0 +1,335 @@
+"""The coordination engine: what each tweet row shares with others (its traces), and the account pairs that
+shared items within a window, counted out-of-core in DuckDB.
+
+On the frames layer (it reads the Parquet tables; ``helpers.stats.coordination`` turns its pairs into shares,
+groups and entries against chance). ``open(work_dir)`` is the one way in: the traces on their own bounded
+connection, closed by ``with`` so DuckDB gives its memory back before the frames are built.
+"""
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from helpers import frames
+from helpers.errors import TractionError
+
+
+def open(work_dir) -> "Traces | None":  # noqa: A001 (read as traces.open)
+    """The coordination traces of ``work_dir`` on their own bounded connection, the tables checked as
+    ``frames.load`` checks them; None where there are no tweet rows (an account table, a users file alone)."""
+    con, form, _ = frames.open_tables(work_dir)
+    if form != frames.FORM_ARCHIVE:
+        con.close()
+        return None
+    return Traces(con)
+
+
+# What each trace's item is, per tweet row: ``shown`` as a reader sees it, ``item`` its 64-bit hash. Only retweets
+# count for co-retweet, and only original tweets (replies and quotes included) for the others: a retweet repeats
+# its target's text, links and hashtags, which co-retweet already counts.
+_TRACE_ROWS = {
+    "co_retweet": "SELECT uid, minute, tweetid, tweet_time, retweet_tweetid AS shown, hash(retweet_tweetid) AS item "
+                  "FROM trace_source WHERE rt AND retweet_tweetid IS NOT NULL",
+    "co_tweet": r"""SELECT uid, minute, tweetid, tweet_time, text AS shown, hash(text) AS item FROM (SELECT uid, minute,
+        tweetid, tweet_time, trim(regexp_replace(regexp_replace(lower(tweet_text), '(https?://\S+)|(@\S+)', ' ', 'g'),
+        '\s+', ' ', 'g')) AS text FROM trace_source WHERE NOT rt) WHERE text <> ''""",
+    "co_link": "SELECT uid, minute, tweetid, tweet_time, url AS shown, hash(url) AS item FROM (SELECT uid, minute, "
+               "tweetid, tweet_time, trim(unnest(urls)) AS url FROM trace_source WHERE NOT rt) WHERE url <> ''",
+    "co_reply": "SELECT uid, minute, tweetid, tweet_time, in_reply_to_tweetid AS shown, hash(in_reply_to_tweetid) "
+                "AS item FROM trace_source WHERE NOT rt AND in_reply_to_tweetid IS NOT NULL "
+                "AND in_reply_to_tweetid <> ''",
+    "co_hashtag": "SELECT uid, minute, tweetid, tweet_time, array_to_string(tags, ' ') AS shown, hash(tags) AS item "
+                  "FROM (SELECT uid, minute, tweetid, tweet_time, list_sort(list_distinct(list_transform(hashtags, "
+                  "lambda h: lower(h)))) AS tags FROM trace_source WHERE NOT rt AND len(hashtags) > 0)",
+}
+TRACES = tuple(_TRACE_ROWS)  # co_retweet, co_tweet, co_link, co_reply, co_hashtag; a trace's number is its place
+# A link counts once per account and minute, however many of its tweets carry it (the pair counts' rows).
+_ONCE_PER_MINUTE = {"co_link"}
+# The evidence is bounded, whatever the release's size: items listed per tie and per group.
+ITEMS_PER_TIE = 10
+ITEMS_PER_GROUP = 5
+TEXT_CHARS = 280  # texts in the evidence are cut to this many characters
+
+
+def _rows_union(columns: str, *, counted: bool) -> str:
+    """Every trace's rows with ``columns`` (of ``_TRACE_ROWS``), as one query with the trace's number; ``counted``:
+    as the pair counts take them (``_ONCE_PER_MINUTE``), else every tweet's."""
+    def rows(name, sql):
+        distinct = "DISTINCT " if counted and name in _ONCE_PER_MINUTE else ""
+        return f"SELECT {distinct}{columns} FROM ({sql})"
+    return " UNION ALL ".join(f"SELECT {i}::UTINYINT AS trace, * FROM ({rows(name, sql)})"
+                              for i, (name, sql) in enumerate(_TRACE_ROWS.items()))
+
+
+@dataclass
+class PairCount:
+    """Account pairs sharing items within a window: ``edges`` (draw, trace, user_1, user_2, weight; users are the
+    dense ids of ``Traces.accounts``; None when not asked for), ``capped`` (trace, groups, rows: one row per item
+    left out, with its crowded buckets and their rows) and ``counts`` ({trace or "any": (accounts in a pair,
+    pairs)}, counted in DuckDB)."""
+
+    edges: pd.DataFrame | None
+    capped: pd.DataFrame
+    counts: dict = field(default_factory=dict)
+
+
+class Traces:
+    """The coordination traces of every tweet row, on the bounded connection of ``load``: what
+    ``stats.coordination`` counts account pairs over, out-of-core.
+
+    A trace is an item a row shares with other rows: the retweeted tweet (co_retweet), the normalised text
+    (co_tweet: case folded, mentions and URLs removed), each link (co_link), the replied-to tweet (co_reply)
+    and the set of hashtags (co_hashtag). Items are 64-bit hashes (a collision among a billion items is
+    unlikely). Only rows whose item two or more accounts share can pair, so only those are kept. Times are
+    the archive's minutes. Tables are built on first use.
+    """
+
+    def __init__(self, con):
+        self._con = con
+        self._built = False
+        self._crowded_for = None  # (window, max_rows) of the current trace_crowded table
+
+    def close(self):
+        """Close the connection: DuckDB gives its memory back (0.9 GB at 37M tweets)."""
+        self._con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _build(self):
+        if self._built:
+            return
+        con = self._con
+        con.execute("""CREATE TEMP TABLE trace_accounts AS SELECT userid,
+            (row_number() OVER (ORDER BY userid))::INTEGER AS uid FROM (SELECT DISTINCT userid FROM raw_tweets)""")
+        present = set(frames.column_names(con, "raw_tweets"))
+        optional = {"tweet_text": "VARCHAR", "hashtags": "VARCHAR[]", "urls": "VARCHAR[]",
+                    "in_reply_to_tweetid": "VARCHAR"}  # a trace whose column is absent has no items
+        picked = ", ".join(f"r.{name}" if name in present else f"NULL::{kind} AS {name}"
+                           for name, kind in optional.items())
+        con.execute(f"""CREATE TEMP VIEW trace_source AS SELECT a.uid, (epoch(r.tweet_time) // 60)::BIGINT AS minute,
+            r.tweet_time, coalesce(r.is_retweet, false) AS rt, r.tweetid, r.retweet_tweetid, {picked}
+            FROM raw_tweets r JOIN trace_accounts a USING (userid) WHERE r.tweet_time IS NOT NULL""")
+        con.execute(f"""CREATE TEMP TABLE trace_rows AS WITH rows AS ({_rows_union("uid, minute, item", counted=True)}),
+            shared AS (SELECT trace, item FROM rows GROUP BY trace, item HAVING count(DISTINCT uid) >= 2)
+            SELECT r.* FROM rows r SEMI JOIN shared USING (trace, item)""")
+        # The activity clock: tweet rows per hour, their running count, so a shift can move along the
+        # campaign's own activity rather than the wall clock (see stats.coordination).
+        con.execute("""CREATE TEMP TABLE activity_clock AS SELECT hour, n,
+            (sum(n) OVER (ORDER BY hour) - n)::DOUBLE AS start FROM (SELECT minute // 60 AS hour, count(*) AS n
+            FROM trace_source GROUP BY hour)""")
+        con.execute("""CREATE TEMP TABLE trace_candidates AS SELECT r.uid, r.trace, r.item, r.minute,
+            c.start + c.n * (r.minute % 60) / 60.0 AS position
+            FROM trace_rows r JOIN activity_clock c ON c.hour = r.minute // 60""")
+        self._built = True
+
+    def _scalar(self, sql):
+        self._build()
+        return self._con.execute(sql).fetchall()[0][0]
+
+    @property
+    def n_accounts(self) -> int:
+        """Accounts with at least one tweet row (the denominator of coordination shares)."""
+        return int(self._scalar("SELECT count(*) FROM trace_accounts"))
+
+    @property
+    def n_rows(self) -> int:
+        """Tweet rows with a time: the length of the activity clock."""
+        return int(self._scalar("SELECT coalesce(sum(n), 0) FROM activity_clock"))
+
+    def accounts(self) -> pd.DataFrame:
+        """uid (dense id used in edges) and userid of every account with a tweet row."""
+        self._build()
+        frame = self._con.execute("SELECT uid, userid FROM trace_accounts ORDER BY uid").df()
+        frame["userid"] = frame["userid"].astype(str)
+        return frame
+
+    def rows_per_trace(self) -> dict:
+        """Rows that can pair, per trace."""
+        self._build()
+        counts = dict(self._con.execute("SELECT trace, count(*) FROM trace_rows GROUP BY trace").fetchall())
+        return {name: int(counts.get(i, 0)) for i, name in enumerate(TRACES)}
+
+    def _crowd(self, window_minutes, max_rows):
+        """``trace_crowded``: items crowded in some observed bucket, left out of every draw, observed and null alike."""
+        if self._crowded_for != (window_minutes, max_rows):
+            self._con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_crowded AS SELECT trace, item,
+                count(*) AS groups, sum(n)::BIGINT AS rows FROM (SELECT trace, item,
+                minute // {int(window_minutes) + 1} AS bucket, count(*) AS n FROM trace_candidates GROUP BY ALL
+                HAVING count(*) > {int(max_rows)}) GROUP BY ALL""")
+            self._crowded_for = (window_minutes, max_rows)
+
+    def pairs(self, window_minutes: int, *, min_weight: int, max_rows: int,
+              shifts: pd.DataFrame | None = None, draw: int = 0, edges: bool = True) -> PairCount:
+        """Account pairs that shared at least ``min_weight`` distinct items, each within ``window_minutes``.
+
+        Two rows share an item within the window when their minutes differ by at most ``window_minutes``.
+        Rows are bucketed by item and time (buckets one window wide, each joined with the next), so the cost
+        is the pairs inside a bucket, never the square of an item's rows. An item that more than ``max_rows``
+        observed rows share within one bucket is left out of every draw and counted in ``capped``; pair counts
+        spill to disk under the memory limit. Without ``shifts`` the rows are the data as observed (draw 0);
+        ``shifts`` (uid, shift) moves each account's rows by ``shift`` tweet rows along the activity clock
+        (the running count of all tweet rows, hour by hour, linear within an hour; wrapping at its ends) for
+        null draw ``draw``. One draw per call keeps the tables one draw long at any size. ``edges=False`` leaves
+        the pairs in DuckDB and returns their counts only (a draw at the 60-minute window of a 3.5M-tweet campaign
+        has 5M pairs).
+        """
+        self._build()
+        con, width = self._con, int(window_minutes) + 1
+        if window_minutes < 1 or min_weight < 1 or max_rows < 2:
+            raise ValueError("window_minutes and min_weight must be >= 1, max_rows >= 2")
+        try:  # spill is bounded (connect): a window whose pairs outgrow it is an error the caller can report
+            self._crowd(window_minutes, max_rows)
+            if shifts is None:
+                moved = "SELECT uid, trace, item, minute FROM trace_candidates"
+            else:
+                con.register("trace_shifts", shifts[["uid", "shift"]])
+                n = max(self.n_rows, 1)
+                # Positions keep their fraction, so a shifted row lands on any minute of its new hour, not on
+                # one of the few minutes a sparse hour's whole slots would give; the hour is the last one whose
+                # clock starts at or before the position.
+                moved = f"""SELECT x.uid, x.trace, x.item,
+                    (c.hour * 60 + floor(60 * (x.p - c.start) / c.n))::BIGINT AS minute
+                    FROM (SELECT r.uid, r.trace, r.item, ((r.position + s.shift) % {n} + {n}) % {n} AS p
+                          FROM trace_candidates r JOIN trace_shifts s USING (uid)) x
+                    ASOF JOIN activity_clock c ON x.p >= c.start"""
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_kept AS
+                SELECT *, minute // {width} AS bucket FROM ({moved}) ANTI JOIN trace_crowded USING (trace, item)""")
+            # Same-bucket pairs are met in both orders, kept once; next-bucket pairs are met once.
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_ties AS
+                WITH pairs AS (SELECT DISTINCT a.trace, least(a.uid, b.uid) AS user_1,
+                        greatest(a.uid, b.uid) AS user_2, a.item
+                    FROM trace_kept a JOIN (SELECT uid, trace, item, minute, bucket, bucket AS joined FROM trace_kept
+                                            UNION ALL SELECT uid, trace, item, minute, bucket, bucket - 1
+                                            FROM trace_kept) b
+                      ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
+                    WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
+                      AND abs(a.minute - b.minute) <= {int(window_minutes)})
+                SELECT {int(draw)}::SMALLINT AS draw, trace, user_1, user_2, count(*)::INTEGER AS weight FROM pairs
+                GROUP BY ALL HAVING count(*) >= {int(min_weight)}""")
+        except duckdb.OutOfMemoryException as error:
+            raise TractionError(f"the {window_minutes}-minute window's pairs (draw {draw}) outgrew DuckDB's memory and "
+                                f"spill limits: {str(error).splitlines()[0]}") from error
+        finally:
+            if shifts is not None:
+                con.unregister("trace_shifts")
+        counts = {TRACES[trace] if trace is not None else "any": (int(accounts), int(pairs))
+                  for trace, accounts, pairs in con.execute("""
+            WITH ends AS (SELECT trace, user_1 AS uid FROM trace_ties UNION ALL SELECT trace, user_2 FROM trace_ties)
+            SELECT e.trace, e.accounts, p.pairs FROM (SELECT trace, count(DISTINCT uid) AS accounts FROM ends
+                                                      GROUP BY ROLLUP (trace)) e
+            JOIN (SELECT trace, count(*) AS pairs FROM trace_ties GROUP BY ROLLUP (trace)) p
+              ON e.trace IS NOT DISTINCT FROM p.trace""").fetchall()}
+        found = con.execute("SELECT * FROM trace_ties ORDER BY trace, user_1, user_2").df() if edges else None
+        capped = con.execute("SELECT trace, groups, rows FROM trace_crowded ORDER BY trace, item").df()
+        for frame in (found, capped) if edges else (capped,):
+            frame["trace"] = pd.Categorical.from_codes(frame["trace"].astype(int), TRACES) if len(frame) \
+                else pd.Categorical([], TRACES)
+        return PairCount(found, capped, counts)
+
+    # ---- the evidence behind the observed ties ----------------------------------------------------------------
+
+    def shared_items(self, ties: pd.DataFrame, window_minutes: int, *, max_rows: int) -> int:
+        """Build ``tie_items``: for each tie of ``ties`` (user_1, user_2 userids and trace, as ``pairs`` found them at
+        this window and ``max_rows``), every item the pair shared within the window, once (its closest two rows).
+
+        Only the tied accounts' rows are read again; rows are met as ``pairs`` meets them (same buckets, same
+        crowded items left out), so a tie's items number its weight. Returns the table's rows. ``tie_item_batches``,
+        ``group_items`` and ``hashed`` read it.
+        """
+        self._build()
+        self._crowd(window_minutes, max_rows)
+        con, width = self._con, int(window_minutes) + 1
+        con.register("tie_list", pd.DataFrame({"trace": pd.Categorical(ties["trace"], TRACES).codes.astype("uint8"),
+                                               "user_1": ties["user_1"].astype(str), "user_2": ties["user_2"].astype(str)}))
+        try:
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_items AS
+                WITH tied AS (SELECT t.trace, a.uid AS user_1, b.uid AS user_2 FROM tie_list t
+                        JOIN trace_accounts a ON a.userid = t.user_1 JOIN trace_accounts b ON b.userid = t.user_2),
+                    ends AS (SELECT user_1 AS uid FROM tied UNION SELECT user_2 FROM tied),
+                    kept AS (SELECT *, minute // {width} AS bucket FROM ({_rows_union(
+                        "uid, minute, tweetid, tweet_time, shown, item", counted=False)}) r
+                        SEMI JOIN ends USING (uid) ANTI JOIN trace_crowded USING (trace, item)),
+                    met AS (SELECT a.trace, a.item, a.shown, least(a.uid, b.uid) AS user_1, greatest(a.uid, b.uid) AS user_2,
+                        CASE WHEN a.uid < b.uid THEN a.tweetid ELSE b.tweetid END AS tweetid_1,
+                        CASE WHEN a.uid < b.uid THEN a.tweet_time ELSE b.tweet_time END AS tweet_time_1,
+                        CASE WHEN a.uid < b.uid THEN b.tweetid ELSE a.tweetid END AS tweetid_2,
+                        CASE WHEN a.uid < b.uid THEN b.tweet_time ELSE a.tweet_time END AS tweet_time_2,
+                        abs(a.minute - b.minute) AS apart
+                    FROM kept a JOIN (SELECT *, bucket AS joined FROM kept UNION ALL SELECT *, bucket - 1 FROM kept) b
+                      ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
+                    WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
+                      AND abs(a.minute - b.minute) <= {int(window_minutes)})
+                SELECT m.* EXCLUDE (apart) FROM met m SEMI JOIN tied USING (trace, user_1, user_2)
+                QUALIFY row_number() OVER (PARTITION BY trace, user_1, user_2, item
+                                           ORDER BY apart, tweet_time_1, tweet_time_2, tweetid_1, tweetid_2) = 1""")
+        except duckdb.OutOfMemoryException as error:
+            raise TractionError(f"the items behind the {window_minutes}-minute window's ties outgrew DuckDB's memory "
+                                f"and spill limits: {str(error).splitlines()[0]}") from error
+        finally:
+            con.unregister("tie_list")
+        return int(con.execute("SELECT count(*) FROM tie_items").fetchall()[0][0])
+
+    def tie_item_batches(self, per_tie: int = ITEMS_PER_TIE, batch_rows: int = 100_000):
+        """The items behind each tie (``shared_items`` first): its first ``per_tie`` by time, with both accounts'
+        tweets (ids, times, texts cut to ``TEXT_CHARS``) and the tie's whole count, ordered by user_1, user_2, trace,
+        rank, as a ``pyarrow.RecordBatchReader`` (streamed: memory stays bounded at any size)."""
+        names = "[" + ", ".join(f"'{name}'" for name in TRACES) + "]"
+        return self._con.sql(f"""
+            WITH ranked AS (SELECT *, count(*) OVER tie AS items_in_tie,
+                    row_number() OVER (tie ORDER BY least(tweet_time_1, tweet_time_2), shown, item) AS rank
+                FROM tie_items WINDOW tie AS (PARTITION BY trace, user_1, user_2) QUALIFY rank <= {int(per_tie)}),
+            texts AS (SELECT tweetid, any_value(left(tweet_text, {TEXT_CHARS})) AS text FROM raw_tweets
+                WHERE tweetid IN (SELECT tweetid_1 FROM ranked UNION SELECT tweetid_2 FROM ranked) GROUP BY tweetid)
+            SELECT a.userid AS user_1, b.userid AS user_2, {names}[r.trace + 1] AS trace, r.rank::INTEGER AS rank,
+                r.items_in_tie::INTEGER AS items_in_tie, left(r.shown, {TEXT_CHARS}) AS item,
+                r.tweetid_1, r.tweet_time_1, t1.text AS text_1, r.tweetid_2, r.tweet_time_2, t2.text AS text_2
+            FROM ranked r JOIN trace_accounts a ON a.uid = r.user_1 JOIN trace_accounts b ON b.uid = r.user_2
+            LEFT JOIN texts t1 ON t1.tweetid = r.tweetid_1 LEFT JOIN texts t2 ON t2.tweetid = r.tweetid_2
+            ORDER BY a.userid, b.userid, r.trace, r.rank""").to_arrow_reader(batch_rows)
+
+    def group_items(self, groups: pd.DataFrame, per_group: int = ITEMS_PER_GROUP) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per group of ``groups`` (userid, group; ``shared_items`` first): ``times`` (group, first_shared,
+        last_shared over its ties' items) and ``items``, its ``per_group`` most shared items (group, rank, trace,
+        item, accounts: tied accounts that shared it, ties: ties it is behind, example: the text of its first
+        tweet, cut to ``TEXT_CHARS``)."""
+        con = self._con
+        con.register("group_list", groups[["userid", "group"]].astype({"userid": str, "group": "int64"}))
+        names = "[" + ", ".join(f"'{name}'" for name in TRACES) + "]"
+        try:
+            con.execute("""CREATE OR REPLACE TEMP TABLE group_ties AS SELECT g."group", i.* FROM tie_items i
+                JOIN trace_accounts a ON a.uid = i.user_1 JOIN group_list g ON g.userid = a.userid""")
+            times = con.execute("""SELECT "group", min(least(tweet_time_1, tweet_time_2)) AS first_shared,
+                max(greatest(tweet_time_1, tweet_time_2)) AS last_shared FROM group_ties GROUP BY ALL
+                ORDER BY 1""").df()
+            items = con.execute(f"""
+                WITH ends AS (SELECT "group", trace, item, user_1 AS uid, tweet_time_1 AS tweet_time, tweetid_1 AS tweetid
+                              FROM group_ties UNION ALL
+                              SELECT "group", trace, item, user_2, tweet_time_2, tweetid_2 FROM group_ties),
+                per_item AS (SELECT "group", trace, item, count(DISTINCT uid) AS accounts,
+                        arg_min(tweetid, (tweet_time, tweetid)) AS first_tweet FROM ends GROUP BY ALL),
+                ties AS (SELECT "group", trace, item, count(*) AS ties, min(shown) AS shown FROM group_ties GROUP BY ALL),
+                ranked AS (SELECT p.*, t.ties, t.shown, row_number() OVER (PARTITION BY p."group"
+                        ORDER BY p.accounts DESC, t.ties DESC, p.trace, t.shown, p.item) AS rank
+                    FROM per_item p JOIN ties t USING ("group", trace, item) QUALIFY rank <= {int(per_group)})
+                SELECT r."group", r.rank::INTEGER AS rank, {names}[r.trace + 1] AS trace,
+                    left(r.shown, {TEXT_CHARS}) AS item, r.accounts::INTEGER AS accounts, r.ties::INTEGER AS ties,
+                    (SELECT any_value(left(tweet_text, {TEXT_CHARS})) FROM raw_tweets w WHERE w.tweetid = r.first_tweet)
+                        AS example
+                FROM ranked r ORDER BY r."group", r.rank""").df()
+        finally:
+            con.unregister("group_list")
+        return times, items
+
+    def hashed(self) -> pd.DataFrame:
+        """userid and hashed (whether the archive hashed its id; None where the table does not say) of every
+        account in a tie of ``shared_items``."""
+        flag = "userid_hashed" if "userid_hashed" in frames.column_names(self._con, "acc") else "NULL::BOOLEAN"
+        return self._con.execute(f"""SELECT a.userid, h.hashed FROM trace_accounts a
+            LEFT JOIN (SELECT userid, {flag} AS hashed FROM acc) h USING (userid)
+            WHERE a.uid IN (SELECT user_1 FROM tie_items UNION SELECT user_2 FROM tie_items)
+            ORDER BY a.userid""").df()
