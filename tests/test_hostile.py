@@ -100,3 +100,16 @@ def test_hostile_input_ends_with_status_2_and_one_message(tmp_path, name, messag
     assert message in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert not (tmp_path / "somewhere").exists()
+
+
+def test_ctrl_c_ends_in_one_line_without_a_traceback(monkeypatch, capsys):
+    """Found by review: KeyboardInterrupt is no Exception, so Ctrl-C during a run printed papermill's traceback."""
+    from helpers import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "_run", interrupted)  # build_parser binds the subcommand when main calls it
+    assert cli.main(["run"]) == 130
+    error = capsys.readouterr().err
+    assert error.strip() == "traction run: interrupted; nothing half-written was published"
+

@@ -85,7 +85,8 @@ def test_a_killed_run_leaves_the_previous_run_whole_and_no_kernel_file_outside_i
     ("n_boot=-5", "parameter n_boot=-5: expected a whole number of 1 or more"),
     ("seed=-1", "parameter seed=-1: expected a whole number of 0 or more"),
     ("date_order=xyz", "parameter date_order='xyz': expected one of auto, ymd, mdy, dmy"),
-    ("low_followers_share=1.5", "parameter low_followers_share=1.5: expected a share from 0 to 1"),
+    ("reference_quantile=1.5", "parameter reference_quantile=1.5: expected a share from 0 to 1"),
+    ("claims=/no/such/statement.toml", "parameter claims='/no/such/statement.toml': expected an existing statement"),
     ("account_table=missing.csv", "parameter account_table='"),
     ("baseline=no/such/run", "parameter baseline='"),
 ])

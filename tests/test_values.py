@@ -44,8 +44,7 @@ def test_plausible_dates_raise_no_flag(tmp_path):
 
 def test_a_run_whose_tweets_were_all_rejected_says_exactly_that(tmp_path):
     from helpers import frames
-    from helpers.report import claims
-    from test_claims import users_only
+    from helpers import steps
 
     write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row("u1"), user_row("u2")])
     write_csv(tmp_path / "c_tweets_csv_hashed.csv", [tweet_row(str(i), "u1", like_count="-1") for i in range(3)])
@@ -54,8 +53,8 @@ def test_a_run_whose_tweets_were_all_rejected_says_exactly_that(tmp_path):
     assert loaded.form == frames.FORM_USERS_ONLY
     assert loaded.warnings == ["no tweets loaded: every tweet row read was rejected (3; their reasons are in "
                                "rejected.parquet): engagement statistics are skipped"]
-    document = users_only()
-    document["dataset"]["frame_warnings"] = loaded.warnings
-    evidence = [c.evidence for c in claims.assess(document).claims if c.number == 4]
-    assert evidence and all(e.startswith("No tweet was loaded: every tweet row read was rejected") for e in evidence)
-    assert not any("users file only" in e for e in evidence)
+    steps.engagement_vs_followers(tmp_path / "out", n_boot=19)
+    verdicts = {v.id: v for v in steps.narrative(tmp_path / "out").assessment.verdicts}  # the generic statement
+    evidence = [verdicts[key].evidence for key in ("low_engagement", "caught_early", "coordinated")]
+    assert all(e.startswith("No tweet was loaded: every tweet row read was rejected") for e in evidence), evidence
+    assert not any("users file only" in v.evidence for v in verdicts.values())

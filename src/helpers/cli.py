@@ -223,3 +223,8 @@ def main(argv=None):
         print(f"traction {args.command}: error: unexpected {type(error).__name__}: {error}. This is a bug in "
               "traction; run again with TRACTION_DEBUG=1 to see where, and please report it", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: a run already published stays as it was (pipeline publishes whole)
+        if os.environ.get("TRACTION_DEBUG"):
+            raise
+        print(f"traction {args.command}: interrupted; nothing half-written was published", file=sys.stderr)
+        return 130
