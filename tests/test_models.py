@@ -189,6 +189,43 @@ def test_quantile_at_a_mass_point_reports_no_interval():
     assert any("mass point" in text for text in entry["warnings"])
 
 
+def _check_loss(y, X, beta, q):
+    residual = y - X @ beta
+    return float(np.sum(residual * (q - (residual < 0))))
+
+
+def test_quantile_on_a_release_with_78pct_zeros_gets_the_mass_point_answer_without_warnings():
+    # A real release had 365 accounts with original tweets, 77.7% without engagement: statsmodels' IRLS failed
+    # there (a zero bandwidth in its density estimate). This design failed the same way before the rule came first.
+    rng = np.random.default_rng(2)
+    n = 365
+    accounts = pd.DataFrame({"userid": [f"u{i}" for i in range(n)],
+                             "follower_count": np.floor(np.exp(rng.normal(4, 2, n))),
+                             "n_original": rng.geometric(1 / 20, n),
+                             "engagement": np.where(rng.random(n) < 0.78, 0, rng.negative_binomial(1, 0.05, n) + 1)})
+    assert np.mean(accounts["engagement"] == 0) == pytest.approx(0.78, abs=0.03)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = models.fit_engagement_models(accounts, None)
+    assert [str(w.message) for w in caught] == []
+    y = np.log1p(accounts["engagement"] / accounts["n_original"]).to_numpy()
+    X = np.column_stack([np.ones(n), np.log1p(accounts["follower_count"].to_numpy())])
+    i, j = np.triu_indices(n, 1)
+    i, j = i[X[i, 1] != X[j, 1]], j[X[i, 1] != X[j, 1]]
+    slopes = (y[j] - y[i]) / (X[j, 1] - X[i, 1])
+    residuals = y[None, :] - (y[i] - slopes * X[i, 1])[:, None] - slopes[:, None] * X[None, :, 1]
+    for test_id, q in (("quantreg_median_followers", 0.5), ("quantreg_p90_followers", 0.9)):
+        entry = fitted.test(test_id)
+        assert entry["converged"] and entry["ci_low"] is None and entry["p_value"] is None
+        assert any("mass point" in text for text in entry["warnings"])
+        assert not any("Warning" in text or "rejected" in text for text in entry["warnings"])
+        # independently: a regression quantile passes through two observations, so the best line through any
+        # pair minimises the check loss; the reported slope's line must reach that minimum
+        best = float(np.min(np.sum(residuals * (q - (residuals < 0)), axis=1)))
+        intercept = np.quantile(y - entry["estimate"] * X[:, 1], q, method="inverted_cdf")
+        assert _check_loss(y, X, np.array([intercept, entry["estimate"]]), q) <= best + 1e-9
+
+
 def test_unusable_accounts_are_counted_not_silently_dropped():
     accounts, tweets = simulate_frames(8, n_accounts=400)
     accounts = accounts.astype({"follower_count": "Int64"})
