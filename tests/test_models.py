@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
+from scipy import stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
 
 from helpers import results
@@ -224,6 +226,51 @@ def test_quantile_on_a_release_with_78pct_zeros_gets_the_mass_point_answer_witho
         best = float(np.min(np.sum(residuals * (q - (residuals < 0)), axis=1)))
         intercept = np.quantile(y - entry["estimate"] * X[:, 1], q, method="inverted_cdf")
         assert _check_loss(y, X, np.array([intercept, entry["estimate"]]), q) <= best + 1e-9
+
+
+def step_accounts(seed, n=2000):
+    """Engagement flat below 1,000 followers and 5 times higher above: not log-linear."""
+    rng = np.random.default_rng(seed)
+    followers = np.floor(np.exp(rng.normal(4, 2, n)))
+    tweets = rng.geometric(1 / 10, n).astype(float)
+    mu = 0.3 * tweets * np.where(followers >= 1000, 5.0, 1.0)
+    return pd.DataFrame({"userid": np.arange(n).astype(str), "follower_count": followers, "n_original": tweets,
+                         "engagement": rng.negative_binomial(0.5, 0.5 / (0.5 + mu))})
+
+
+def test_the_shape_check_is_the_hc3_wald_test_of_band_terms():
+    accounts = step_accounts(5)
+    fitted = models.fit_engagement_models(accounts, None)
+    eq, beta = fitted.equations["ppml_account"], np.asarray(fitted.fits["ppml_account"].result.params)[:2]
+    followers = accounts["follower_count"].to_numpy(float)
+    check = models.shape_check(eq, beta, followers)
+    extra, bands = models.band_indicators(followers)
+    assert bands == ["0", "1-9", "100-999", "1,000-4,999", "5,000+"] and check.q == 5  # 10-99 is the largest band
+    # by another route: statsmodels' Poisson GLM with the band columns, its hat values, HC3 by hand
+    Z = np.column_stack([eq.X, extra])
+    glm = sm.GLM(eq.y, Z, family=sm.families.Poisson(), offset=eq.offset).fit()
+    h = glm.get_influence().hat_matrix_diag
+    M = glm.fittedvalues.to_numpy() if hasattr(glm.fittedvalues, "to_numpy") else glm.fittedvalues
+    scores = Z * (eq.y - M)[:, None] / (1 - h)[:, None]
+    bread = np.linalg.inv(Z.T @ (Z * M[:, None]))
+    cov = (bread @ scores.T @ scores @ bread)[2:, 2:]
+    wald = glm.params[2:] @ np.linalg.solve(cov, glm.params[2:])
+    assert check.statistic == pytest.approx(wald / 5, rel=1e-6)
+    assert check.df == len(eq.y) - 7
+    assert check.p_value == pytest.approx(stats.f.sf(wald / 5, 5, len(eq.y) - 7), rel=1e-6)
+    assert check.p_value < models.SHAPE_LEVEL
+
+
+def test_a_step_is_called_misspecified_and_a_log_linear_mean_is_not(fitted):
+    step = models.fit_engagement_models(step_accounts(6), None)
+    for test_id in ("elasticity_nb_account", "elasticity_ppml_account"):
+        assert results.misspecified(step.test(test_id)).startswith(
+            "misspecified: the log-linear curve does not fit: follower-band terms")
+        # the same fit says nothing of the kind when the mean is log-linear (simulate_frames' NB2)
+        assert not results.misspecified(fitted.test(test_id))
+        assert any(w.startswith("shape check: follower-band terms") for w in fitted.test(test_id)["warnings"])
+    # comparing PPML with NB cannot see the step: both project it onto about the same slope
+    assert not results.misspecified(step.test("elasticity_ppml_minus_nb"))
 
 
 def test_unusable_accounts_are_counted_not_silently_dropped():

@@ -101,15 +101,24 @@ def _nb_sum(size, mean, rng):
     return out
 
 
-def draw(mechanism, followers, n_original, elasticity, rng, *, per_tweet=False):
+def step(followers, elasticity):
+    """Not log-linear: flat below STEP_AT followers, STEP_FACTOR times higher from there (``elasticity`` unused)."""
+    return np.where(followers >= STEP_AT, STEP_FACTOR, 1.0)
+
+
+STEP_AT, STEP_FACTOR = 1_000, 5.0
+CURVES = {"log_linear": lambda followers, elasticity: (1 + followers) ** elasticity, "step": step}
+
+
+def draw(mechanism, followers, n_original, elasticity, rng, *, per_tweet=False, curve="log_linear"):
     """(account totals, per-tweet counts or None): engagement drawn by ``mechanism``.
 
-    The per-tweet mean is b (1 + f)^elasticity with b set so that the design's mean per
-    original tweet is MEAN_PER_TWEET; account totals are drawn directly (sums of
-    independent tweets given the account), per-tweet counts only when asked.
+    The per-tweet mean is b (1 + f)^elasticity (or another of ``CURVES``) with b set so that
+    the design's mean per original tweet is MEAN_PER_TWEET; account totals are drawn directly
+    (sums of independent tweets given the account), per-tweet counts only when asked.
     """
     n = np.asarray(n_original, float)
-    scale = (1 + followers) ** elasticity
+    scale = CURVES[curve](followers, elasticity)
     m = MEAN_PER_TWEET * n.sum() / (n * scale).sum() * scale
     lam, zero, alpha = MECHANISMS[mechanism](m, followers, n, rng)
     share, factor = AMPLIFIED.get(mechanism, (0.0, 1.0))

@@ -32,6 +32,9 @@ SIGNIFICANT_DIGITS = 6
 # A warning starting with this marks an entry whose interval the validation battery could not
 # vouch for (a few high-leverage accounts carry it): no verdict may rest on it alone.
 FRAGILE = "fragile:"
+# A warning starting with this on an elasticity says its log-linear curve does not fit (the shape check in
+# helpers.stats.models): the verdict rests on the measure's corroboration, the report on the follower bands.
+MISSPECIFIED = "misspecified:"
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ _SAME_MINUTE = "within a minute, on at least two distinct items"
 _WITHOUT = "How much does the {} change without the {} accounts with most engagement?"
 # Claim 4's primary estimator, named before seeing any data (helpers.stats.models); the others stand in, in
 # this order, only when it failed.
-_ELASTICITY_READING = dict(unit="elasticity", corroboration="spearman_followers_engagement",
+_ELASTICITY_READING = dict(unit="elasticity", corroboration="spearman_followers_engagement_within_tweet_strata",
                            check="elasticity_ppml_minus_nb")
 
 MEASURES = {m.id: m for m in [
@@ -143,7 +146,11 @@ MEASURES = {m.id: m for m in [
             _DESCRIPTIVES, "share of engagement won by the top 1% of tweets"),
     Measure("spearman_followers_engagement", "Did accounts with more followers get more engagement per tweet "
             "(rank association)?", _DESCRIPTIVES, "rank correlation (Spearman) of followers with engagement per "
-            "tweet", "correlation", holm=True),
+            "tweet", "correlation"),
+    Measure("spearman_followers_engagement_within_tweet_strata", "Did accounts with more followers get more "
+            "engagement per tweet than accounts with as many tweets (rank association at equal exposure)?",
+            _DESCRIPTIVES, "rank correlation (Spearman) of followers with engagement per tweet among accounts with "
+            "similar tweet counts", "correlation", holm=True),
     Measure("kendall_followers_engagement", "Did accounts with more followers get more engagement per tweet "
             "(rank association)?", _DESCRIPTIVES, "rank correlation (Kendall) of followers with engagement per "
             "tweet", "correlation"),
@@ -297,6 +304,11 @@ def entry(test_id, method, estimate=None, ci=(None, None), *, n=None, p_value=No
 def fragile(entry) -> bool:
     """Whether an entry is marked fragile (a warning starting with ``FRAGILE``)."""
     return any(str(warning).startswith(FRAGILE) for warning in entry.get("warnings") or ())
+
+
+def misspecified(entry) -> str:
+    """The entry's warning starting with ``MISSPECIFIED`` (its curve does not fit), or ""."""
+    return next((str(w) for w in entry.get("warnings") or () if str(w).startswith(MISSPECIFIED)), "")
 
 
 def skipped(test_id, method, reason) -> dict:

@@ -225,7 +225,9 @@ def _against_line(claim, tests, document):
     counted = f" ({engagement_words(tests)})" if measure.unit == "engagements" else ""
     evidence = f"{_sentence(label)}{counted}: {shown(entry)}.{stand_in}"
     check, corroboration = tests.get(measure.check), tests.get(measure.corroboration)
-    misspecified = usable(check) and check.get("ci_low") is not None and (check["ci_low"] > 0 or check["ci_high"] < 0)
+    apart = usable(check) and check.get("ci_low") is not None and (check["ci_low"] > 0 or check["ci_high"] < 0)
+    shape = results.misspecified(entry).removeprefix(results.MISSPECIFIED).split(";")[0].strip()
+    misspecified = apart or bool(shape)
     if measure.unit == "elasticity" and not misspecified:
         evidence += (f" A 10% larger audience goes with about {pct(1.1 ** entry['estimate'] - 1)} more engagement "
                      "per tweet.")
@@ -234,10 +236,11 @@ def _against_line(claim, tests, document):
     if misspecified and usable(corroboration):
         bands = _band_means(document)
         lead = f"Engagement per original tweet by follower band (95% CI): {bands}. " if bands else ""
-        evidence = (f"{lead}The model behind this measure does not fit these data: the "
-                    f"{results.measure(check['id']).label} is {interval(check, num)}, and it would be near 0 if it "
-                    f"did, so the band means are the description to read and the verdict rests on the "
-                    f"{results.measure(corroboration['id']).label} (judged against 0). {evidence}")
+        why = (f"the {results.measure(check['id']).label} is {interval(check, num)}, and it would be near 0 if it "
+               "did" if apart else shape)
+        evidence = (f"{lead}The model behind this measure does not fit these data: {why}, so the band means are the "
+                    f"description to read and the verdict rests on the {results.measure(corroboration['id']).label} "
+                    f"(judged against 0). {evidence}")
         verdict = _side(corroboration, 0.0, above)
     else:
         verdict = _side(entry, line, above)

@@ -57,6 +57,11 @@ FRAGILE_LEVERAGE = {"elasticity_nb_account": 0.30, "elasticity_nb_tweet_clustere
 # of +-MAX_HALF_WIDTH spans every plausible value) or its fitted means leave float range.
 MAX_HALF_WIDTH = 10.0
 TINY_MEAN = 1e-300
+# The shape check: band indicators need this many accounts to enter; the log-linear curve is rejected at this
+# level, chosen on seeds 1-20 of 12 log-linear cells and 6 step cells: at 0.05 the HC3 Wald test (and a wild
+# score test) raised up to 20-25% false alarms in a lognormal cell, at 0.01 at most 10% (docs/statistics.md).
+SHAPE_MIN_BAND = 20
+SHAPE_LEVEL = 0.01
 SENSITIVITY_TOP = {"elasticity_nb_account_without_top1pct": 0.01, "elasticity_nb_account_without_top10": 10}
 ROOTOGRAM_CELLS = 2_000_000  # pmf cells computed at once (16 MB) in EngagementModels.rootogram
 
@@ -273,6 +278,69 @@ def _elasticity_entry(test_id, fit, eq, notes):
     if out["converged"]:
         out["ci_low"], out["ci_high"], out["p_value"] = float(low), float(high), float(p_value)
     return out
+
+
+def band_indicators(followers):
+    """(n, b) 0/1 columns, one per follower band (``dose_response.FOLLOWER_BANDS``) holding at least
+    SHAPE_MIN_BAND accounts, the most populous of them left out as the reference; and their labels."""
+    bands = follower_band(pd.Series(followers))
+    counts = bands.value_counts()
+    kept = [band for band in bands.cat.categories if counts[band] >= SHAPE_MIN_BAND]
+    kept = [band for band in kept if band != counts[kept].idxmax()] if kept else []
+    columns = np.column_stack([(bands == band).to_numpy(float) for band in kept]) if kept else np.empty((len(bands), 0))
+    return columns, kept
+
+
+@dataclass
+class ShapeCheck:
+    """The Wald test of follower-band terms added beside log(1 + followers) in one account-level fit."""
+
+    statistic: float  # F: the Wald chi-square over its q degrees of freedom
+    q: int
+    df: int  # denominator degrees of freedom: accounts minus coefficients
+    p_value: float
+    bands: list
+
+
+def shape_check(eq, beta, followers):
+    """Are follower-band indicators, beside the log-linear slope, zero? (None when it cannot be asked.)
+
+    The same estimating equation (same offset, same alpha held at its estimate) with the band columns added,
+    solved from ``beta``; the extra terms' Wald statistic uses the HC3 sandwich the elasticity's interval
+    uses, against F(q, n - k). NB and PPML project a step onto nearly the same slope, so comparing the two
+    (``elasticity_ppml_minus_nb``) has almost no power against it; this has. Rejected at SHAPE_LEVEL.
+    """
+    extra, bands = band_indicators(followers)
+    if not extra.shape[1]:
+        return None
+    wide = estimating.Equation(eq.y, np.column_stack([eq.X, extra]), eq.offset, eq.alpha, eq.per)
+    solved = wide.solve(np.append(beta, np.zeros(extra.shape[1])))
+    if not np.all(np.isfinite(solved)):
+        return None
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        cov = wide.sandwich(solved, "HC3")[2:, 2:]
+    terms = solved[2:]
+    try:
+        chi2 = float(terms @ np.linalg.solve(cov, terms))
+    except np.linalg.LinAlgError:
+        return None
+    q, df = len(terms), len(eq.y) - wide.X.shape[1]
+    if not (np.isfinite(chi2) and chi2 >= 0 and df > 0):
+        return None
+    return ShapeCheck(chi2 / q, q, df, float(stats.f.sf(chi2 / q, q, df)), bands)
+
+
+def _shape_warnings(check, estimator):
+    if check is None:
+        return [f"shape check not computed: too few accounts per follower band, or the {estimator} fit with "
+                "band terms did not solve"]
+    found = (f"follower-band terms ({', '.join(check.bands)}; the most populous band the reference) beside "
+             f"log(1 + followers) in the same {estimator} equation: Wald F = {check.statistic:.3g} on {check.q} "
+             f"and {check.df} df (HC3), p = {check.p_value:.2g}")
+    if check.p_value >= SHAPE_LEVEL:
+        return [f"shape check: {found}"]
+    return [f"{results.MISSPECIFIED} the log-linear curve does not fit: {found}; read the association by "
+            "follower band, not one elasticity"]
 
 
 def _misspecification_entry(entries, notes):
@@ -521,6 +589,11 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
                     notes)
              for test_id, name in (("elasticity_nb_account", "nb_account"),
                                    ("elasticity_ppml_account", "ppml_account"))]
+    for entry, name, estimator in ((tests[0], "nb_account", "NB"), (tests[1], "ppml_account", "PPML")):
+        if entry["converged"]:
+            beta = np.asarray(fits[name].result.params)[:2]
+            entry["warnings"] += _shape_warnings(
+                _timed(seconds, f"{name}_shape", shape_check, equations[name], beta, acc["followers"]), estimator)
     tests += [_overdispersion_entry(fits, notes),
               _misspecification_entry({entry["id"]: entry for entry in tests}, notes)]
     tests += _sensitivity_entries(acc, fits, seconds)
