@@ -167,14 +167,20 @@ def test_claim_four_rests_on_the_rank_correlation_when_the_shape_check_rejects_t
     doc["descriptives"]["follower_bands"] = [{"band": "5,000+", "engagement_per_tweet": 5.0, "ci_low": 4.0,
                                               "ci_high": 6.0}]
     verdict = claims.judge(claim_four(), doc)
-    assert verdict.verdict == claims.SUPPORTED  # from the rank correlation: the elasticity alone would say so too
+    assert verdict.verdict == claims.SUPPORTED  # the rank correlation at equal exposure agrees with the elasticity
     assert "larger audience" not in verdict.evidence and "5,000+ followers 5 (4 to 6)" in verdict.evidence
     assert "Wald F = 40 on 2 and 2994 df (HC3), p = 3e-18, so the band means" in verdict.evidence
+    assert "the verdict needs the rank correlation (Spearman) of followers with engagement per tweet among " \
+           "accounts with similar tweet counts (judged against 0) to agree with it" in verdict.evidence
     against_zero = entry(CORROBORATION, 0.01, -0.05, 0.07)
     assert claims.judge(claim_four(), document(primary, *ELASTICITIES[1:3], against_zero,
                                                ELASTICITIES[4])).verdict == claims.INCONCLUSIVE
     assert claims.judge(claim_four(), document(*ELASTICITIES[:3], against_zero,
                                                ELASTICITIES[4])).verdict == claims.SUPPORTED  # without the mark
+    # a misspecified elasticity straddling 0 gives no confident verdict, whatever the rank correlation says
+    straddles = entry("elasticity_nb_account", 0.05, -0.04, 0.14, warnings=[shape])
+    assert claims.judge(claim_four(), document(straddles, *ELASTICITIES[1:3], positive,
+                                               ELASTICITIES[4])).verdict == claims.INCONCLUSIVE
 
 
 def test_a_fragile_primary_needs_the_rank_correlation_to_agree():

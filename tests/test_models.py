@@ -273,6 +273,50 @@ def test_a_step_is_called_misspecified_and_a_log_linear_mean_is_not(fitted):
     assert not results.misspecified(step.test("elasticity_ppml_minus_nb"))
 
 
+def batch_accounts(seed, *, shared, n_batches=120, size=25):
+    """Batches of ``size`` accounts made on one day, adjacent in follower count, each account with its own Gamma(2)
+    effect (mean 1); with ``shared`` each batch's engagement is also multiplied by one Gamma(1/shared) draw (mean 1):
+    the operator's content, shared by its accounts."""
+    rng = np.random.default_rng(seed)
+    n = n_batches * size
+    followers = np.sort(np.floor(np.exp(rng.normal(4, 2, n))))
+    batch = np.repeat(np.arange(n_batches), size)
+    effect = rng.gamma(2.0, 0.5, n) * (rng.gamma(1 / shared, shared, n_batches)[batch] if shared else 1.0)
+    tweets = rng.geometric(1 / 10, n).astype(float)
+    mu = 0.3 * tweets * (1 + followers) ** 0.3 * effect
+    day = pd.Timestamp("2019-01-01", tz="UTC") + pd.to_timedelta(batch * 3, unit="D")
+    return pd.DataFrame({"userid": np.arange(n).astype(str), "follower_count": followers, "n_original": tweets,
+                         "engagement": rng.poisson(mu), "account_creation_date": day})
+
+
+def test_the_batch_interval_is_the_cluster_robust_sandwich_by_creation_day():
+    accounts = batch_accounts(1, shared=1.0)
+    fitted = models.fit_engagement_models(accounts, None)
+    eq, beta = fitted.equations["ppml_account"], np.asarray(fitted.fits["ppml_account"].result.params)[:2]
+    entry = fitted.test("elasticity_ppml_account")
+    found = models.batch_interval(eq, beta, np.repeat(np.arange(120), 25), entry["ci_low"], entry["ci_high"])
+    # statsmodels' cluster-robust Poisson GLM: the same CR1 correction, G / (G - 1) (n - 1) / (n - k)
+    glm = sm.GLM(eq.y, eq.X, family=sm.families.Poisson(), offset=eq.offset).fit(
+        cov_type="cluster", cov_kwds={"groups": np.repeat(np.arange(120), 25)})
+    se = (found.high - found.low) / 2 / stats.t.ppf(0.975, 119)
+    assert found.clusters == 120 and se == pytest.approx(glm.bse[1], rel=1e-6)
+    assert (found.low + found.high) / 2 == pytest.approx(glm.params[1], abs=1e-6)
+    for test_id in ("elasticity_nb_account", "elasticity_ppml_account"):
+        warning = next(w for w in fitted.test(test_id)["warnings"] if w.startswith(results.CLUSTERED))
+        assert "the accounts appear to come in batches" in warning and "(120 days, CR1, t on 119 df)" in warning
+
+
+def test_independent_accounts_made_on_the_same_days_do_not_warn_and_a_table_without_dates_says_so():
+    independent = models.fit_engagement_models(batch_accounts(2, shared=0), None)
+    for test_id in ("elasticity_nb_account", "elasticity_ppml_account"):
+        warnings_ = independent.test(test_id)["warnings"]
+        assert not any(w.startswith(results.CLUSTERED) for w in warnings_)
+        assert any(w.startswith("batches: interval with accounts clustered by creation day (120 days") for w in warnings_)
+    undated = models.fit_engagement_models(batch_accounts(2, shared=0).drop(columns="account_creation_date"), None)
+    assert any(w.startswith("batches cannot be seen: the account table has no creation dates")
+               for w in undated.test("elasticity_nb_account")["warnings"])
+
+
 def test_unusable_accounts_are_counted_not_silently_dropped():
     accounts, tweets = simulate_frames(8, n_accounts=400)
     accounts = accounts.astype({"follower_count": "Int64"})

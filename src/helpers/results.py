@@ -35,6 +35,9 @@ FRAGILE = "fragile:"
 # A warning starting with this on an elasticity says its log-linear curve does not fit (the shape check in
 # helpers.stats.models): the verdict rests on the measure's corroboration, the report on the follower bands.
 MISSPECIFIED = "misspecified:"
+# A warning starting with this says the accounts appear to come in batches (created on the same day): the
+# elasticity's interval clustered by creation day is materially wider than the account-level one.
+CLUSTERED = "clustered:"
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,8 @@ class Measure:
     ``reference`` pairs it with the reference set (the set's column and the percentile entry), ``baseline``
     with the baseline comparison (the ratio entry, judged against 1). For a claim's verdict: ``fallbacks``
     stand in, in order, when the measure could not be estimated; ``corroboration`` must agree when its
-    interval is fragile, and carries the verdict when ``check`` (an interval that should hold 0) shows the
-    measure's model misspecified. ``exact``: a census count with no sampling error. ``holm``: a claim's
+    interval is fragile, and when ``check`` (an interval that should hold 0) or the entry's ``MISSPECIFIED``
+    mark shows the measure's model misspecified. ``exact``: a census count with no sampling error. ``holm``: a claim's
     primary test whose p-value enters the Holm family.
     """
 

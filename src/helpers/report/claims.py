@@ -239,9 +239,11 @@ def _against_line(claim, tests, document):
         why = (f"the {results.measure(check['id']).label} is {interval(check, num)}, and it would be near 0 if it "
                "did" if apart else shape)
         evidence = (f"{lead}The model behind this measure does not fit these data: {why}, so the band means are the "
-                    f"description to read and the verdict rests on the {results.measure(corroboration['id']).label} "
-                    f"(judged against 0). {evidence}")
+                    f"description to read, and the verdict needs the {results.measure(corroboration['id']).label} "
+                    f"(judged against 0) to agree with it. {evidence}")
         verdict = _side(corroboration, 0.0, above)
+        if verdict != _side(entry, line, above):  # a confident verdict only when the two readings agree
+            verdict = INCONCLUSIVE
     else:
         verdict = _side(entry, line, above)
         if fragile(entry) and measure.corroboration:

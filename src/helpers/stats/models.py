@@ -61,6 +61,10 @@ TINY_MEAN = 1e-300
 # level, chosen on seeds 1-20 of 12 log-linear cells and 6 step cells: at 0.05 the HC3 Wald test (and a wild
 # score test) raised up to 20-25% false alarms in a lognormal cell, at 0.01 at most 10% (docs/statistics.md).
 SHAPE_MIN_BAND = 20
+# Batches: the interval clustered by creation day needs this many days; wider than the account-level interval by
+# this factor, the entry warns clustered: (a first choice, not measured on the battery: docs/statistics.md).
+BATCH_MIN_CLUSTERS = 30
+BATCH_WIDER = 1.25
 SHAPE_LEVEL = 0.01
 SENSITIVITY_TOP = {"elasticity_nb_account_without_top1pct": 0.01, "elasticity_nb_account_without_top10": 10}
 ROOTOGRAM_CELLS = 2_000_000  # pmf cells computed at once (16 MB) in EngagementModels.rootogram
@@ -160,7 +164,22 @@ def _account_data(accounts):
                      "tweets (no exposure)")
     use = ~unknown & (n_original > 0)
     return {"y": engagement[use], "X": _design(followers[use]), "followers": followers[use],
-            "offset": np.log(n_original[use]), "notes": notes}
+            "offset": np.log(n_original[use]), "notes": notes, "batches": _creation_days(accounts, use)}
+
+
+def _creation_days(accounts, use):
+    """Each used account's creation day as an integer code (an account of unknown date alone), or None
+    when the table has no creation dates."""
+    if "account_creation_date" not in accounts.columns:
+        return None
+    created = pd.to_datetime(accounts["account_creation_date"], errors="coerce", utc=True)[use]
+    if created.isna().all():
+        return None
+    days = created.dt.floor("D")
+    codes = pd.factorize(days)[0]  # NaT -> -1
+    alone = codes < 0
+    codes[alone] = codes.max() + 1 + np.arange(alone.sum())
+    return codes
 
 
 def _tweet_data(tweets, max_rows, seed):
@@ -280,6 +299,13 @@ def _elasticity_entry(test_id, fit, eq, notes):
     return out
 
 
+def _with_batches(entry, eq, beta, batches):
+    """The account-level entry with its batch note (or the ``clustered:`` warning) appended."""
+    if entry["converged"]:
+        entry["warnings"] += _batch_warnings(eq, beta, batches, entry["ci_low"], entry["ci_high"])
+    return entry
+
+
 def band_indicators(followers):
     """(n, b) 0/1 columns, one per follower band (``dose_response.FOLLOWER_BANDS``) holding at least
     SHAPE_MIN_BAND accounts, the most populous of them left out as the reference; and their labels."""
@@ -341,6 +367,50 @@ def _shape_warnings(check, estimator):
         return [f"shape check: {found}"]
     return [f"{results.MISSPECIFIED} the log-linear curve does not fit: {found}; read the association by "
             "follower band, not one elasticity"]
+
+
+@dataclass
+class BatchInterval:
+    """The elasticity's interval with accounts clustered by creation day."""
+
+    low: float
+    high: float
+    clusters: int
+    ratio: float  # its width over the account-level interval's
+
+
+def batch_interval(eq, beta, batches, low, high):
+    """CR1 sandwich of the estimating equation with each creation day a cluster (scores summed per day, times
+    G / (G - 1) (n - 1) / (n - k)), and a t quantile on G - 1 df (Cameron and Miller); None with under
+    BATCH_MIN_CLUSTERS days. Accounts an operator made on one day share its content and its bought followers,
+    so their engagement is not independent, and an interval over accounts is then too narrow."""
+    codes = np.unique(batches, return_inverse=True)[1]
+    clusters = int(codes.max()) + 1
+    if clusters < BATCH_MIN_CLUSTERS:
+        return None
+    scores = eq.scores(beta)
+    summed = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=clusters)
+                              for j in range(scores.shape[1])])
+    n, k = eq.X.shape
+    bread = np.linalg.inv(eq.information(beta))
+    cov = bread @ (summed.T @ summed) @ bread * clusters / (clusters - 1) * (n - 1) / (n - k)
+    half = float(stats.t.ppf(0.975, clusters - 1) * np.sqrt(cov[1, 1]))
+    return BatchInterval(beta[1] - half, beta[1] + half, clusters, 2 * half / (high - low))
+
+
+def _batch_warnings(eq, beta, batches, low, high):
+    if batches is None:
+        return ["batches cannot be seen: the account table has no creation dates, so the interval assumes "
+                "accounts independent"]
+    found = batch_interval(eq, beta, batches, low, high)
+    if found is None:
+        return [f"batches: fewer than {BATCH_MIN_CLUSTERS} creation days, no interval clustered by day"]
+    text = (f"interval with accounts clustered by creation day ({found.clusters} days, CR1, t on "
+            f"{found.clusters - 1} df): {found.low:.4g} to {found.high:.4g}, {found.ratio:.2f} times as wide")
+    if found.ratio < BATCH_WIDER:
+        return [f"batches: {text}"]
+    return [f"{results.CLUSTERED} the accounts appear to come in batches: the {text} as the account-level "
+            "interval, which assumes accounts independent and is too narrow when they are not"]
 
 
 def _misspecification_entry(entries, notes):
@@ -592,6 +662,7 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
     for entry, name, estimator in ((tests[0], "nb_account", "NB"), (tests[1], "ppml_account", "PPML")):
         if entry["converged"]:
             beta = np.asarray(fits[name].result.params)[:2]
+            _with_batches(entry, equations[name], beta, acc["batches"])
             entry["warnings"] += _shape_warnings(
                 _timed(seconds, f"{name}_shape", shape_check, equations[name], beta, acc["followers"]), estimator)
     tests += [_overdispersion_entry(fits, notes),
