@@ -289,18 +289,26 @@ def batch_accounts(seed, *, shared, n_batches=120, size=25):
                          "engagement": rng.poisson(mu), "account_creation_date": day})
 
 
-def test_the_batch_interval_is_the_cluster_robust_sandwich_by_creation_day():
+def test_the_batch_interval_is_the_cluster_robust_sandwich_by_creation_day_and_replaces_a_narrower_one():
     accounts = batch_accounts(1, shared=1.0)
+    days = np.repeat(np.arange(120), 25)
     fitted = models.fit_engagement_models(accounts, None)
     eq, beta = fitted.equations["ppml_account"], np.asarray(fitted.fits["ppml_account"].result.params)[:2]
     entry = fitted.test("elasticity_ppml_account")
-    found = models.batch_interval(eq, beta, np.repeat(np.arange(120), 25), entry["ci_low"], entry["ci_high"])
+    low, high = models._interval(eq, beta)[:2]  # the account-level interval
+    found = models.batch_interval(eq, beta, days, low, high)
     # statsmodels' cluster-robust Poisson GLM: the same CR1 correction, G / (G - 1) (n - 1) / (n - k)
     glm = sm.GLM(eq.y, eq.X, family=sm.families.Poisson(), offset=eq.offset).fit(
-        cov_type="cluster", cov_kwds={"groups": np.repeat(np.arange(120), 25)})
+        cov_type="cluster", cov_kwds={"groups": days})
     se = (found.high - found.low) / 2 / stats.t.ppf(0.975, 119)
     assert found.clusters == 120 and se == pytest.approx(glm.bse[1], rel=1e-6)
     assert (found.low + found.high) / 2 == pytest.approx(glm.params[1], abs=1e-6)
+    assert found.ratio == pytest.approx((found.high - found.low) / (high - low)) and found.ratio >= models.BATCH_WIDER
+    # the clustered interval is the one reported, the account-level one kept in the warning
+    assert (entry["ci_low"], entry["ci_high"]) == pytest.approx((found.low, found.high))
+    assert entry["p_value"] == pytest.approx(2 * stats.t.sf(abs(glm.params[1] / glm.bse[1]), 119), rel=1e-4)
+    warning = next(w for w in entry["warnings"] if w.startswith(results.CLUSTERED))
+    assert f"account-level interval ({low:.4g} to {high:.4g}" in warning
     for test_id in ("elasticity_nb_account", "elasticity_ppml_account"):
         warning = next(w for w in fitted.test(test_id)["warnings"] if w.startswith(results.CLUSTERED))
         assert "the accounts appear to come in batches" in warning and "(120 days, CR1, t on 119 df)" in warning

@@ -62,7 +62,7 @@ TINY_MEAN = 1e-300
 # score test) raised up to 20-25% false alarms in a lognormal cell, at 0.01 at most 10% (docs/statistics.md).
 SHAPE_MIN_BAND = 20
 # Batches: the interval clustered by creation day needs this many days; wider than the account-level interval by
-# this factor, the entry warns clustered: (a first choice, not measured on the battery: docs/statistics.md).
+# this factor, it replaces it and the entry warns clustered: (set before measuring; docs/statistics.md).
 BATCH_MIN_CLUSTERS = 30
 BATCH_WIDER = 1.25
 SHAPE_LEVEL = 0.01
@@ -299,12 +299,6 @@ def _elasticity_entry(test_id, fit, eq, notes):
     return out
 
 
-def _with_batches(entry, eq, beta, batches):
-    """The account-level entry with its batch note (or the ``clustered:`` warning) appended."""
-    if entry["converged"]:
-        entry["warnings"] += _batch_warnings(eq, beta, batches, entry["ci_low"], entry["ci_high"])
-    return entry
-
 
 def band_indicators(followers):
     """(n, b) 0/1 columns, one per follower band (``dose_response.FOLLOWER_BANDS``) holding at least
@@ -377,6 +371,7 @@ class BatchInterval:
     high: float
     clusters: int
     ratio: float  # its width over the account-level interval's
+    p_value: float  # at 0, from the same t
 
 
 def batch_interval(eq, beta, batches, low, high):
@@ -394,23 +389,38 @@ def batch_interval(eq, beta, batches, low, high):
     n, k = eq.X.shape
     bread = np.linalg.inv(eq.information(beta))
     cov = bread @ (summed.T @ summed) @ bread * clusters / (clusters - 1) * (n - 1) / (n - k)
-    half = float(stats.t.ppf(0.975, clusters - 1) * np.sqrt(cov[1, 1]))
-    return BatchInterval(beta[1] - half, beta[1] + half, clusters, 2 * half / (high - low))
+    se = float(np.sqrt(cov[1, 1]))
+    half = float(stats.t.ppf(0.975, clusters - 1) * se)
+    p_value = float(2 * stats.t.sf(abs(beta[1]) / se, clusters - 1))
+    return BatchInterval(beta[1] - half, beta[1] + half, clusters, 2 * half / (high - low), p_value)
 
 
-def _batch_warnings(eq, beta, batches, low, high):
+def _with_batches(entry, eq, beta, batches):
+    """The account-level entry with its batch note; when the interval clustered by creation day is BATCH_WIDER
+    times as wide or more, that interval (and its p-value) replaces the account-level one, which the
+    ``clustered:`` warning keeps, so every reader (the report's verdict too) uses the interval that holds."""
+    if not entry["converged"]:
+        return entry
     if batches is None:
-        return ["batches cannot be seen: the account table has no creation dates, so the interval assumes "
-                "accounts independent"]
+        entry["warnings"].append("batches cannot be seen: the account table has no creation dates, so the "
+                                 "interval assumes accounts independent")
+        return entry
+    low, high = entry["ci_low"], entry["ci_high"]
     found = batch_interval(eq, beta, batches, low, high)
     if found is None:
-        return [f"batches: fewer than {BATCH_MIN_CLUSTERS} creation days, no interval clustered by day"]
+        entry["warnings"].append(f"batches: fewer than {BATCH_MIN_CLUSTERS} creation days, no interval clustered "
+                                 "by day")
+        return entry
     text = (f"interval with accounts clustered by creation day ({found.clusters} days, CR1, t on "
             f"{found.clusters - 1} df): {found.low:.4g} to {found.high:.4g}, {found.ratio:.2f} times as wide")
     if found.ratio < BATCH_WIDER:
-        return [f"batches: {text}"]
-    return [f"{results.CLUSTERED} the accounts appear to come in batches: the {text} as the account-level "
-            "interval, which assumes accounts independent and is too narrow when they are not"]
+        entry["warnings"].append(f"batches: {text}")
+        return entry
+    entry["warnings"].append(f"{results.CLUSTERED} the accounts appear to come in batches: the {text} as the "
+                             f"account-level interval ({low:.4g} to {high:.4g}, p = {entry['p_value']:.2g}), which "
+                             "assumes accounts independent; the clustered one is reported")
+    entry["ci_low"], entry["ci_high"], entry["p_value"] = float(found.low), float(found.high), found.p_value
+    return entry
 
 
 def _misspecification_entry(entries, notes):
