@@ -183,6 +183,14 @@ def test_claim_four_rests_on_the_rank_correlation_when_the_shape_check_rejects_t
                                                ELASTICITIES[4])).verdict == claims.INCONCLUSIVE
 
 
+def test_claim_four_says_the_accounts_come_in_batches_when_the_interval_is_clustered():
+    clustered = dict(ELASTICITIES[0], warnings=[results.CLUSTERED + " the accounts appear to come in batches: ..."])
+    verdict = claims.judge(claim_four(), document(clustered, *ELASTICITIES[1:]))
+    assert verdict.verdict == claims.SUPPORTED and "0.31 (95% CI 0.22 to 0.40)" in verdict.evidence
+    assert "The accounts appear to come in batches" in verdict.evidence
+    assert "batches" not in claims.judge(claim_four(), document(*ELASTICITIES)).evidence
+
+
 def test_a_fragile_primary_needs_the_rank_correlation_to_agree():
     fragile = dict(ELASTICITIES[0], warnings=[results.FRAGILE + " carried by 3 accounts"])
     disagree = entry(CORROBORATION, -0.02, -0.06, 0.02)

@@ -233,6 +233,10 @@ def _against_line(claim, tests, document):
                      "per tweet.")
     if entry.get("p_holm") is not None:
         evidence += f" p = {entry['p_holm']:.2g}, Holm-adjusted over the primary tests."
+    if any(str(w).startswith(results.CLUSTERED) for w in entry.get("warnings") or ()):
+        evidence += (" The accounts appear to come in batches (made on the same days, engagement shared within a "
+                     "day), so the interval is the one clustered by creation day, wider than one that treats "
+                     "accounts as independent.")
     if misspecified and usable(corroboration):
         bands = _band_means(document)
         lead = f"Engagement per original tweet by follower band (95% CI): {bands}. " if bands else ""
