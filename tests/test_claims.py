@@ -122,13 +122,16 @@ def test_side_gives_the_verdict_from_where_the_interval_lies(low, high, above, v
     assert claims._side(entry("x", (low + high) / 2, low, high), 0.5, above) == verdict
 
 
+CORROBORATION = "spearman_followers_engagement_within_tweet_strata"  # the rank correlation at equal exposure
+
+
 def claim_four():
     return next(c for c in statement.choose("", "china_052020").claims if c.id == "engagement_tracked_followers")
 
 
 ELASTICITIES = [entry("elasticity_nb_account", 0.31, 0.22, 0.40), entry("elasticity_ppml_account", 0.29, 0.18, 0.41),
                 entry("elasticity_nb_tweet_clustered", 0.33, 0.21, 0.45),
-                entry("spearman_followers_engagement", 0.12, 0.08, 0.16),
+                entry(CORROBORATION, 0.12, 0.08, 0.16),
                 entry("elasticity_ppml_minus_nb", -0.02, -0.1, 0.06)]
 
 
@@ -144,7 +147,7 @@ def test_claim_four_falls_back_to_the_next_model_in_the_registry_order():
 
 def test_claim_four_rests_on_the_rank_correlation_when_the_mean_is_misspecified():
     mismatch = entry("elasticity_ppml_minus_nb", 0.3, 0.2, 0.4)
-    against_zero = entry("spearman_followers_engagement", -0.01, -0.05, 0.03)
+    against_zero = entry(CORROBORATION, -0.01, -0.05, 0.03)
     doc = document(*ELASTICITIES[:3], against_zero, mismatch)
     doc["descriptives"]["follower_bands"] = [{"band": "0", "engagement_per_tweet": 0.5, "ci_low": 0.4,
                                               "ci_high": 0.6}]
@@ -153,9 +156,44 @@ def test_claim_four_rests_on_the_rank_correlation_when_the_mean_is_misspecified(
     assert "0 followers 0.50 (0.40 to 0.60)" in verdict.evidence and "larger audience" not in verdict.evidence
 
 
+def test_claim_four_rests_on_the_rank_correlation_when_the_shape_check_rejects_the_curve():
+    # the two elasticities agree (the overlap rule is silent) but band terms beside the slope are not zero
+    shape = (results.MISSPECIFIED + " the log-linear curve does not fit: follower-band terms (1,000-4,999, 5,000+) "
+             "beside log(1 + followers) in the same NB equation: Wald F = 40 on 2 and 2994 df (HC3), p = 3e-18; "
+             "read the association by follower band, not one elasticity")
+    primary = dict(ELASTICITIES[0], warnings=[shape])
+    positive = entry(CORROBORATION, 0.2, 0.1, 0.3)
+    doc = document(primary, *ELASTICITIES[1:3], positive, ELASTICITIES[4])
+    doc["descriptives"]["follower_bands"] = [{"band": "5,000+", "engagement_per_tweet": 5.0, "ci_low": 4.0,
+                                              "ci_high": 6.0}]
+    verdict = claims.judge(claim_four(), doc)
+    assert verdict.verdict == claims.SUPPORTED  # the rank correlation at equal exposure agrees with the elasticity
+    assert "larger audience" not in verdict.evidence and "5,000+ followers 5 (4 to 6)" in verdict.evidence
+    assert "Wald F = 40 on 2 and 2994 df (HC3), p = 3e-18, so the band means" in verdict.evidence
+    assert "the verdict needs the rank correlation (Spearman) of followers with engagement per tweet among " \
+           "accounts with similar tweet counts (judged against 0) to agree with it" in verdict.evidence
+    against_zero = entry(CORROBORATION, 0.01, -0.05, 0.07)
+    assert claims.judge(claim_four(), document(primary, *ELASTICITIES[1:3], against_zero,
+                                               ELASTICITIES[4])).verdict == claims.INCONCLUSIVE
+    assert claims.judge(claim_four(), document(*ELASTICITIES[:3], against_zero,
+                                               ELASTICITIES[4])).verdict == claims.SUPPORTED  # without the mark
+    # a misspecified elasticity straddling 0 gives no confident verdict, whatever the rank correlation says
+    straddles = entry("elasticity_nb_account", 0.05, -0.04, 0.14, warnings=[shape])
+    assert claims.judge(claim_four(), document(straddles, *ELASTICITIES[1:3], positive,
+                                               ELASTICITIES[4])).verdict == claims.INCONCLUSIVE
+
+
+def test_claim_four_says_the_accounts_come_in_batches_when_the_interval_is_clustered():
+    clustered = dict(ELASTICITIES[0], warnings=[results.CLUSTERED + " the accounts appear to come in batches: ..."])
+    verdict = claims.judge(claim_four(), document(clustered, *ELASTICITIES[1:]))
+    assert verdict.verdict == claims.SUPPORTED and "0.31 (95% CI 0.22 to 0.40)" in verdict.evidence
+    assert "The accounts appear to come in batches" in verdict.evidence
+    assert "batches" not in claims.judge(claim_four(), document(*ELASTICITIES)).evidence
+
+
 def test_a_fragile_primary_needs_the_rank_correlation_to_agree():
     fragile = dict(ELASTICITIES[0], warnings=[results.FRAGILE + " carried by 3 accounts"])
-    disagree = entry("spearman_followers_engagement", -0.02, -0.06, 0.02)
+    disagree = entry(CORROBORATION, -0.02, -0.06, 0.02)
     assert claims.judge(claim_four(), document(fragile, *ELASTICITIES[1:3], disagree)).verdict == claims.INCONCLUSIVE
     assert claims.judge(claim_four(), document(fragile, *ELASTICITIES[1:])).verdict == claims.SUPPORTED
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
+from scipy import stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
 
 from helpers import results
@@ -187,6 +189,140 @@ def test_quantile_at_a_mass_point_reports_no_interval():
     entry = models.fit_engagement_models(accounts, tweets).test("quantreg_median_followers")
     assert entry["converged"] and entry["ci_low"] is None and entry["p_value"] is None
     assert any("mass point" in text for text in entry["warnings"])
+
+
+def _check_loss(y, X, beta, q):
+    residual = y - X @ beta
+    return float(np.sum(residual * (q - (residual < 0))))
+
+
+def test_quantile_on_a_release_with_78pct_zeros_gets_the_mass_point_answer_without_warnings():
+    # A real release had 365 accounts with original tweets, 77.7% without engagement: statsmodels' IRLS failed
+    # there (a zero bandwidth in its density estimate). This design failed the same way before the rule came first.
+    rng = np.random.default_rng(2)
+    n = 365
+    accounts = pd.DataFrame({"userid": [f"u{i}" for i in range(n)],
+                             "follower_count": np.floor(np.exp(rng.normal(4, 2, n))),
+                             "n_original": rng.geometric(1 / 20, n),
+                             "engagement": np.where(rng.random(n) < 0.78, 0, rng.negative_binomial(1, 0.05, n) + 1)})
+    assert np.mean(accounts["engagement"] == 0) == pytest.approx(0.78, abs=0.03)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = models.fit_engagement_models(accounts, None)
+    assert [str(w.message) for w in caught] == []
+    y = np.log1p(accounts["engagement"] / accounts["n_original"]).to_numpy()
+    X = np.column_stack([np.ones(n), np.log1p(accounts["follower_count"].to_numpy())])
+    i, j = np.triu_indices(n, 1)
+    i, j = i[X[i, 1] != X[j, 1]], j[X[i, 1] != X[j, 1]]
+    slopes = (y[j] - y[i]) / (X[j, 1] - X[i, 1])
+    residuals = y[None, :] - (y[i] - slopes * X[i, 1])[:, None] - slopes[:, None] * X[None, :, 1]
+    for test_id, q in (("quantreg_median_followers", 0.5), ("quantreg_p90_followers", 0.9)):
+        entry = fitted.test(test_id)
+        assert entry["converged"] and entry["ci_low"] is None and entry["p_value"] is None
+        assert any("mass point" in text for text in entry["warnings"])
+        assert not any("Warning" in text or "rejected" in text for text in entry["warnings"])
+        # independently: a regression quantile passes through two observations, so the best line through any
+        # pair minimises the check loss; the reported slope's line must reach that minimum
+        best = float(np.min(np.sum(residuals * (q - (residuals < 0)), axis=1)))
+        intercept = np.quantile(y - entry["estimate"] * X[:, 1], q, method="inverted_cdf")
+        assert _check_loss(y, X, np.array([intercept, entry["estimate"]]), q) <= best + 1e-9
+
+
+def step_accounts(seed, n=2000):
+    """Engagement flat below 1,000 followers and 5 times higher above: not log-linear."""
+    rng = np.random.default_rng(seed)
+    followers = np.floor(np.exp(rng.normal(4, 2, n)))
+    tweets = rng.geometric(1 / 10, n).astype(float)
+    mu = 0.3 * tweets * np.where(followers >= 1000, 5.0, 1.0)
+    return pd.DataFrame({"userid": np.arange(n).astype(str), "follower_count": followers, "n_original": tweets,
+                         "engagement": rng.negative_binomial(0.5, 0.5 / (0.5 + mu))})
+
+
+def test_the_shape_check_is_the_hc3_wald_test_of_band_terms():
+    accounts = step_accounts(5)
+    fitted = models.fit_engagement_models(accounts, None)
+    eq, beta = fitted.equations["ppml_account"], np.asarray(fitted.fits["ppml_account"].result.params)[:2]
+    followers = accounts["follower_count"].to_numpy(float)
+    check = models.shape_check(eq, beta, followers)
+    extra, bands = models.band_indicators(followers)
+    assert bands == ["0", "1-9", "100-999", "1,000-4,999", "5,000+"] and check.q == 5  # 10-99 is the largest band
+    # by another route: statsmodels' Poisson GLM with the band columns, its hat values, HC3 by hand
+    Z = np.column_stack([eq.X, extra])
+    glm = sm.GLM(eq.y, Z, family=sm.families.Poisson(), offset=eq.offset).fit()
+    h = glm.get_influence().hat_matrix_diag
+    M = glm.fittedvalues.to_numpy() if hasattr(glm.fittedvalues, "to_numpy") else glm.fittedvalues
+    scores = Z * (eq.y - M)[:, None] / (1 - h)[:, None]
+    bread = np.linalg.inv(Z.T @ (Z * M[:, None]))
+    cov = (bread @ scores.T @ scores @ bread)[2:, 2:]
+    wald = glm.params[2:] @ np.linalg.solve(cov, glm.params[2:])
+    assert check.statistic == pytest.approx(wald / 5, rel=1e-6)
+    assert check.df == len(eq.y) - 7
+    assert check.p_value == pytest.approx(stats.f.sf(wald / 5, 5, len(eq.y) - 7), rel=1e-6)
+    assert check.p_value < models.SHAPE_LEVEL
+
+
+def test_a_step_is_called_misspecified_and_a_log_linear_mean_is_not(fitted):
+    step = models.fit_engagement_models(step_accounts(6), None)
+    for test_id in ("elasticity_nb_account", "elasticity_ppml_account"):
+        assert results.misspecified(step.test(test_id)).startswith(
+            "misspecified: the log-linear curve does not fit: follower-band terms")
+        # the same fit says nothing of the kind when the mean is log-linear (simulate_frames' NB2)
+        assert not results.misspecified(fitted.test(test_id))
+        assert any(w.startswith("shape check: follower-band terms") for w in fitted.test(test_id)["warnings"])
+    # comparing PPML with NB cannot see the step: both project it onto about the same slope
+    assert not results.misspecified(step.test("elasticity_ppml_minus_nb"))
+
+
+def batch_accounts(seed, *, shared, n_batches=120, size=25):
+    """Batches of ``size`` accounts made on one day, adjacent in follower count, each account with its own Gamma(2)
+    effect (mean 1); with ``shared`` each batch's engagement is also multiplied by one Gamma(1/shared) draw (mean 1):
+    the operator's content, shared by its accounts."""
+    rng = np.random.default_rng(seed)
+    n = n_batches * size
+    followers = np.sort(np.floor(np.exp(rng.normal(4, 2, n))))
+    batch = np.repeat(np.arange(n_batches), size)
+    effect = rng.gamma(2.0, 0.5, n) * (rng.gamma(1 / shared, shared, n_batches)[batch] if shared else 1.0)
+    tweets = rng.geometric(1 / 10, n).astype(float)
+    mu = 0.3 * tweets * (1 + followers) ** 0.3 * effect
+    day = pd.Timestamp("2019-01-01", tz="UTC") + pd.to_timedelta(batch * 3, unit="D")
+    return pd.DataFrame({"userid": np.arange(n).astype(str), "follower_count": followers, "n_original": tweets,
+                         "engagement": rng.poisson(mu), "account_creation_date": day})
+
+
+def test_the_batch_interval_is_the_cluster_robust_sandwich_by_creation_day_and_replaces_a_narrower_one():
+    accounts = batch_accounts(1, shared=1.0)
+    days = np.repeat(np.arange(120), 25)
+    fitted = models.fit_engagement_models(accounts, None)
+    eq, beta = fitted.equations["ppml_account"], np.asarray(fitted.fits["ppml_account"].result.params)[:2]
+    entry = fitted.test("elasticity_ppml_account")
+    low, high = models._interval(eq, beta)[:2]  # the account-level interval
+    found = models.batch_interval(eq, beta, days, low, high)
+    # statsmodels' cluster-robust Poisson GLM: the same CR1 correction, G / (G - 1) (n - 1) / (n - k)
+    glm = sm.GLM(eq.y, eq.X, family=sm.families.Poisson(), offset=eq.offset).fit(
+        cov_type="cluster", cov_kwds={"groups": days})
+    se = (found.high - found.low) / 2 / stats.t.ppf(0.975, 119)
+    assert found.clusters == 120 and se == pytest.approx(glm.bse[1], rel=1e-6)
+    assert (found.low + found.high) / 2 == pytest.approx(glm.params[1], abs=1e-6)
+    assert found.ratio == pytest.approx((found.high - found.low) / (high - low)) and found.ratio >= models.BATCH_WIDER
+    # the clustered interval is the one reported, the account-level one kept in the warning
+    assert (entry["ci_low"], entry["ci_high"]) == pytest.approx((found.low, found.high))
+    assert entry["p_value"] == pytest.approx(2 * stats.t.sf(abs(glm.params[1] / glm.bse[1]), 119), rel=1e-4)
+    warning = next(w for w in entry["warnings"] if w.startswith(results.CLUSTERED))
+    assert f"account-level interval ({low:.4g} to {high:.4g}" in warning
+    for test_id in ("elasticity_nb_account", "elasticity_ppml_account"):
+        warning = next(w for w in fitted.test(test_id)["warnings"] if w.startswith(results.CLUSTERED))
+        assert "the accounts appear to come in batches" in warning and "(120 days, CR1, t on 119 df)" in warning
+
+
+def test_independent_accounts_made_on_the_same_days_do_not_warn_and_a_table_without_dates_says_so():
+    independent = models.fit_engagement_models(batch_accounts(2, shared=0), None)
+    for test_id in ("elasticity_nb_account", "elasticity_ppml_account"):
+        warnings_ = independent.test(test_id)["warnings"]
+        assert not any(w.startswith(results.CLUSTERED) for w in warnings_)
+        assert any(w.startswith("batches: interval with accounts clustered by creation day (120 days") for w in warnings_)
+    undated = models.fit_engagement_models(batch_accounts(2, shared=0).drop(columns="account_creation_date"), None)
+    assert any(w.startswith("batches cannot be seen: the account table has no creation dates")
+               for w in undated.test("elasticity_nb_account")["warnings"])
 
 
 def test_unusable_accounts_are_counted_not_silently_dropped():

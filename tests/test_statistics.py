@@ -72,6 +72,45 @@ def test_rank_entries_match_scipy():
     assert low < tau.statistic < high
 
 
+def exposure_confounded_accounts(seed, n=1500):
+    """No association at equal exposure, but tweet counts rise with followers: per-tweet rates of accounts with
+    few tweets are more often 0, which ranks them low without moving their mean."""
+    rng = np.random.default_rng(seed)
+    followers = np.floor(np.exp(rng.normal(4, 2, n)))
+    tweets = np.maximum(1, rng.poisson(np.exp(0.4 * np.log1p(followers))))
+    return pd.DataFrame({"follower_count": followers, "n_original": tweets,
+                         "engagement": rng.negative_binomial(0.5, 0.5 / (0.5 + 0.3 * tweets))})
+
+
+def test_the_rank_correlation_within_tweet_strata_matches_scipy_and_ignores_exposure():
+    accounts = exposure_confounded_accounts(4)
+    got = by_id(descriptives.rank_tests(accounts, n_boot=199))
+    x, n = accounts["follower_count"].to_numpy(float), accounts["n_original"].to_numpy(float)
+    rate = accounts["engagement"].to_numpy(float) / n
+    strata = np.floor(np.log2(n))
+    kept = [s for s in np.unique(strata) if (strata == s).sum() >= descriptives.MIN_STRATUM]
+    rhos = [stats.spearmanr(x[strata == s], rate[strata == s]).statistic for s in kept]
+    sizes = [(strata == s).sum() for s in kept]
+    within = got["spearman_followers_engagement_within_tweet_strata"]
+    assert within["estimate"] == pytest.approx(np.average(rhos, weights=sizes), rel=1e-9)
+    assert within["n"] == sum(sizes)
+    # the overall rank correlation sees an association that is only exposure; within strata there is none
+    assert got["spearman_followers_engagement"]["ci_low"] > 0
+    assert within["ci_low"] < 0 < within["ci_high"] and within["p_value"] > 0.05
+    # the permutation p-value against a slow one: followers shuffled within strata, scipy's rho per stratum
+    rng = np.random.default_rng(0)
+    observed = abs(within["estimate"])
+    null = []
+    for _ in range(400):
+        shuffled = x.copy()
+        for s in kept:
+            index = np.flatnonzero(strata == s)
+            shuffled[index] = rng.permutation(x[index])
+        null.append(abs(np.average([stats.spearmanr(shuffled[strata == s], rate[strata == s]).statistic
+                                    for s in kept], weights=sizes)))
+    assert within["p_value"] == pytest.approx(np.mean(np.array(null) >= observed), abs=0.07)
+
+
 def test_follower_bands_edges():
     got = dose_response.follower_band(pd.Series([0, 1, 9, 10, 99, 100, 999, 1000, 4999, 5000, 10**7, np.nan]))
     assert [None if pd.isna(b) else b for b in got] == [

@@ -50,7 +50,7 @@ def test_results_json_is_complete_and_byte_identical(work_dir):
     # Holm's family is the claims' primary tests with a p-value; every other p-value stays raw
     assert {t["id"] for t in family} == {t["id"] for t in doc["tests"] if results.measure(t["id"]).holm
                                          and t["converged"] and t["p_value"] is not None}
-    assert {"elasticity_nb_account", "spearman_followers_engagement"} <= {t["id"] for t in family}
+    assert {"elasticity_nb_account", "spearman_followers_engagement_within_tweet_strata"} <= {t["id"] for t in family}
     assert [b["band"] for b in doc["descriptives"]["follower_bands"]][:6] == [
         "0", "1-9", "10-99", "100-999", "1,000-4,999", "5,000+"]
     names = {f["name"] for f in doc["descriptives"]["figures"]}

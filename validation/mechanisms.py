@@ -101,17 +101,43 @@ def _nb_sum(size, mean, rng):
     return out
 
 
-def draw(mechanism, followers, n_original, elasticity, rng, *, per_tweet=False):
+def step(followers, elasticity):
+    """Not log-linear: flat below STEP_AT followers, STEP_FACTOR times higher from there (``elasticity`` unused)."""
+    return np.where(followers >= STEP_AT, STEP_FACTOR, 1.0)
+
+
+STEP_AT, STEP_FACTOR = 1_000, 5.0
+CURVES = {"log_linear": lambda followers, elasticity: (1 + followers) ** elasticity, "step": step}
+
+
+def batches(followers, size, along, rng):
+    """Batch of each account: ``size`` accounts adjacent in follower count (``along="followers"``), or at random."""
+    order = np.argsort(followers, kind="stable") if along == "followers" else rng.permutation(len(followers))
+    batch = np.empty(len(followers), np.int64)
+    batch[order] = np.arange(len(followers)) // size
+    return batch
+
+
+def batch_effect(batch, shared, rng):
+    """Each account's share of its batch's effect: one Gamma(1 / shared, shared) draw per batch (mean 1, variance
+    ``shared``), the operator's content and bought audience, common to the batch's accounts."""
+    return rng.gamma(1 / shared, shared, batch.max() + 1)[batch]
+
+
+def draw(mechanism, followers, n_original, elasticity, rng, *, per_tweet=False, curve="log_linear", effect=None):
     """(account totals, per-tweet counts or None): engagement drawn by ``mechanism``.
 
-    The per-tweet mean is b (1 + f)^elasticity with b set so that the design's mean per
-    original tweet is MEAN_PER_TWEET; account totals are drawn directly (sums of
-    independent tweets given the account), per-tweet counts only when asked.
+    The per-tweet mean is b (1 + f)^elasticity (or another of ``CURVES``) with b set so that
+    the design's mean per original tweet is MEAN_PER_TWEET; account totals are drawn directly
+    (sums of independent tweets given the account), per-tweet counts only when asked. ``effect``
+    (mean 1 per account, e.g. ``batch_effect``) multiplies each account's mean: the mean stays log-linear.
     """
     n = np.asarray(n_original, float)
-    scale = (1 + followers) ** elasticity
+    scale = CURVES[curve](followers, elasticity)
     m = MEAN_PER_TWEET * n.sum() / (n * scale).sum() * scale
     lam, zero, alpha = MECHANISMS[mechanism](m, followers, n, rng)
+    if effect is not None:
+        lam = lam * effect
     share, factor = AMPLIFIED.get(mechanism, (0.0, 1.0))
     zero, alpha = np.broadcast_to(zero, m.shape), np.broadcast_to(alpha, m.shape)
     base = lam / ((1 - zero) * (1 - share + share * factor))  # mean of a non-zero, non-amplified tweet

@@ -36,6 +36,12 @@ ALL_TWEETS_REJECTED = "no tweets loaded: every tweet row read was rejected"
 # A warning starting with this marks an entry whose interval the validation battery could not
 # vouch for (a few high-leverage accounts carry it): no verdict may rest on it alone.
 FRAGILE = "fragile:"
+# A warning starting with this on an elasticity says its log-linear curve does not fit (the shape check in
+# helpers.stats.models): the verdict rests on the measure's corroboration, the report on the follower bands.
+MISSPECIFIED = "misspecified:"
+# A warning starting with this says the accounts appear to come in batches (created on the same day): the
+# elasticity's interval clustered by creation day is materially wider than the account-level one.
+CLUSTERED = "clustered:"
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,8 @@ class Measure:
     ``reference`` pairs it with the reference set (the set's column and the percentile entry), ``baseline``
     with the baseline comparison (the ratio entry, judged against 1). For a claim's verdict: ``fallbacks``
     stand in, in order, when the measure could not be estimated; ``corroboration`` must agree when its
-    interval is fragile, and carries the verdict when ``check`` (an interval that should hold 0) shows the
-    measure's model misspecified. ``exact``: a census count with no sampling error. ``holm``: a claim's
+    interval is fragile, and when ``check`` (an interval that should hold 0) or the entry's ``MISSPECIFIED``
+    mark shows the measure's model misspecified. ``exact``: a census count with no sampling error. ``holm``: a claim's
     primary test whose p-value enters the Holm family.
     """
 
@@ -84,7 +90,7 @@ _WITHOUT = "How much does the {} change without the {} accounts with most engage
 # says which of them the data has).
 ENGAGEMENT_COMPONENTS = {"likes": "likes_per_tweet_mean", "retweets": "retweets_per_tweet_mean",
                          "replies": "replies_per_tweet_mean", "quotes": "quotes_per_tweet_mean"}
-_ELASTICITY_READING = dict(unit="elasticity", corroboration="spearman_followers_engagement",
+_ELASTICITY_READING = dict(unit="elasticity", corroboration="spearman_followers_engagement_within_tweet_strata",
                            check="elasticity_ppml_minus_nb")
 
 MEASURES = {m.id: m for m in [
@@ -151,7 +157,11 @@ MEASURES = {m.id: m for m in [
             _DESCRIPTIVES, "share of engagement won by the top 1% of tweets"),
     Measure("spearman_followers_engagement", "Did accounts with more followers get more engagement per tweet "
             "(rank association)?", _DESCRIPTIVES, "rank correlation (Spearman) of followers with engagement per "
-            "tweet", "correlation", holm=True),
+            "tweet", "correlation"),
+    Measure("spearman_followers_engagement_within_tweet_strata", "Did accounts with more followers get more "
+            "engagement per tweet than accounts with as many tweets (rank association at equal exposure)?",
+            _DESCRIPTIVES, "rank correlation (Spearman) of followers with engagement per tweet among accounts with "
+            "similar tweet counts", "correlation", holm=True),
     Measure("kendall_followers_engagement", "Did accounts with more followers get more engagement per tweet "
             "(rank association)?", _DESCRIPTIVES, "rank correlation (Kendall) of followers with engagement per "
             "tweet", "correlation"),
@@ -318,6 +328,11 @@ def entry(test_id, method, estimate=None, ci=(None, None), *, n=None, p_value=No
 def fragile(entry) -> bool:
     """Whether an entry is marked fragile (a warning starting with ``FRAGILE``)."""
     return any(str(warning).startswith(FRAGILE) for warning in entry.get("warnings") or ())
+
+
+def misspecified(entry) -> str:
+    """The entry's warning starting with ``MISSPECIFIED`` (its curve does not fit), or ""."""
+    return next((str(w) for w in entry.get("warnings") or () if str(w).startswith(MISSPECIFIED)), "")
 
 
 def skipped(test_id, method, reason) -> dict:

@@ -234,32 +234,40 @@ def _against_line(claim, tests, document):
     counted = f" ({engagement_words(tests)})" if measure.unit == "engagements" else ""
     evidence = f"{_sentence(label)}{counted}: {shown(entry)}.{stand_in}"
     check, corroboration = tests.get(measure.check), tests.get(measure.corroboration)
-    misspecified = usable(check) and check.get("ci_low") is not None and (check["ci_low"] > 0 or check["ci_high"] < 0)
+    apart = usable(check) and check.get("ci_low") is not None and (check["ci_low"] > 0 or check["ci_high"] < 0)
+    shape = results.misspecified(entry).removeprefix(results.MISSPECIFIED).split(";")[0].strip()
+    misspecified = apart or bool(shape)
     if measure.unit == "elasticity" and not misspecified:
         evidence += (f" A 10% larger audience goes with about {pct(1.1 ** entry['estimate'] - 1)} more engagement "
                      "per tweet.")
     if entry.get("p_holm") is not None:
         evidence += f" p = {entry['p_holm']:.2g}, Holm-adjusted over the primary tests."
+    if any(str(w).startswith(results.CLUSTERED) for w in entry.get("warnings") or ()):
+        evidence += (" The accounts appear to come in batches (made on the same days, engagement shared within a "
+                     "day), so the interval is the one clustered by creation day, wider than one that treats "
+                     "accounts as independent.")
     verdict = _side(entry, line, above)
-    # The corroboration (a rank correlation) speaks only to the sign: it can stand in for, or check, a claim
-    # whose line is 0; a claim about the size of the measure cannot be decided when the measure is in doubt.
+    # The corroboration (a rank correlation) speaks only to the sign, and only vetoes: when the measure is in
+    # doubt (its model does not fit, or a few accounts carry it) a confident verdict on a claim whose line is 0
+    # needs the two to agree; a claim about the measure's size cannot be decided then.
     sign_only = line == 0 and usable(corroboration)
     if misspecified:
         bands = _band_means(document)
         lead = f"Engagement per original tweet by follower band (95% CI): {bands}. " if bands else ""
-        rests = (f"the verdict rests on the {results.measure(corroboration['id']).label} (judged against 0)"
-                 if sign_only else "no verdict on its size can rest on it")
-        evidence = (f"{lead}The model behind this measure does not fit these data: the "
-                    f"{results.measure(check['id']).label} is {interval(check, num)}, and it would be near 0 if it "
-                    f"did, so the band means are the description to read and {rests}. {evidence}")
-        verdict = _side(corroboration, 0.0, above) if sign_only else INCONCLUSIVE
+        why = (f"the {results.measure(check['id']).label} is {interval(check, num)}, and it would be near 0 if it "
+               "did" if apart else shape)
+        needs = (f"the verdict needs the {results.measure(corroboration['id']).label} (judged against 0) to agree "
+                 "with it" if sign_only else "no verdict on its size can rest on it")
+        evidence = (f"{lead}The model behind this measure does not fit these data: {why}, so the band means are the "
+                    f"description to read, and {needs}. {evidence}")
     elif fragile(entry) and measure.corroboration:
         evidence += (" The interval is fragile (a few high-leverage accounts carry it), so the verdict also needs "
                      f"the {results.measure(measure.corroboration).label} to agree." if line == 0 else
                      " The interval is fragile (a few high-leverage accounts carry it), so no verdict on the "
                      "measure's size rests on it.")
-        if not sign_only or _side(corroboration, 0.0, above) != verdict:
-            verdict = INCONCLUSIVE
+    if (misspecified or (fragile(entry) and measure.corroboration)) and \
+            (not sign_only or _side(corroboration, 0.0, above) != verdict):
+        verdict = INCONCLUSIVE
     if verdict == NOT_TESTABLE:  # an estimate without an interval
         evidence += (" It has no 95% interval, so it cannot be judged against the line"
                      f"{': ' + '; '.join(entry['warnings']) if entry.get('warnings') else ''}.")

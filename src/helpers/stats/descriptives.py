@@ -184,6 +184,44 @@ def top_tweets_entry(tweets, *, n_boot=999, seed=0, warnings=()) -> dict:
                                len(uniques), n=len(tweets), n_boot=n_boot, seed=seed, warnings=warnings)
 
 
+# Strata of exposure for the rank correlation within them: original tweets in [2^k, 2^(k+1)), so the
+# per-tweet rates compared within one stratum rest on tweet counts at most twice apart; smaller strata are left out.
+MIN_STRATUM = 10
+
+
+def exposure_strata(n_original):
+    """Stratum of each account by its original tweets: floor(log2(n)), so n = 1, 2-3, 4-7, ..."""
+    return np.floor(np.log2(np.asarray(n_original, float))).astype(np.int64)
+
+
+def within_strata_spearman(x, y, strata):
+    """Spearman's rho of ``x`` and ``y`` within each stratum, averaged with the strata's (drawn) accounts as
+    weights: a statistic of (resamples, accounts) weights, like ``rank_correlation``'s.
+
+    Why: under no association, a per-tweet rate over few tweets is more often 0 and more spread than one
+    over many, which moves its rank but not its mean; where tweet counts rise with followers that alone makes
+    the overall rank correlation positive. Within a stratum the counts are at most twice apart.
+    """
+    codes, sizes = np.unique(strata, return_counts=True)
+    parts = [(index, rank_correlation(x[index], y[index], "spearman"))
+             for code, size in zip(codes, sizes) if size >= MIN_STRATUM
+             for index in [np.flatnonzero(strata == code)]]
+
+    def statistic(w):
+        total, weight = np.zeros(len(w)), np.zeros(len(w))
+        for index, rho in parts:
+            drawn = w[:, index]
+            value = rho(drawn)
+            ok = np.isfinite(value)
+            total += np.where(ok, value * drawn.sum(axis=1), 0.0)
+            weight += np.where(ok, drawn.sum(axis=1), 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / weight
+    statistic.strata = len(parts)
+    statistic.accounts = int(sum(len(index) for index, _ in parts))
+    return statistic
+
+
 def rank_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
     """Spearman and Kendall association of follower count with engagement per original tweet."""
     usable = accounts.loc[(accounts["n_original"] > 0) & accounts["follower_count"].notna(),
@@ -201,7 +239,54 @@ def rank_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
     out = bootstrapped_entries(specs, len(usable), n_boot=n_boot, seed=seed, warnings=_unknown_note(accounts))
     for result, (*_, test) in zip(out, methods):
         result["p_value"] = float(test(x, y).pvalue)
-    return out
+    return out + [_within_strata_entry(x, y, usable["n_original"].to_numpy(float), n_boot, seed, accounts)]
+
+
+WITHIN_STRATA = "spearman_followers_engagement_within_tweet_strata"
+
+
+def _within_strata_entry(x, y, n_original, n_boot, seed, accounts):
+    """Spearman within strata of original tweets (``within_strata_spearman``), with an account-bootstrap
+    percentile interval and the permutation p-value of followers shuffled within each stratum."""
+    strata = exposure_strata(n_original)
+    statistic = within_strata_spearman(x, y, strata)
+    method = (f"Spearman's rho between follower_count and engagement per original tweet within strata of original "
+              f"tweets (1, 2-3, 4-7, ...: counts at most twice apart; strata under {MIN_STRATUM} accounts left "
+              "out), averaged with the strata's accounts as weights; p-value from "
+              f"{PERMUTATIONS} permutations of followers within each stratum (H0: no association at equal exposure)")
+    if not statistic.strata:
+        return skipped(WITHIN_STRATA, method, f"no stratum of original tweets holds {MIN_STRATUM} accounts")
+    kept = f"{statistic.accounts} of {len(x)} accounts in {statistic.strata} strata of original tweets"
+    result = bootstrapped_entries([(WITHIN_STRATA, method, statistic, statistic.accounts)], len(x), n_boot=n_boot,
+                                  seed=seed, warnings=[*_unknown_note(accounts), kept])[0]
+    if result["converged"]:
+        result["p_value"] = within_strata_permutation_p(x, y, strata, seed=seed)
+    return result
+
+
+PERMUTATIONS = 999
+
+
+def within_strata_permutation_p(x, y, strata, *, n_perm=PERMUTATIONS, seed=0):
+    """Two-sided p-value of ``within_strata_spearman`` when followers are permuted within each stratum: exact
+    (up to Monte Carlo error) when, at equal exposure, an account's engagement does not depend on its followers.
+    A permutation keeps each stratum's ranks, so each rho is the permuted x-ranks against the fixed y-ranks."""
+    rng = np.random.default_rng(seed)
+    observed, null, weight = 0.0, np.zeros(n_perm), 0
+    for code in np.unique(strata):
+        index = np.flatnonzero(strata == code)
+        rank_x, rank_y = stats.rankdata(x[index]), stats.rankdata(y[index])
+        rank_x, rank_y = rank_x - rank_x.mean(), rank_y - rank_y.mean()
+        scale = np.sqrt((rank_x @ rank_x) * (rank_y @ rank_y))
+        if len(index) < MIN_STRATUM or not scale > 0:
+            continue  # as within_strata_spearman: too small, or a constant variable (rho undefined)
+        observed += len(index) * (rank_x @ rank_y) / scale
+        null += len(index) * (rng.permuted(np.tile(rank_x, (n_perm, 1)), axis=1) @ rank_y) / scale
+        weight += len(index)
+    if not weight:
+        return None
+    observed, null = observed / weight, null / weight
+    return float((1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (n_perm + 1))
 
 
 def _unknown_note(accounts):

@@ -12,9 +12,11 @@ import gc
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import statsmodels.api as sm
+from scipy.optimize import linprog
 from statsmodels.discrete.discrete_model import Logit, NegativeBinomial
 from statsmodels.discrete.truncated_model import TruncatedLFNegativeBinomialP
 from statsmodels.regression.quantile_regression import QuantReg
@@ -226,14 +228,20 @@ def mass_point(y, q, bands):
 
 
 def fit_quantile(y, X, q, *, groups=None, bands=None):
-    """QuantReg at quantile ``q``; errors clustered by ``groups`` when given.
+    """Quantile regression at ``q``; errors clustered by ``groups`` when given.
 
-    No standard errors (None) when the quantile sits on a mass point of ``y`` in
-    one of the ``bands`` (``mass_point``). The clustered covariance keeps
-    statsmodels' kernel estimate of the density at the quantile (``sparsity``)
-    and replaces its per-observation score sum by per-cluster sums, the cluster
-    analogue of its "robust" estimator.
+    The mass-point rule comes first: when the quantile sits on a mass point of ``y`` in
+    one of the ``bands`` (``mass_point``) there is no interval to compute (None), and
+    the slope is the exact solution of the linear programme (``exact_quantile``), not
+    statsmodels' IRLS, whose density estimate at the quantile divides by a zero
+    bandwidth there and fails the fit. Otherwise QuantReg; the clustered covariance keeps
+    statsmodels' kernel estimate of the density at the quantile (``sparsity``) and
+    replaces its per-observation score sum by per-cluster sums, the cluster analogue of
+    its "robust" estimator.
     """
+    on_mass = mass_point(y, q, np.zeros(len(y)) if bands is None else bands)
+    if on_mass:
+        return exact_quantile(y, X, q, notes=[on_mass]), None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -246,9 +254,6 @@ def fit_quantile(y, X, q, *, groups=None, bands=None):
         why = "iteration limit reached"
     if why is not None:
         return Fit(None, False, notes + [f"QuantReg rejected: {why}"], len(y)), None
-    on_mass = mass_point(y, q, np.zeros(len(y)) if bands is None else bands)
-    if on_mass:
-        return Fit(result, True, notes + [on_mass], len(y)), None
     if groups is None:
         return Fit(result, True, notes, len(y)), np.asarray(result.bse)
     psi = q - (np.asarray(result.resid) < 0)
@@ -261,3 +266,17 @@ def fit_quantile(y, X, q, *, groups=None, bands=None):
     meat = cluster_scores.T @ cluster_scores * n_clusters / max(n_clusters - 1, 1)
     cov = result.sparsity**2 * xtxi @ meat @ xtxi
     return Fit(result, True, notes, len(y)), np.sqrt(np.diag(cov))
+
+
+def exact_quantile(y, X, q, *, notes=()):
+    """The ``q``-th regression quantile solved exactly, a Fit whose ``result.params`` are the coefficients.
+
+    Koenker's dual linear programme, max y'a subject to X'a = (1 - q) X'1 and 0 <= a <= 1, has k
+    equality constraints whatever n, and the primal coefficients are minus its constraints' marginals
+    (HiGHS reports them); no density estimate, so no interval, which a mass point has none of anyway.
+    """
+    y, X = np.asarray(y, float), np.asarray(X, float)
+    solved = linprog(-y, A_eq=X.T, b_eq=(1 - q) * X.sum(axis=0), bounds=(0, 1), method="highs")
+    if solved.status != 0:
+        return Fit(None, False, [*notes, f"exact quantile regression failed: {solved.message}"], len(y))
+    return Fit(SimpleNamespace(params=-np.asarray(solved.eqlin.marginals)), True, list(notes), len(y))

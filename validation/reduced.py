@@ -1,0 +1,141 @@
+"""Issue 24's reduced battery: the shape check, claim 4 under no association, and batches, through the product's calls.
+
+Not ``make validate``: a few cells at 3,000 accounts, run by hand, one JSON line per cell on stdout
+(docs/statistics.md, "Reduced-battery figures"). Cells are colon-separated:
+
+    nice python validation/reduced.py shape 1 20 ira:lognormal:0.3:log_linear ira:nb2:0:step ...
+    nice python validation/reduced.py claim4 300001 50 ira:nb2:0 ira:nb2:0:step synthetic:lognormal:0 ...
+    nice python validation/reduced.py batches 400001 30 ira:nb2:0.3:25:1:followers ira:nb2:0.3:25:0:random ...
+
+``shape`` (design:mechanism:elasticity:curve): how often the shape check (and, for comparison, the overlap of
+PPML and NB) marks the primary elasticity misspecified, with the p-values. ``claim4`` (design:mechanism:
+elasticity[:curve]): claim 4's verdict by ``claims.judge`` on the PRC statement, with the rank correlations.
+``batches`` (design:mechanism:elasticity:batch size:shared variance:followers|random): each batch of accounts
+shares one Gamma effect and one creation day; coverage of the account-level, reported and clustered intervals.
+"""
+
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import mechanisms  # noqa: E402
+
+from helpers import results, statement  # noqa: E402
+from helpers.report import claims  # noqa: E402
+from helpers.stats import descriptives, models  # noqa: E402
+
+SIZE = 3_000
+CLAIM = next(c for c in statement.choose("", "china_052020").claims if c.id == "engagement_tracked_followers")
+
+
+def _fit(accounts):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return models.fit_engagement_models(accounts, None)
+
+
+def _accounts(followers, n_original, totals, **extra):
+    return pd.DataFrame({"userid": np.arange(len(followers)).astype(str), "follower_count": followers,
+                         "n_original": n_original, "engagement": totals, **extra})
+
+
+def _verdict(fit, accounts, seed):
+    doc = {"dataset": {"simulated": True, "form": "account_table"}, "descriptives": {},
+           "tests": fit.tests + descriptives.rank_tests(accounts, n_boot=999, seed=seed)}
+    return claims.judge(CLAIM, doc).verdict, {e["id"]: e for e in doc["tests"]}
+
+
+def _excludes_zero(entry):
+    return entry["ci_low"] is not None and (entry["ci_low"] > 0 or entry["ci_high"] < 0)
+
+
+def shape(cell, seeds):
+    design, mechanism, elasticity, curve = cell.split(":")
+    elasticity, p_values, overlap = float(elasticity), [], 0
+    for seed in seeds:
+        rng = np.random.default_rng([seed, list(mechanisms.DESIGNS).index(design),
+                                     list(mechanisms.MECHANISMS).index(mechanism), SIZE, int(100 * elasticity),
+                                     7 if curve == "step" else 0])
+        followers, n = mechanisms.DESIGNS[design](SIZE, rng)
+        totals, _ = mechanisms.draw(mechanism, followers, n, elasticity, rng, curve=curve)
+        fit = _fit(_accounts(followers, n, totals))
+        if not fit.test("elasticity_nb_account")["converged"]:
+            continue
+        beta = np.asarray(fit.fits["nb_account"].result.params)[:2]
+        p_values.append(models.shape_check(fit.equations["nb_account"], beta, followers[n > 0]).p_value)
+        overlap += bool(results.misspecified(fit.test("elasticity_ppml_minus_nb")))
+    return {"fits": len(p_values), "fires": int(np.sum(np.array(p_values) < models.SHAPE_LEVEL)),
+            "overlap_fires": overlap, "p_values": [round(p, 5) for p in p_values]}
+
+
+def claim4(cell, seeds):
+    design, mechanism, elasticity, *curve = cell.split(":")
+    elasticity, curve = float(elasticity), (curve or ["log_linear"])[0]
+    out = {"verdicts": {}, "nb_covers": 0, "shape_fires": 0, "spearman_excludes0": 0, "within_strata_excludes0": 0}
+    for seed in seeds:
+        rng = np.random.default_rng([seed, 13, list(mechanisms.DESIGNS).index(design),
+                                     list(mechanisms.MECHANISMS).index(mechanism), int(100 * elasticity),
+                                     int(curve == "step")])
+        followers, n = mechanisms.DESIGNS[design](SIZE, rng)
+        totals, _ = mechanisms.draw(mechanism, followers, n, elasticity, rng, curve=curve)
+        accounts = _accounts(followers, n, totals)
+        verdict, tests = _verdict(_fit(accounts), accounts, seed)
+        nb = tests["elasticity_nb_account"]
+        out["verdicts"][verdict] = out["verdicts"].get(verdict, 0) + 1
+        out["nb_covers"] += bool(nb["converged"] and nb["ci_low"] <= elasticity <= nb["ci_high"])
+        out["shape_fires"] += bool(results.misspecified(nb))
+        out["spearman_excludes0"] += _excludes_zero(tests["spearman_followers_engagement"])
+        out["within_strata_excludes0"] += _excludes_zero(tests["spearman_followers_engagement_within_tweet_strata"])
+    return out
+
+
+def batches(cell, seeds):
+    design, mechanism, elasticity, size, shared, along = cell.split(":")
+    elasticity, size, shared = float(elasticity), int(size), float(shared)
+    out = {"fits": 0, "account_level_covers": 0, "reported_covers": 0, "clustered_covers": 0, "warns": 0,
+           "account_level_misses": 0, "misses_warned": 0, "verdicts": {}}
+    for seed in seeds:
+        rng = np.random.default_rng([seed, 17, list(mechanisms.DESIGNS).index(design),
+                                     list(mechanisms.MECHANISMS).index(mechanism), int(100 * elasticity), size,
+                                     int(10 * shared), int(along == "followers")])
+        followers, n = mechanisms.DESIGNS[design](SIZE, rng)
+        batch = mechanisms.batches(followers, size, along, rng)
+        effect = mechanisms.batch_effect(batch, shared, rng) if shared > 0 else None
+        totals, _ = mechanisms.draw(mechanism, followers, n, elasticity, rng, effect=effect)
+        day = pd.Timestamp("2016-01-01", tz="UTC") + pd.to_timedelta(batch, unit="D")
+        accounts = _accounts(followers, n, totals, account_creation_date=day)
+        fit = _fit(accounts)
+        nb = fit.test("elasticity_nb_account")
+        if not nb["converged"]:
+            continue
+        eq, beta = fit.equations["nb_account"], np.asarray(fit.fits["nb_account"].result.params)[:2]
+        low, high = models._interval(eq, beta)[:2]
+        clustered = models.batch_interval(eq, beta, models._account_data(accounts)["batches"], low, high)
+        warned = any(w.startswith(results.CLUSTERED) for w in nb["warnings"])
+        covered = bool(low <= elasticity <= high)
+        out["fits"] += 1
+        out["account_level_covers"] += covered
+        out["reported_covers"] += bool(nb["ci_low"] <= elasticity <= nb["ci_high"])
+        out["clustered_covers"] += bool(clustered.low <= elasticity <= clustered.high)
+        out["warns"] += warned
+        out["account_level_misses"] += not covered
+        out["misses_warned"] += bool((not covered) and warned)
+        verdict, _ = _verdict(fit, accounts, seed)
+        out["verdicts"][verdict] = out["verdicts"].get(verdict, 0) + 1
+    return out
+
+
+if __name__ == "__main__":
+    kind, start, reps, *cells = sys.argv[1:]
+    for cell in cells:
+        began = time.time()
+        found = {"shape": shape, "claim4": claim4, "batches": batches}[kind](
+            cell, range(int(start), int(start) + int(reps)))
+        print(json.dumps({"cell": cell, "seeds": [int(start), int(start) + int(reps) - 1], **found,
+                          "seconds": round(time.time() - began)}), flush=True)
