@@ -113,3 +113,21 @@ def test_utf16_without_a_byte_order_mark_is_named(tmp_path):
     with pytest.raises(TractionError, match=r"c_users_csv_hashed.csv: line 1: .*looks like UTF-16.*re-save it as "
                                             r"UTF-8"):
         archive.ingest(tmp_path, "c", tmp_path / "out")
+
+
+def cr_from(text: str, at: int) -> str:
+    """The text with every line end from offset ``at`` on a carriage return alone."""
+    return text[:at] + text[at:].replace("\r\n", "\n").replace("\n", "\r")
+
+
+@pytest.mark.parametrize("where", ["middle", "after the header"])
+def test_lines_ending_in_a_carriage_return_alone_from_some_line_on_stop_with_that_line(tmp_path, clean_text, where):
+    # before: the rest of the file was one damaged stretch (1,748 of 3,486 rows rejected as "cut short?"),
+    # or, with only the header ending in LF, one record rejected of 3,486 csv reads
+    start = clean_text.index("\n", len(clean_text) // 2 if where == "middle" else 0) + 1
+    text = cr_from(clean_text, start)
+    assert csv_records(text) == N
+    line = text[:start].count("\n") + 1  # the first line ending in a CR alone (lines counted at LF)
+    with pytest.raises(TractionError, match=rf"c_tweets_csv_hashed.csv: line {line:,}: lines end with a carriage "
+                                            r"return alone from this line on .*convert the line ends"):
+        ingest_text(tmp_path, text)

@@ -142,6 +142,30 @@ def _lone_cr(array, prev_byte: int) -> bool:
     return bool(len(crs)) and bool((array[crs + 1] != NEWLINE).any())
 
 
+def _cr_line_ends(array, newlines, quotes, quotes_before: int, lines_before: int, cr_line: int, label: str) -> int:
+    """Stop when lines end in a carriage return alone from some line on (an old Mac format after it).
+
+    A CR alone outside quotes ends a record for csv; one on a line is a stray (it joins two records,
+    which are rejected), but two or more on one line mean lines end that way: the records after it
+    would be lost as one damaged stretch, so the ingest stops and names the line. Returns the last
+    line holding such a CR (a CR ending a chunk is judged by the chunk's last byte only)."""
+    crs = np.flatnonzero(array[:-1] == CR)
+    if not len(crs):
+        return cr_line
+    crs = crs[array[crs + 1] != NEWLINE]
+    crs = crs[(quotes_before + np.searchsorted(quotes, crs)) % 2 == 0]
+    if not len(crs):
+        return cr_line
+    lines = lines_before + np.searchsorted(newlines, crs) + 1
+    repeated = np.flatnonzero(np.concatenate(([cr_line], lines[:-1])) == lines)
+    if len(repeated):
+        line = int(lines[repeated[0]])
+        raise TractionError(f"{label}: line {line:,}: lines end with a carriage return alone from this line on "
+                            "(an old Mac format; lines counted at LF); convert the line ends to LF or CRLF "
+                            "(e.g. tr '\\r' '\\n') and run again")
+    return int(lines[-1])
+
+
 def scan_file(path: Path, label: str, map_path: Path | None = None, sha256: str | None = None) -> FileScan:
     """Count the records of ``path`` (and check UTF-8, hash unless ``sha256`` is known) in one pass."""
     digest = None if sha256 else hashlib.sha256()
@@ -149,6 +173,7 @@ def scan_file(path: Path, label: str, map_path: Path | None = None, sha256: str 
     offset = lines_before = quotes_before = 0
     prev_end, prev_line, prev_byte, segment = -1, 0, NEWLINE, 0  # segment: 0 is the header
     pending = b""  # bytes after the chunk's last newline, validated with the next chunk
+    cr_line = 0  # the last line holding a carriage return alone outside quotes
     writer = pq.ParquetWriter(map_path, MAP_SCHEMA, compression="zstd") if map_path else None
 
     def emit(ends, end_lines, last_bytes):
@@ -182,6 +207,7 @@ def scan_file(path: Path, label: str, map_path: Path | None = None, sha256: str 
                 quotes = np.flatnonzero(array == QUOTE)
                 closing = (quotes_before + np.searchsorted(quotes, newlines)) % 2 == 0
                 scan.single_line &= bool(closing.all()) and not _lone_cr(array, prev_byte)
+                cr_line = _cr_line_ends(array, newlines, quotes, quotes_before, lines_before, cr_line, label)
                 ends = newlines[closing]
                 if len(ends):
                     before = np.where(ends > 0, array[np.maximum(ends - 1, 0)], prev_byte)
