@@ -131,3 +131,42 @@ def test_lines_ending_in_a_carriage_return_alone_from_some_line_on_stop_with_tha
     with pytest.raises(TractionError, match=rf"c_tweets_csv_hashed.csv: line {line:,}: lines end with a carriage "
                                             r"return alone from this line on .*convert the line ends"):
         ingest_text(tmp_path, text)
+
+
+def test_nul_bytes_inside_a_field_reject_that_record_with_the_field_named(tmp_path, clean_text):
+    # before: the userid with its NULs loaded as data (a phantom account), no reject
+    at = clean_text.index('\n"699","u33",') + 1
+    text = clean_text[:at] + clean_text[at:].replace('"u33"', '"u\x00\x0033"', 1)
+    report = ingest_text(tmp_path, text)
+    entry = report["files"][0]
+    assert entry["rows_read"] == csv_records(text) == N
+    assert (entry["rows_loaded"], entry["rows_rejected"]) == (N - 1, 1)
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    assert rejected["source_line"].tolist() == [line_of(text, '"699",')]
+    assert rejected["reason"].tolist() == ["NUL bytes in userid"]
+    tweets = read(tmp_path / "out", "tweets.parquet")
+    assert not tweets["userid"].str.contains("\x00").any() and "699" not in set(tweets["tweetid"])
+
+
+def test_a_byte_order_mark_in_the_middle_of_the_file_rejects_its_record(tmp_path, clean_text):
+    # before: tweetid '\ufeff"799"' loaded (the mark made the field unquoted, its quotes data)
+    at = clean_text.index('\n"798",') + 1
+    text = clean_text[:at] + "\ufeff" + clean_text[at:]
+    report = ingest_text(tmp_path, text)
+    entry = report["files"][0]
+    assert entry["rows_read"] == csv_records(text) == N
+    assert (entry["rows_loaded"], entry["rows_rejected"]) == (N - 1, 1)
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    assert rejected["source_line"].tolist() == [line_of(text, '\ufeff"798",')]
+    assert rejected["reason"].tolist() == [
+        "a byte order mark (U+FEFF) before the record's first field; tweetid is not a number"]
+    tweets = read(tmp_path / "out", "tweets.parquet")
+    assert tweets["tweetid"].str.fullmatch(r"\d+").all() and len(tweets) == N - 1
+
+
+def test_a_byte_order_mark_inside_text_is_text(tmp_path, clean_text):
+    text = clean_text.replace('"text 12"', '"\ufefftext 12"', 1)
+    report = ingest_text(tmp_path, text)
+    assert (report["files"][0]["rows_loaded"], report["files"][0]["rows_rejected"]) == (N, 0)
+    tweets = read(tmp_path / "out", "tweets.parquet").set_index("tweetid")
+    assert tweets.loc["12", "tweet_text"] == "\ufefftext 12"

@@ -45,7 +45,7 @@ from pathlib import Path
 from helpers import schema
 from helpers.errors import TractionError
 
-INGEST_VERSION = 4  # bump when outputs change for the same input (4: damaged files, negative counts, dates)
+INGEST_VERSION = 5  # bump when outputs change for the same input (5: NUL bytes, stray BOM, tweet ids are digits)
 REPORT = "load_report.json"
 MEMO = ".hash_memo.json"
 LOCK = ".ingest.lock"
@@ -201,7 +201,7 @@ def _file_facts(path: Path, memo: dict, count_lines: bool) -> dict:
     stat = path.stat()
     key, stamp = str(path.resolve()), [stat.st_size, stat.st_mtime_ns]
     known = memo.get(key, {})
-    if known.get("stamp") != stamp or (count_lines and "lines" not in known):
+    if known.get("stamp") != stamp or (count_lines and "stray" not in known):
         from helpers.ingest import scan
 
         memo[key] = {"stamp": stamp, **scan.quick_scan(path, count_lines).to_dict()}

@@ -26,6 +26,7 @@ from helpers.errors import TractionError
 
 CHUNK = 1 << 22
 NEWLINE, QUOTE, CR = 10, 34, 13
+BOM = b"\xef\xbb\xbf"
 MAP_SCHEMA = pa.schema([("duck_line", pa.int64()), ("start_line", pa.int64()), ("n_lines", pa.int64()),
                        ("start_byte", pa.int64()), ("end_byte", pa.int64())])
 
@@ -50,9 +51,11 @@ class QuickScan:
     size: int = 0
     lines: int = 0
     lone_cr: bool = False  # a carriage return not followed by a newline: DuckDB would end a record there
+    stray: bool = False  # a NUL byte, or a byte order mark after the first bytes: records are checked for them
 
     def to_dict(self) -> dict:
-        return {"sha256": self.sha256, "size": self.size, "lines": self.lines, "lone_cr": self.lone_cr}
+        return {"sha256": self.sha256, "size": self.size, "lines": self.lines, "lone_cr": self.lone_cr,
+                "stray": self.stray}
 
 
 def quick_scan(path: Path, count_lines: bool = True) -> QuickScan:
@@ -64,7 +67,7 @@ def quick_scan(path: Path, count_lines: bool = True) -> QuickScan:
 
     digest, facts = hashlib.sha256(), QuickScan(sha256="")
     buffers = [bytearray(CHUNK), bytearray(CHUNK)]
-    previous = NEWLINE
+    previous, tail = NEWLINE, b""
     with open(path, "rb", buffering=0) as handle, ThreadPoolExecutor(1) as pool:
         hashing, turn = None, 0
         while True:
@@ -82,6 +85,9 @@ def quick_scan(path: Path, count_lines: bool = True) -> QuickScan:
                 facts.lines += int(np.count_nonzero(array == NEWLINE))
                 if not facts.lone_cr and (previous == CR or buffer.find(b"\r", 0, size) >= 0):
                     facts.lone_cr = _lone_cr(array, previous)
+                if not facts.stray:
+                    facts.stray = _stray(buffer, size, tail, first=facts.size == size)
+                tail = bytes(buffer[max(size - 2, 0):size])
                 previous = int(array[-1])
             turn = 1 - turn
     facts.sha256 = digest.hexdigest()
@@ -89,6 +95,13 @@ def quick_scan(path: Path, count_lines: bool = True) -> QuickScan:
         facts.lone_cr |= previous == CR
         facts.lines += facts.size > 0 and previous != NEWLINE
     return facts
+
+
+def _stray(buffer, size: int, tail: bytes, first: bool) -> bool:
+    """A NUL byte, or a UTF-8 byte order mark anywhere but at the file's start (``tail``: the
+    previous chunk's last two bytes, so a mark across two chunks is seen)."""
+    return (buffer.find(b"\x00", 0, size) >= 0 or buffer.find(BOM, 3 if first else 0, size) >= 0
+            or BOM in tail + bytes(buffer[:2]))
 
 
 def sha256_of(path: Path) -> str:
