@@ -45,7 +45,7 @@ from pathlib import Path
 from helpers import schema
 from helpers.errors import TractionError
 
-INGEST_VERSION = 5  # bump when outputs change for the same input (5: NUL bytes, stray BOM, tweet ids are digits)
+INGEST_VERSION = 5  # bump when outputs change for the same input (5: NUL bytes, stray BOM, tweet ids, a CR alone)
 REPORT = "load_report.json"
 MEMO = ".hash_memo.json"
 LOCK = ".ingest.lock"

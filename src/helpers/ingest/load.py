@@ -232,6 +232,8 @@ def _mapped(con, work, sql, f: FileInput, recovered: "recover.Recovered | None")
     if (found.unbalanced_quotes or any(row[0] is None or not row[3] for row in structural)
             or parsed + len(structural) != found.records):
         raise _Damaged(_malformed(parsed, len(structural), found.records))
+    if structural and recovered is None and f.facts.lone_cr:  # DuckDB reads a CR alone otherwise than csv:
+        raise _Damaged("records rejected in a file with carriage returns alone")  # csv decides which are damaged
     return found, stream.MappedLines(map_path), structural, parsed
 
 
