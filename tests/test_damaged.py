@@ -84,33 +84,19 @@ def test_an_unterminated_quote_costs_its_record_not_the_next(tmp_path, clean_tex
     assert "13" in set(tweets["tweetid"]) and "12" not in set(tweets["tweetid"])
 
 
-def test_a_carriage_return_alone_between_records_loads_both_on_one_line(tmp_path, clean_text):
-    # before: both records, undamaged as csv reads them, were rejected ("2 records rejected")
+def test_a_carriage_return_alone_between_records_rejects_the_two_it_joins(tmp_path, clean_text):
     at = clean_text.index("\n\"21\",")
     text = clean_text[:at] + "\r" + clean_text[at + 1:]
     report = ingest_text(tmp_path, text)
     entry = report["files"][0]
     assert entry["rows_read"] == csv_records(text) == N
-    assert (entry["rows_loaded"], entry["rows_rejected"]) == (N, 0) and entry["damage"] == []
-    line = line_of(text, "\"20\",")  # lines are counted at LF: both records start on it
-    tweets = read(tmp_path / "out", "tweets.parquet").set_index("tweetid")
-    assert tweets.loc[["20", "21"], "source_line"].tolist() == [line, line]
-    assert tweets.loc["21", "tweet_text"] == "text 21"
-    assert tweets.loc["22", "source_line"] == line + 1
-
-
-def test_a_carriage_return_alone_after_a_record_costs_only_what_follows_it(tmp_path, clean_text):
-    # before: the complete record before the CR was rejected with the junk after it (2 records rejected)
-    at = clean_text.index("\n\"21\",")
-    text = clean_text[:at] + "\rjunk" + clean_text[at:]
-    report = ingest_text(tmp_path, text)
-    entry = report["files"][0]
-    assert entry["rows_read"] == csv_records(text) == N + 1
-    assert (entry["rows_loaded"], entry["rows_rejected"]) == (N, 1)
+    assert (entry["rows_loaded"], entry["rows_rejected"]) == (N - 2, 2)
     rejected = read(tmp_path / "out", "rejected.parquet")
     line = line_of(text, "\"20\",")
-    assert rejected["source_line"].tolist() == [line] and rejected["raw"].tolist() == ["junk"]
-    assert rejected["reason"].tolist() == [f"1 field where the header has 31 from line {line:,}; 1 record rejected"]
+    assert rejected["source_line"].tolist() == [line, line]
+    assert [raw.split(",")[0] for raw in rejected["raw"]] == ['"20"', '"21"']
+    assert rejected["reason"][0] == f"a carriage return alone inside a line (mixed line ends) from line {line:,}; " \
+                                    "2 records rejected"
 
 
 @pytest.mark.parametrize("end", ["\r\r\n", "\r at the end"])

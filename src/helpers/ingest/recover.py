@@ -2,9 +2,7 @@
 
 When DuckDB's records cannot be lined up with the file's lines (a stray or unterminated
 quote, a file cut short, a carriage return alone ending a line), the standard library's
-``csv`` module splits the file instead. Lines are read as ``csv`` reads a file opened with
-newline='' (a CR alone ends one; lines are still numbered at LF, so two records parted by
-a CR alone both start on one line). From a line that starts a record it reads one
+``csv`` module splits the file instead. From a line that starts a record it reads one
 record, strictly; a record with the header's number of fields and an even number of
 quotes is good and goes, byte for byte, into a clean copy of the file that DuckDB then
 types as usual (its lines mapped back to the file's). A line that starts no good record
@@ -15,7 +13,6 @@ which are rejected with their first and last line, their raw text and what was w
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +29,7 @@ class Stretch:
 
     @property
     def last_line(self) -> int:
-        joined = b"".join(self.lines)
-        return self.first_line + joined.count(b"\n") - joined.endswith(b"\n")
+        return self.first_line + len(self.lines) - 1
 
 
 @dataclass
@@ -50,13 +46,8 @@ class Recovered:
         return self.file_starts[np.searchsorted(self.clean_starts, clean_lines)]
 
 
-LONE_CR = re.compile(rb"\r(?!\n)")
-
-
 class _Lines:
-    """The file's lines as csv reads a file opened with newline='' (ended by LF, CRLF or a CR alone),
-    read ahead on demand; ``first_line`` counts LFs, as the rest of the ingest numbers lines, so
-    records parted by a CR alone start on one line."""
+    """The file's lines (split at LF, as the rest of the ingest counts them), read ahead on demand."""
 
     def __init__(self, handle, first_line: int):
         self.handle, self.buffer, self.first_line = handle, [], first_line
@@ -66,19 +57,13 @@ class _Lines:
             line = self.handle.readline()
             if not line:
                 return None
-            self.buffer += _pieces(line) if b"\r" in line else [line]
+            self.buffer.append(line)
         return self.buffer[i]
 
     def take(self, n: int) -> list:
         taken, self.buffer = self.buffer[:n], self.buffer[n:]
-        self.first_line += sum(piece.endswith(b"\n") for piece in taken)
+        self.first_line += n
         return taken
-
-
-def _pieces(line: bytes) -> list:
-    """A line cut after each carriage return alone (a CR before the LF stays: CRLF ends one line)."""
-    cuts = [m.end() for m in LONE_CR.finditer(line)]
-    return [line[a:b] for a, b in zip([0, *cuts], [*cuts, len(line)]) if a < b]
 
 
 def _one_record(lines: _Lines):
@@ -168,16 +153,15 @@ def split(path: Path, clean_path: Path, width: int) -> Recovered:
             if good:
                 clean_starts.append(clean_line)
                 file_starts.append(lines.first_line)
-                record = raw.removesuffix(b"\n").removesuffix(b"\r") + b"\n"
-                out.write(record)
-                clean_line += record.count(b"\n")
+                out.write(raw.rstrip(b"\r\n") + b"\n")  # CR CR LF, or a CR alone ending the file, too
+                clean_line += used
             elif result != []:  # this line starts no good record: it is damaged, and the next line is tried
                 if stretch is None:
                     stretch = Stretch(lines.first_line, _problem(result, width, raw))
                 stretch.lines.append(lines.buffer[0])
                 used = 1
             lines.take(used)
-        cut = stretch is not None and not stretch.lines[-1].endswith((b"\n", b"\r"))
+        cut = stretch is not None and not stretch.lines[-1].endswith(b"\n")
         if stretch is not None:
             stretches.append(stretch)
     recovered = Recovered(clean_path, np.array(clean_starts, np.int64), np.array(file_starts, np.int64), blank)
