@@ -99,6 +99,24 @@ def test_a_carriage_return_alone_between_records_rejects_the_two_it_joins(tmp_pa
                                     "2 records rejected"
 
 
+@pytest.mark.parametrize("end", ["\r\r\n", "\r at the end"])
+def test_a_complete_record_ended_by_a_carriage_return_alone_loads(tmp_path, clean_text, end):
+    # before: "\r\r\n" after line 20 stopped the ingest ("not a well-formed CSV file"); a last record ended by
+    # a CR alone was rejected ("csv: unquoted value")
+    if end == "\r\r\n":
+        at = clean_text.index("\n\"21\",")
+        text = clean_text[:at] + "\r\r\n" + clean_text[at + 1:]
+    else:
+        text = clean_text.removesuffix("\n") + "\r"
+    report = ingest_text(tmp_path, text)
+    entry = report["files"][0]
+    assert entry["rows_read"] == csv_records(text) == N
+    assert (entry["rows_loaded"], entry["rows_rejected"]) == (N, 0)
+    tweets = read(tmp_path / "out", "tweets.parquet").set_index("tweetid")
+    assert tweets.loc[str(N), "tweet_text"] == f"text {N}" and tweets.loc["20", "tweet_text"] == "text 20"
+    assert tweets.loc["21", "source_line"] == line_of(text, '"21",')
+
+
 def test_a_file_whose_lines_all_end_in_a_carriage_return_alone_is_named(tmp_path):
     text = write_csv(tmp_path / "x.csv", [user_row("u1"), user_row("u2")]).read_text()
     (tmp_path / "c_users_csv_hashed.csv").write_text(text.replace("\n", "\r"), newline="")
@@ -113,3 +131,60 @@ def test_utf16_without_a_byte_order_mark_is_named(tmp_path):
     with pytest.raises(TractionError, match=r"c_users_csv_hashed.csv: line 1: .*looks like UTF-16.*re-save it as "
                                             r"UTF-8"):
         archive.ingest(tmp_path, "c", tmp_path / "out")
+
+
+def cr_from(text: str, at: int) -> str:
+    """The text with every line end from offset ``at`` on a carriage return alone."""
+    return text[:at] + text[at:].replace("\r\n", "\n").replace("\n", "\r")
+
+
+@pytest.mark.parametrize("where", ["middle", "after the header"])
+def test_lines_ending_in_a_carriage_return_alone_from_some_line_on_stop_with_that_line(tmp_path, clean_text, where):
+    # before: the rest of the file was one damaged stretch (1,748 of 3,486 rows rejected as "cut short?"),
+    # or, with only the header ending in LF, one record rejected of 3,486 csv reads
+    start = clean_text.index("\n", len(clean_text) // 2 if where == "middle" else 0) + 1
+    text = cr_from(clean_text, start)
+    assert csv_records(text) == N
+    line = text[:start].count("\n") + 1  # the first line ending in a CR alone (lines counted at LF)
+    with pytest.raises(TractionError, match=rf"c_tweets_csv_hashed.csv: line {line:,}: lines end with a carriage "
+                                            r"return alone from this line on .*convert the line ends"):
+        ingest_text(tmp_path, text)
+
+
+def test_nul_bytes_inside_a_field_reject_that_record_with_the_field_named(tmp_path, clean_text):
+    # before: the userid with its NULs loaded as data (a phantom account), no reject
+    at = clean_text.index('\n"699","u33",') + 1
+    text = clean_text[:at] + clean_text[at:].replace('"u33"', '"u\x00\x0033"', 1)
+    report = ingest_text(tmp_path, text)
+    entry = report["files"][0]
+    assert entry["rows_read"] == csv_records(text) == N
+    assert (entry["rows_loaded"], entry["rows_rejected"]) == (N - 1, 1)
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    assert rejected["source_line"].tolist() == [line_of(text, '"699",')]
+    assert rejected["reason"].tolist() == ["NUL bytes in userid"]
+    tweets = read(tmp_path / "out", "tweets.parquet")
+    assert not tweets["userid"].str.contains("\x00").any() and "699" not in set(tweets["tweetid"])
+
+
+def test_a_byte_order_mark_in_the_middle_of_the_file_rejects_its_record(tmp_path, clean_text):
+    # before: tweetid '\ufeff"799"' loaded (the mark made the field unquoted, its quotes data)
+    at = clean_text.index('\n"798",') + 1
+    text = clean_text[:at] + "\ufeff" + clean_text[at:]
+    report = ingest_text(tmp_path, text)
+    entry = report["files"][0]
+    assert entry["rows_read"] == csv_records(text) == N
+    assert (entry["rows_loaded"], entry["rows_rejected"]) == (N - 1, 1)
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    assert rejected["source_line"].tolist() == [line_of(text, '\ufeff"798",')]
+    assert rejected["reason"].tolist() == [
+        "a byte order mark (U+FEFF) before the record's first field; tweetid is not a number"]
+    tweets = read(tmp_path / "out", "tweets.parquet")
+    assert tweets["tweetid"].str.fullmatch(r"\d+").all() and len(tweets) == N - 1
+
+
+def test_a_byte_order_mark_inside_text_is_text(tmp_path, clean_text):
+    text = clean_text.replace('"text 12"', '"\ufefftext 12"', 1)
+    report = ingest_text(tmp_path, text)
+    assert (report["files"][0]["rows_loaded"], report["files"][0]["rows_rejected"]) == (N, 0)
+    tweets = read(tmp_path / "out", "tweets.parquet").set_index("tweetid")
+    assert tweets.loc["12", "tweet_text"] == "\ufefftext 12"

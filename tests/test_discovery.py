@@ -70,3 +70,37 @@ def test_one_name_with_two_contents_is_refused(tmp_path):
     with pytest.raises(TractionError, match=r"c_users_csv_hashed.csv and c.zip/c_users_csv_hashed.csv have one "
                                             r"name but different contents"):
         archive.ingest(tmp_path, "c", tmp_path / "out")
+
+
+@pytest.mark.parametrize("layout", ["two zips", "one zip twice"])
+def test_the_same_file_in_two_zips_or_twice_in_one_is_read_once_and_said(tmp_path, layout):
+    # before: read twice, no note, both entries said "loaded 7" while tweets.parquet held 7 from the first only
+    users = write_csv(tmp_path / "c_users_csv_hashed.csv", [user_row(f"u{i}") for i in range(3)])
+    tweets = write_csv(tmp_path / "c_tweets_csv_hashed.csv", [tweet_row(str(i), f"u{i % 3}") for i in range(7)])
+    data = tweets.read_bytes()
+    tweets.unlink()
+    if layout == "two zips":
+        zip_of(tmp_path / "a.zip", {tweets.name: data})
+        zip_of(tmp_path / "b.zip", {tweets.name: data})
+        expected_note = f"a.zip/{tweets.name} is also in b.zip: the same file, read once"
+    else:
+        zip_of(tmp_path / "a.zip", {tweets.name: data, f"copy/{tweets.name}": data})
+        expected_note = f"a.zip/{tweets.name} is also in a.zip/copy/{tweets.name}: the same file, read once"
+    report = archive.ingest(tmp_path, "c", tmp_path / "out")
+    assert [f["path"] for f in report["files"]] == [users.name, f"a.zip/{tweets.name}"]
+    assert report["notes"] == [expected_note]
+    tweets_loaded = sum(f["rows_loaded"] for f in report["files"] if f["kind"] == "tweets")
+    assert tweets_loaded == len(column(tmp_path / "out", "tweets.parquet", "tweetid")) == 7
+    totals = report["totals"]
+    assert (totals["rows_read"], totals["rows_loaded"], totals["tweets"]) == (10, 10, 7)
+
+
+def test_one_name_with_two_contents_in_two_zips_is_refused(tmp_path):
+    tweets = write_csv(tmp_path / "c_tweets_csv_hashed.csv", [tweet_row("1", "u1")])
+    data = tweets.read_bytes()
+    tweets.unlink()
+    zip_of(tmp_path / "a.zip", {tweets.name: data})
+    zip_of(tmp_path / "b.zip", {tweets.name: data.replace(b'"1"', b'"2"', 1)})
+    with pytest.raises(TractionError, match=r"a.zip/c_tweets_csv_hashed.csv and b.zip/c_tweets_csv_hashed.csv have "
+                                            r"one name but different contents"):
+        archive.ingest(tmp_path, "c", tmp_path / "out")

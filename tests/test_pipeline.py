@@ -78,7 +78,8 @@ def test_a_relative_baseline_path_is_taken_from_where_the_user_is(tmp_path, monk
             raise TractionError("stopped after recording")
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "runs" / "ordinary").mkdir(parents=True)  # a path parameter must exist
+    (tmp_path / "runs" / "ordinary" / "work").mkdir(parents=True)  # a path parameter must exist
+    (tmp_path / "runs" / "ordinary" / "work" / "accounts.parquet").touch()  # ... and a baseline be a run's
     monkeypatch.setattr(pipeline, "_execute", record)
     with pytest.raises(TractionError, match="stopped after recording"):
         pipeline.run(tmp_path, "camp", tmp_path / "out", ["baseline=runs/ordinary"], log=lambda message: None)

@@ -89,6 +89,8 @@ def test_a_killed_run_leaves_the_previous_run_whole_and_no_kernel_file_outside_i
     ("claims=/no/such/statement.toml", "parameter claims='/no/such/statement.toml': expected an existing statement"),
     ("account_table=missing.csv", "parameter account_table='"),
     ("baseline=no/such/run", "parameter baseline='"),
+    ("baseline=/etc", "parameter baseline='/etc': expected an existing run folder, work folder (with accounts.parquet)"),
+    ("baseline=/etc/hostname", "parameter baseline='/etc/hostname': expected an existing run folder"),
 ])
 def test_every_parameter_is_checked_before_notebook_01(tmp_path, monkeypatch, pair, message):
     monkeypatch.chdir(tmp_path)

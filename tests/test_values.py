@@ -58,3 +58,15 @@ def test_a_run_whose_tweets_were_all_rejected_says_exactly_that(tmp_path):
     evidence = [verdicts[key].evidence for key in ("low_engagement", "caught_early", "coordinated")]
     assert all(e.startswith("No tweet was loaded: every tweet row read was rejected") for e in evidence), evidence
     assert not any("users file only" in v.evidence for v in verdicts.values())
+
+
+def test_a_tweet_id_that_is_not_a_number_is_rejected_naming_the_field(tmp_path):
+    write_csv(tmp_path / "c_tweets_csv_hashed.csv", [
+        tweet_row("1", "u1"), tweet_row('"2"', "u1"), tweet_row("3\r", "u1"), tweet_row("1.01421E+18", "u1"),
+        tweet_row(" 5 ", "u1")])
+    report = archive.ingest(tmp_path, "c", tmp_path / "out")
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    assert list(zip(rejected["source_line"], rejected["reason"])) == [
+        (3, "tweetid is not a number"), (4, "tweetid is not a number")]
+    assert column(tmp_path / "out", "tweets.parquet", "tweetid") == ["1", "1.01421E+18", " 5 "]  # rounded: kept, flagged
+    assert report["totals"]["rows_read"] == 5 and report["totals"]["rows_rejected"] == 2

@@ -48,8 +48,16 @@ PARAMETER_RULES = {
     "reference_quantile": SHARE,
     "claims": (lambda v: not v or Path(v).is_file(), "an existing statement file (TOML, docs/claims.md)"),
     "account_table": (lambda v: not v or Path(v).is_file(), "an existing CSV file"),
-    "baseline": (lambda v: not v or Path(v).exists(), "an existing run folder, work folder or account table"),
+    "baseline": (lambda v: not v or _baseline_like(Path(v)),
+                 "an existing run folder, work folder (with accounts.parquet) or account table CSV"),
 }
+
+
+def _baseline_like(path: Path) -> bool:
+    """What frames.load_baseline can read: a CSV file, or a folder with accounts.parquet in it or in its work/."""
+    if path.is_file():
+        return path.suffix.lower() == ".csv"
+    return (path / "accounts.parquet").is_file() or (path / "work" / "accounts.parquet").is_file()
 # A run is built in a folder beside its destination and moved into place whole.
 STAGING, OLD, FAILED, LOCK = ".{}.run-", ".{}.old-", ".{}.failed", ".{}.lock"
 INGEST_FILES = ("accounts.parquet", "tweets.parquet", "rejected.parquet", "load_report.json", ".hash_memo.json")

@@ -45,7 +45,7 @@ from pathlib import Path
 from helpers import schema
 from helpers.errors import TractionError
 
-INGEST_VERSION = 4  # bump when outputs change for the same input (4: damaged files, negative counts, dates)
+INGEST_VERSION = 5  # bump when outputs change for the same input (5: NUL bytes, stray BOM, tweet ids, a CR alone)
 REPORT = "load_report.json"
 MEMO = ".hash_memo.json"
 LOCK = ".ingest.lock"
@@ -146,22 +146,32 @@ def _crc32(path: Path) -> int:
     return crc
 
 
+def _size_crc(source: Source) -> tuple[int, int]:
+    if source.member is None:
+        return source.container.stat().st_size, _crc32(source.container)
+    with zipfile.ZipFile(source.container) as archive:
+        info = archive.getinfo(source.member)
+    return info.file_size, info.CRC
+
+
 def _same_file_twice(chosen: list[Source], notes: list) -> list[Source]:
-    """A file present both plain and in a zip is read once (the plain one); two different files
-    with one name are an error, since either could be the campaign's."""
-    plain = {Path(s.label).name: s for s in chosen if s.member is None}
+    """A file present twice (plain and in a zip, in two zips, or twice in one zip) is read once:
+    the plain one, else the first found; the same file is told by its size and CRC-32. Two
+    different files with one name are an error, since either could be the campaign's."""
+    first = {}
+    for source in sorted(chosen, key=lambda s: s.member is not None):  # plain files first, else found order
+        first.setdefault(Path(source.label).name, source)
     kept = []
     for source in chosen:
-        twin = plain.get(Path(source.label).name) if source.member is not None else None
-        if twin is None:
+        twin = first[Path(source.label).name]
+        if twin is source:
             kept.append(source)
             continue
-        with zipfile.ZipFile(source.container) as archive:
-            info = archive.getinfo(source.member)
-        if info.file_size != twin.container.stat().st_size or info.CRC != _crc32(twin.container):
+        if _size_crc(source) != _size_crc(twin):
             raise TractionError(f"{twin.label} and {source.label} have one name but different contents; "
                                 "keep the one to load and move the other out of the folder")
-        notes.append(f"{twin.label} is also in {source.container.name}: the same file, read once")
+        where = source.label if source.container == twin.container else source.container.name
+        notes.append(f"{twin.label} is also in {where}: the same file, read once")
     return kept
 
 
@@ -201,7 +211,7 @@ def _file_facts(path: Path, memo: dict, count_lines: bool) -> dict:
     stat = path.stat()
     key, stamp = str(path.resolve()), [stat.st_size, stat.st_mtime_ns]
     known = memo.get(key, {})
-    if known.get("stamp") != stamp or (count_lines and "lines" not in known):
+    if known.get("stamp") != stamp or (count_lines and "stray" not in known):
         from helpers.ingest import scan
 
         memo[key] = {"stamp": stamp, **scan.quick_scan(path, count_lines).to_dict()}

@@ -38,6 +38,7 @@ class Plan:
     order: str | None = None  # the date order to type with
     mapped: bool = False  # line numbers from the record map (the slow path)
     recovered: recover.Recovered | None = None  # damaged: DuckDB reads the good records' clean copy
+    stray: bool = False  # NUL bytes or a byte order mark past the start: every record is checked for them
 
 
 @dataclass
@@ -124,21 +125,21 @@ def _columns(kind: str, user_columns: bool = False) -> list[str]:
     return columns
 
 
-def _file_sql(f: FileInput, path: Path | None = None) -> quirks.FileSQL:
+def _file_sql(f: FileInput, path: Path | None = None, stray: bool = False) -> quirks.FileSQL:
     """The SQL reading ``f`` (or, for a damaged file, the clean copy of its good records at ``path``)."""
     header = scan.read_header(f.path, f.label)
     return quirks.FileSQL(f.index, f.kind, f.label, path or f.path, header,
-                          quirks.match_columns(f.kind, header, f.label, f.column_map))
+                          quirks.match_columns(f.kind, header, f.label, f.column_map), stray)
 
 
 def _load_file(con, work, f: FileInput, plan: Plan, date_order: str, writer) -> dict:
-    sql = _file_sql(f)
+    sql = _file_sql(f, stray=plan.stray)
     if plan.order is None:
         plan.order = _first_order(con, sql, date_order)
     damage, damaged_rows = [], []
     if plan.mapped:
         if plan.recovered is not None:
-            sql = _file_sql(f, plan.recovered.path)
+            sql = _file_sql(f, plan.recovered.path, plan.stray)
             damage, damaged_rows = plan.recovered.damage, plan.recovered.rejected
         try:
             found, lines, structural, parsed = _mapped(con, work, sql, f, plan.recovered)
@@ -164,6 +165,10 @@ def _load_file(con, work, f: FileInput, plan: Plan, date_order: str, writer) -> 
         # would end a record there) can make up for a lost line: then the lines are exact
         if done is None or done.next_line - 1 != f.facts.lines or f.facts.lone_cr:
             plan.mapped = True
+            plan.stray = f.facts.stray
+            raise _Again
+        if f.facts.stray and not plan.stray:  # NUL bytes or a byte order mark: read again, checking for them
+            plan.stray = True
             raise _Again
         if not done.records:
             raise TractionError(f"{f.label}: the file has a header but no data rows")
@@ -177,7 +182,7 @@ def _load_file(con, work, f: FileInput, plan: Plan, date_order: str, writer) -> 
             "rejects": rejects, "loaded": done.loaded, "withheld": done.withheld, "id_damaged": done.id_damaged,
             "disk_path": str(f.path), "lines": lines_kind, "order": plan.order, "columns": dict(sql.matched),
             "key_hashes": done.key_hashes, "damage": damage, "damaged_rows": damaged_rows,
-            "csv_path": str(sql.path)}
+            "csv_path": str(sql.path), "stray": plan.stray}
 
 
 class _Damaged(Exception):
@@ -227,6 +232,8 @@ def _mapped(con, work, sql, f: FileInput, recovered: "recover.Recovered | None")
     if (found.unbalanced_quotes or any(row[0] is None or not row[3] for row in structural)
             or parsed + len(structural) != found.records):
         raise _Damaged(_malformed(parsed, len(structural), found.records))
+    if structural and recovered is None and f.facts.lone_cr:  # DuckDB reads a CR alone otherwise than csv:
+        raise _Damaged("records rejected in a file with carriage returns alone")  # csv decides which are damaged
     return found, stream.MappedLines(map_path), structural, parsed
 
 
@@ -323,7 +330,7 @@ def user_columns(con, entries: list[dict], files: list[FileInput], wanted: pa.Ar
     try:
         for entry in entries:
             f = by_index[entry["index"]]
-            sql = _file_sql(f, Path(entry["csv_path"]))
+            sql = _file_sql(f, Path(entry["csv_path"]), entry["stray"])
             lines = (stream.CountedLines() if entry["lines"][0] == "counted"
                      else stream.MappedLines(Path(entry["lines"][1])))
             _stream(con, sql, f, entry["order"], lines, writer, all_newlines=entry["lines"][0] != "counted",

@@ -25,6 +25,7 @@ DATE_SHOWN = {"ymd": "YYYY-MM-DD", "mdy": "m/d/yyyy", "dmy": "d/m/yyyy"}
 ISO_DATE = r"^\s*\d{4}-\d{1,2}-\d{1,2}"
 SLASH_DATE = r"^\s*(\d{1,2})/(\d{1,2})/\d{4}"
 INTEGER = r"^\s*[+-]?\d+\s*$"
+UNSIGNED = r"^ *\d+ *$"  # spaces only: a carriage return or tab in an id is damage
 # What a spreadsheet makes of a 19-digit id: 1.01421E+18 (digits lost for good).
 SCIENTIFIC_ID = r"^\s*\d+(\.\d+)?[eE][+-]?\d+\s*$"
 # Columns whose text may hold newlines in a well-formed file: the fast path counts only
@@ -149,6 +150,28 @@ def damaged(name: str) -> str:
             f"THEN coalesce(regexp_full_match({col}, {lit(SCIENTIFIC_ID)}), false) ELSE false END")
 
 
+def digits(name: str) -> tuple[str, str]:
+    """The archive's tweet ids are digit strings (or a spreadsheet's rounding of one, flagged as
+    damaged): anything else (a stray byte order mark, quotes, a carriage return) rejects the row.
+    ``ltrim`` of the digits is the cheap test; the pattern runs only on the rest."""
+    col = q(name)
+    bad = f"""CASE WHEN ltrim({col}, '0123456789') = '' OR {blank(col)} THEN false
+        ELSE NOT coalesce(regexp_full_match({col}, {lit(UNSIGNED)}), false) AND NOT {damaged(name)} END"""
+    return _reason(bad, f"{name} is not a number")
+
+
+def stray_bytes(names: list[str]) -> list[tuple[str, str]]:
+    """Reasons for a file holding NUL bytes or a byte order mark past its start (found by the byte
+    scan, so a clean file pays nothing): a NUL in any field, a mark opening the record's first field
+    (a file joined onto another after its header?). A mark inside a field is text and stays."""
+    reasons = [_reason(f"contains({q(n)}, chr(0))", f"NUL bytes in {n if not n.startswith('_extra_') else 'column ' + str(int(n[7:]) + 1)}")
+               for n in names]
+    if names:
+        reasons.append(_reason(f"starts_with({q(names[0])}, chr(65279))",
+                               "a byte order mark (U+FEFF) before the record's first field"))
+    return reasons
+
+
 def _reason(condition: str, text: str) -> tuple[str, str]:
     """A rejecting condition and its reason's text."""
     return condition, text
@@ -232,7 +255,7 @@ def typed_select(kind: str, present: set, order: str, user_columns: bool = False
             if name not in items and name != "id_damaged":
                 add(name, sql_type, *((as_time, order, "TIMESTAMP") if name == "tweet_time"
                                       else (TWEET_TYPED.get(name),)))
-        reasons += [required("tweetid"), required("tweet_time")]
+        reasons += [required("tweetid"), required("tweet_time"), digits("tweetid")]
         items["id_damaged"] = "(" + " OR ".join(damaged(c) for c in ID_COLUMNS) + ") AS id_damaged"
         coordinates = [withheld(c) for c in ("latitude", "longitude") if c in present]
         items[WITHHELD] = "(" + " OR ".join(coordinates or ["false"]) + f") AS {WITHHELD}"
@@ -246,8 +269,9 @@ def typed_select(kind: str, present: set, order: str, user_columns: bool = False
 class FileSQL:
     """The SQL reading one file: its CSV scan and its typed rows."""
 
-    def __init__(self, index, kind, label, path, header, matched):
+    def __init__(self, index, kind, label, path, header, matched, stray: bool = False):
         self.index, self.kind, self.label, self.path, self.matched = index, kind, label, path, matched
+        self.stray = stray  # the file holds NUL bytes or a byte order mark past its start: check every record
         self.header = header
         names = {i: f"_extra_{i}" for i in range(len(header))}
         names.update({i: ours for ours, i in matched.items()})
@@ -267,6 +291,8 @@ class FileSQL:
         ``__newlines`` (newlines inside the record's fields: free-text columns, or all) and
         ``__key_hash`` (a 64-bit hash of the row's id, to find repeated ids without a GROUP BY)."""
         pre, inner, outer, reasons = typed_select(self.kind, set(self.matched), order, user_columns)
+        if self.stray:
+            reasons = stray_bytes(self.names) + reasons
         counted = self.names if all_newlines else [n for n in self.names if n in FREE_TEXT]
         newlines = " + ".join(f"CASE WHEN contains({q(n)}, chr(10)) THEN strlen({q(n)}) - "
                               f"strlen(replace({q(n)}, chr(10), '')) ELSE 0 END" for n in counted) or "0"

@@ -88,7 +88,7 @@ def _problem(result, width: int, raw: bytes) -> str:
     if isinstance(result, list):
         if raw.count(b'"') % 2:
             return "unbalanced quote"
-        return f"{len(result)} fields where the header has {width}"
+        return f"{len(result)} field{'s' if len(result) != 1 else ''} where the header has {width}"
     if "new-line character" in result:
         return "a carriage return alone inside a line (mixed line ends)"
     return "unbalanced quote"  # a quote not followed by a delimiter, or a quoted field never closed
@@ -153,7 +153,7 @@ def split(path: Path, clean_path: Path, width: int) -> Recovered:
             if good:
                 clean_starts.append(clean_line)
                 file_starts.append(lines.first_line)
-                out.write(raw.removesuffix(b"\n").removesuffix(b"\r") + b"\n")
+                out.write(raw.rstrip(b"\r\n") + b"\n")  # CR CR LF, or a CR alone ending the file, too
                 clean_line += used
             elif result != []:  # this line starts no good record: it is damaged, and the next line is tried
                 if stretch is None:

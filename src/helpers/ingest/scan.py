@@ -26,6 +26,7 @@ from helpers.errors import TractionError
 
 CHUNK = 1 << 22
 NEWLINE, QUOTE, CR = 10, 34, 13
+BOM = b"\xef\xbb\xbf"
 MAP_SCHEMA = pa.schema([("duck_line", pa.int64()), ("start_line", pa.int64()), ("n_lines", pa.int64()),
                        ("start_byte", pa.int64()), ("end_byte", pa.int64())])
 
@@ -50,9 +51,11 @@ class QuickScan:
     size: int = 0
     lines: int = 0
     lone_cr: bool = False  # a carriage return not followed by a newline: DuckDB would end a record there
+    stray: bool = False  # a NUL byte, or a byte order mark after the first bytes: records are checked for them
 
     def to_dict(self) -> dict:
-        return {"sha256": self.sha256, "size": self.size, "lines": self.lines, "lone_cr": self.lone_cr}
+        return {"sha256": self.sha256, "size": self.size, "lines": self.lines, "lone_cr": self.lone_cr,
+                "stray": self.stray}
 
 
 def quick_scan(path: Path, count_lines: bool = True) -> QuickScan:
@@ -64,7 +67,7 @@ def quick_scan(path: Path, count_lines: bool = True) -> QuickScan:
 
     digest, facts = hashlib.sha256(), QuickScan(sha256="")
     buffers = [bytearray(CHUNK), bytearray(CHUNK)]
-    previous = NEWLINE
+    previous, tail = NEWLINE, b""
     with open(path, "rb", buffering=0) as handle, ThreadPoolExecutor(1) as pool:
         hashing, turn = None, 0
         while True:
@@ -82,6 +85,9 @@ def quick_scan(path: Path, count_lines: bool = True) -> QuickScan:
                 facts.lines += int(np.count_nonzero(array == NEWLINE))
                 if not facts.lone_cr and (previous == CR or buffer.find(b"\r", 0, size) >= 0):
                     facts.lone_cr = _lone_cr(array, previous)
+                if not facts.stray:
+                    facts.stray = _stray(buffer, size, tail, first=facts.size == size)
+                tail = bytes(buffer[max(size - 2, 0):size])
                 previous = int(array[-1])
             turn = 1 - turn
     facts.sha256 = digest.hexdigest()
@@ -89,6 +95,13 @@ def quick_scan(path: Path, count_lines: bool = True) -> QuickScan:
         facts.lone_cr |= previous == CR
         facts.lines += facts.size > 0 and previous != NEWLINE
     return facts
+
+
+def _stray(buffer, size: int, tail: bytes, first: bool) -> bool:
+    """A NUL byte, or a UTF-8 byte order mark anywhere but at the file's start (``tail``: the
+    previous chunk's last two bytes, so a mark across two chunks is seen)."""
+    return (buffer.find(b"\x00", 0, size) >= 0 or buffer.find(BOM, 3 if first else 0, size) >= 0
+            or BOM in tail + bytes(buffer[:2]))
 
 
 def sha256_of(path: Path) -> str:
@@ -142,6 +155,30 @@ def _lone_cr(array, prev_byte: int) -> bool:
     return bool(len(crs)) and bool((array[crs + 1] != NEWLINE).any())
 
 
+def _cr_line_ends(array, newlines, quotes, quotes_before: int, lines_before: int, cr_line: int, label: str) -> int:
+    """Stop when lines end in a carriage return alone from some line on (an old Mac format after it).
+
+    A CR alone outside quotes ends a record for csv; one on a line is a stray (it joins two records,
+    which are rejected), but two or more on one line mean lines end that way: the records after it
+    would be lost as one damaged stretch, so the ingest stops and names the line. Returns the last
+    line holding such a CR (a CR ending a chunk is judged by the chunk's last byte only)."""
+    crs = np.flatnonzero(array[:-1] == CR)
+    if not len(crs):
+        return cr_line
+    crs = crs[array[crs + 1] != NEWLINE]
+    crs = crs[(quotes_before + np.searchsorted(quotes, crs)) % 2 == 0]
+    if not len(crs):
+        return cr_line
+    lines = lines_before + np.searchsorted(newlines, crs) + 1
+    repeated = np.flatnonzero(np.concatenate(([cr_line], lines[:-1])) == lines)
+    if len(repeated):
+        line = int(lines[repeated[0]])
+        raise TractionError(f"{label}: line {line:,}: lines end with a carriage return alone from this line on "
+                            "(an old Mac format; lines counted at LF); convert the line ends to LF or CRLF "
+                            "(e.g. tr '\\r' '\\n') and run again")
+    return int(lines[-1])
+
+
 def scan_file(path: Path, label: str, map_path: Path | None = None, sha256: str | None = None) -> FileScan:
     """Count the records of ``path`` (and check UTF-8, hash unless ``sha256`` is known) in one pass."""
     digest = None if sha256 else hashlib.sha256()
@@ -149,6 +186,7 @@ def scan_file(path: Path, label: str, map_path: Path | None = None, sha256: str 
     offset = lines_before = quotes_before = 0
     prev_end, prev_line, prev_byte, segment = -1, 0, NEWLINE, 0  # segment: 0 is the header
     pending = b""  # bytes after the chunk's last newline, validated with the next chunk
+    cr_line = 0  # the last line holding a carriage return alone outside quotes
     writer = pq.ParquetWriter(map_path, MAP_SCHEMA, compression="zstd") if map_path else None
 
     def emit(ends, end_lines, last_bytes):
@@ -182,6 +220,7 @@ def scan_file(path: Path, label: str, map_path: Path | None = None, sha256: str 
                 quotes = np.flatnonzero(array == QUOTE)
                 closing = (quotes_before + np.searchsorted(quotes, newlines)) % 2 == 0
                 scan.single_line &= bool(closing.all()) and not _lone_cr(array, prev_byte)
+                cr_line = _cr_line_ends(array, newlines, quotes, quotes_before, lines_before, cr_line, label)
                 ends = newlines[closing]
                 if len(ends):
                     before = np.where(ends > 0, array[np.maximum(ends - 1, 0)], prev_byte)
