@@ -54,6 +54,22 @@ def test_a_stray_quote_on_line_5000_rejects_that_record_and_loads_the_rest(tmp_p
     assert tweets.set_index("tweetid").loc["4600", "source_line"] == after
 
 
+def test_a_stray_quote_the_parser_reads_past_keeps_the_rejected_text_to_its_own_line(tmp_path, clean_text):
+    # '"comma", inside"' leaves an odd quote count on the line, yet the parser ends the record there (a
+    # quote inside an unquoted field): its raw text is that line, not the next one too (hypothesis' ('quote', 1175))
+    lines = clean_text.split("\n")
+    assert '"Twitter Web App"' in lines[4999] and lines[5000].count('"') % 2 == 0
+    lines[4999] = lines[4999].replace('"Twitter Web App"', '"Twitter", Web App"')
+    text = "\n".join(lines)
+    entry = ingest_text(tmp_path, text)["files"][0]
+    assert (entry["rows_loaded"], entry["rows_rejected"]) == (N - 1, 1)
+    rejected = read(tmp_path / "out", "rejected.parquet")
+    assert rejected["source_line"].tolist() == rejected["source_last_line"].tolist() == [5000]
+    assert rejected["raw"].tolist() == [lines[4999]]
+    tweets = read(tmp_path / "out", "tweets.parquet")
+    assert 5001 in tweets["source_line"].tolist()  # the next record loads, on its own line
+
+
 @pytest.mark.parametrize("share", [0.37, 0.81])
 def test_a_download_cut_mid_record_loses_that_record_only(tmp_path, clean_text, share):
     data = clean_text.encode()

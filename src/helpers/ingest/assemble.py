@@ -64,8 +64,9 @@ def dropped(name: str, key: str) -> tuple[str, str]:
 def rejected_rows(entries: list[dict], duplicates: list) -> list[dict]:
     """Every row not loaded, with its exact raw text (read back from the file by line, or kept from a
     damaged stretch) and its last line."""
-    rows = [(e["path"], line, reason) for e in entries for line, reason in e["rejects"]] + list(duplicates)
-    raw = raw_records(entries, rows)
+    rows = [(e["path"], line, reason) for e in entries for line, reason, _ in e["rejects"]] + list(duplicates)
+    spans = {(e["path"], line): n for e in entries for line, _, n in e["rejects"]}
+    raw = raw_records(entries, rows, spans)
     rows = [(f, line, raw[(f, line)], reason) for f, line, reason in rows]
     rows += [(e["path"], first, text, reason) for e in entries for first, _, text, reason in e.get("damaged_rows", [])]
     order = {e["path"]: i for i, e in enumerate(entries)}
@@ -75,13 +76,17 @@ def rejected_rows(entries: list[dict], duplicates: list) -> list[dict]:
              "raw": text, "reason": reason} for f, line, text, reason in rows]
 
 
-def raw_records(entries: list[dict], rows) -> dict:
+def raw_records(entries: list[dict], rows, spans: dict | None = None) -> dict:
+    """The raw text of (file, line) rows; ``spans`` gives the lines a record spans as its parser
+    read it (a stray quote makes the quote count a wrong guess), by (file, line)."""
     lines = {}
     for label, line, *_ in rows:
         lines.setdefault(label, []).append(line)
     disk = {e["path"]: e["disk_path"] for e in entries}
+    spans = spans or {}
     return {(label, line): text for label, wanted in lines.items()
-            for line, text in scan.read_records(Path(disk[label]), wanted).items()}
+            for line, text in scan.read_records(Path(disk[label]), wanted,
+                                                {n: spans[label, n] for n in wanted if (label, n) in spans}).items()}
 
 
 def write_rejected(con, rejected: list[dict], target: Path):

@@ -155,7 +155,7 @@ def _load_file(con, work, f: FileInput, plan: Plan, date_order: str, writer) -> 
             raise _Again
         rows_read = found.records + len(damaged_rows)
         blank_lines = found.blank_lines + (plan.recovered.blank_lines if plan.recovered else 0)
-        rejects = [(line, reason) for line, reason, *_ in structural] + done.rejects
+        rejects = [(line, reason, spans) for line, reason, _, _, spans in structural] + done.rejects
     else:
         try:
             done = _stream(con, sql, f, plan.order, stream.CountedLines(), writer)
@@ -252,7 +252,7 @@ def _structural(con, index: int, map_path: Path) -> list:
     return con.execute(f"""
         SELECT m.start_line, 'csv: ' || lower(string_agg(DISTINCT r.error_type, ', ' ORDER BY r.error_type)),
                r.line, bool_and(r.line_byte_position BETWEEN m.start_byte AND m.end_byte + 1
-                                AND r.byte_position BETWEEN m.start_byte AND m.end_byte + 1)
+                                AND r.byte_position BETWEEN m.start_byte AND m.end_byte + 1), any_value(m.n_lines)
         FROM rejects_{index} r LEFT JOIN read_parquet({lit(str(map_path))}) m ON m.duck_line = r.line
         GROUP BY r.line, m.start_line ORDER BY r.line""").fetchall()
 
@@ -281,7 +281,7 @@ def _first_order(con, sql, declared: str) -> str:
 def _check_dates(con, sql, f: FileInput, plan: Plan, declared: str, rejects: list):
     """Rows whose dates did not parse: another order for an 'auto' file, an error for a declared one."""
     reasons = sql.date_reasons(plan.order)
-    failed = [line for line, reason in rejects if any(r in reason for r in reasons)]
+    failed = [line for line, reason, _ in rejects if any(r in reason for r in reasons)]
     if not failed:
         return
     if declared == "auto":

@@ -245,12 +245,14 @@ def scan_file(path: Path, label: str, map_path: Path | None = None, sha256: str 
     return scan
 
 
-def read_records(path: Path, start_lines: list[int]) -> dict[int, str]:
+def read_records(path: Path, start_lines: list[int], spans: dict[int, int] | None = None) -> dict[int, str]:
     """The exact text of the records starting on these lines (only rejected rows come here).
 
-    One streamed pass: find each start line's byte offset, then read on until a newline
-    with an even number of quotes before it; the line ending is not part of the text.
+    One streamed pass: find each start line's byte offset, then read the lines ``spans`` gives for
+    that record (as its parser read it) or, without one, on until a newline with an even number of
+    quotes before it; the line ending is not part of the text.
     """
+    spans = spans or {}
     wanted = np.unique(np.asarray(start_lines, np.int64))
     offsets, line, position, found = {}, 1, 0, 0
     with open(path, "rb") as handle:
@@ -268,11 +270,12 @@ def read_records(path: Path, start_lines: list[int]) -> dict[int, str]:
         texts = {}
         for line_no, start in offsets.items():
             handle.seek(start)
-            record, quotes = bytearray(), 0
+            record, quotes, taken = bytearray(), 0, 0
             while piece := handle.readline():
                 record += piece
                 quotes += piece.count(b'"')
-                if quotes % 2 == 0:
+                taken += 1
+                if taken == spans.get(line_no) or (line_no not in spans and quotes % 2 == 0):
                     break
             if record.endswith(b"\n"):  # the line ending is not part of the record
                 record = record[:-2] if record.endswith(b"\r\n") else record[:-1]

@@ -122,7 +122,7 @@ class Pass:
     misaligned: int = 0
     withheld: int = 0  # loaded tweets with a withheld ('present') coordinate
     id_damaged: int = 0
-    rejects: list = field(default_factory=list)  # (line, reason)
+    rejects: list = field(default_factory=list)  # (line, reason, lines the record spans)
     next_line: int = 0
     key_hashes: list = field(default_factory=list)  # numpy uint64 arrays: the loaded rows' id hashes
 
@@ -185,14 +185,15 @@ def run(con, select: str, label: str, lines, writer_for, columns: list[str], *, 
         n = batch.num_rows
         if not n:
             continue
-        starts, misaligned = lines.take(_numpy(batch.column(at[NEWLINES])))
+        newlines = _numpy(batch.column(at[NEWLINES]))
+        starts, misaligned = lines.take(newlines)
         result.records += n
         result.misaligned += misaligned
         bad = batch.column(at[BAD])
         if _count(bad):
             reasons = batch.column(at[REASON]).filter(bad).to_pylist()
             flags = bad.to_numpy(zero_copy_only=False)
-            result.rejects += zip(starts[flags].tolist(), reasons)
+            result.rejects += zip(starts[flags].tolist(), reasons, (newlines[flags] + 1).tolist())
             batch, starts = batch.filter(pc.invert(bad)), starts[~flags]
         result.loaded += batch.num_rows
         if WITHHELD in names:
