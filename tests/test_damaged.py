@@ -100,6 +100,21 @@ def test_an_unterminated_quote_costs_its_record_not_the_next(tmp_path, clean_tex
     assert "13" in set(tweets["tweetid"]) and "12" not in set(tweets["tweetid"])
 
 
+@pytest.mark.parametrize("field", ["tweet_text", "tweet_client_name"])
+def test_a_closing_quote_removed_mid_file_loads_no_row_with_shifted_fields(tmp_path, clean_text, field):
+    old, damaged = ('"text 4450",', '"text 4450,') if field == "tweet_text" else (
+        '"text 4450","2020-03-01 12:30","Twitter Web App",', '"text 4450","2020-03-01 12:30","Twitter Web App,')
+    assert clean_text.count(old) == 1
+    text = clean_text.replace(old, damaged)
+    entry = ingest_text(tmp_path, text)["files"][0]
+    assert (entry["rows_read"], entry["rows_loaded"], entry["rows_rejected"]) == (N, N - 1, 1)
+    assert read(tmp_path / "out", "rejected.parquet")["source_line"].tolist() == [line_of(text, '"4450",')]
+    tweets = read(tmp_path / "out", "tweets.parquet")
+    plain = tweets[~tweets["tweet_text"].str.contains("\n")]  # every loaded row has its own values in place
+    assert (plain["tweet_text"] == "text " + plain["tweetid"]).all()
+    assert (tweets["tweet_client_name"] == "Twitter Web App").all() and tweets["tweet_time"].notna().all()
+
+
 def test_a_carriage_return_alone_between_records_rejects_the_two_it_joins(tmp_path, clean_text):
     at = clean_text.index("\n\"21\",")
     text = clean_text[:at] + "\r" + clean_text[at + 1:]
