@@ -181,6 +181,7 @@ def test_same_seed_same_bytes_at_scale():
 def test_scale_is_chosen_by_the_number_of_accounts_and_named_in_the_method(monkeypatch):
     engagement, tweets, _ = campaign(n=400)
     ratio = resampling.weighted_ratio(engagement, tweets, heavy_tailed=True)
+    monkeypatch.setattr(resampling, "LARGE", 400)  # at LARGE accounts, still the exact path
     exact = resampling.bootstrapped_entry("engagement_per_tweet_mean", "m", ratio, 400, n=400, n_boot=99, seed=0)
     assert exact["method"] == "m; account-bootstrap studentized 95% interval (99 resamples of 400 accounts)"
     monkeypatch.setattr(resampling, "LARGE", 399)

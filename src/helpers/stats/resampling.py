@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import sparse, stats
+from threadpoolctl import threadpool_limits
 
 from helpers.results import entry
 
@@ -430,40 +431,53 @@ POISSON_TABLE = np.where(np.searchsorted(POISSON_STEPS, _CELL, side="right")
                          np.searchsorted(POISSON_STEPS, _CELL, side="right"), np.nan)
 
 
-def poisson_weights(rng, shape):
-    """Poisson(1) draws (float64) of ``shape`` from ``rng``, exact to 2^-32 in each probability."""
-    high = rng.integers(0, 1 << 16, size=shape, dtype=np.uint16)
-    w = POISSON_TABLE.take(high)
-    straddle = np.isnan(w)
-    if straddle.any():
-        low = rng.integers(0, 1 << 16, size=int(straddle.sum()), dtype=np.uint16)
-        w[straddle] = np.searchsorted(POISSON_STEPS, high[straddle] * 65536.0 + low, side="right")
+def poisson_weights(rng, shape, out=None):
+    """Poisson(1) draws (float64) of ``shape`` from ``rng``, exact to 2^-32 in each probability; into ``out``
+    if given (a fresh 1 MB array per chunk costs more in page faults than the draws themselves)."""
+    count = int(np.prod(shape))
+    high = _bits16(rng, count)[:count].reshape(shape)
+    w = POISSON_TABLE.take(high, out=out)
+    straddle = np.flatnonzero(np.isnan(w))  # about 12 in 65,536
+    if len(straddle):
+        low = _bits16(rng, len(straddle))[:len(straddle)]
+        w.flat[straddle] = np.searchsorted(POISSON_STEPS, high.flat[straddle] * 65536.0 + low, side="right")
     return w
+
+
+def _bits16(rng, count):
+    """At least ``count`` random 16-bit words: the generator's raw 64-bit output, four words apiece (half
+    the time of ``integers``)."""
+    return rng.bit_generator.random_raw(-(-count // 4)).view(np.uint16)
 
 
 def _poisson_sums(forms, n_accounts, n_boot, seed):
     """Each ``Sums`` form's statistic over ``n_boot`` resamples with Poisson(1) account weights: a block of
     resamples at a time, one matrix product per chunk of accounts; sums kept in float64.
 
-    Each block draws from its own generator, seeded by (seed, block), so the blocks run on both cores
-    (NumPy's generators, ``take`` and BLAS release the GIL) and give the same bytes in any order."""
+    Each block draws from its own generator, seeded by (seed, block), chunk after chunk, so the blocks run
+    on both cores (NumPy's generators, ``take`` and BLAS release the GIL) and give the same bytes however
+    they are shared out; a chunk's values are built once for all the blocks a core runs."""
     widths = [forms_i.columns(slice(0, 1)).shape[1] for forms_i in forms]
     edges = np.concatenate([[0], np.cumsum(widths)])
+    sizes = [min(BLOCK, n_boot - start) for start in range(0, n_boot, BLOCK)]
 
-    def block(start):
-        rng = np.random.default_rng([seed, start // BLOCK])
-        size = min(BLOCK, n_boot - start)
-        sums = np.zeros((size, edges[-1]))
+    def run(blocks):
+        rngs = [np.random.default_rng([seed, b]) for b in blocks]
+        sums = [np.zeros((sizes[b], edges[-1])) for b in blocks]
+        buffer = np.empty(BLOCK * CHUNK)
         for first in range(0, n_accounts, CHUNK):
             part = slice(first, min(first + CHUNK, n_accounts))
-            w = poisson_weights(rng, (size, part.stop - part.start))
-            # one matrix-vector product per column: as a matrix product OpenBLAS spreads these small products
-            # over threads that spin between calls (8-15x the CPU time, measured), where gemv stays on one
-            for column, values in enumerate(np.vstack([form.columns(part).T for form in forms])):
-                sums[:, column] += w @ values
-        return sums
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        sums = np.vstack(list(pool.map(block, range(0, n_boot, BLOCK))))
+            values = np.hstack([form.columns(part) for form in forms])
+            for rng, b, total in zip(rngs, blocks, sums):
+                shape = (sizes[b], part.stop - part.start)
+                total += poisson_weights(rng, shape, buffer[:shape[0] * shape[1]].reshape(shape)) @ values
+        return dict(zip(blocks, sums))
+    shares = [list(range(len(sizes)))[core::THREADS] for core in range(THREADS)]
+    # one BLAS thread per core: OpenBLAS spreads these small products over threads that spin between
+    # calls (8-15 times the CPU time, measured on this 2-core machine)
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=THREADS) as pool:
+        done = {b: total for part in pool.map(run, shares) for b, total in part.items()}
+    sums = np.vstack([done[b] for b in range(len(sizes))])
     out = []
     for form, low, high in zip(forms, edges[:-1], edges[1:]):
         finished = form.finish(sums[:, low:high])
