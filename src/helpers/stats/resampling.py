@@ -69,17 +69,26 @@ def weighted_share(indicator):
 
     def statistic(w):
         return (w @ indicator) / w.sum(axis=1)
-    statistic.sums = Sums(lambda part: np.column_stack([indicator[part], np.ones(len(indicator[part]))]),
-                          lambda sums: sums[:, 0] / sums[:, 1])
+    statistic.sums = Sums([(indicator,), ()], lambda sums: sums[:, 0] / sums[:, 1])
     return statistic
 
 
 class Sums:
-    """A statistic of weighted sums: ``columns(part)`` the (accounts, p) values summed for a slice of accounts,
-    ``finish(sums)`` the statistic (or the statistic and its se) from the (resamples, p) weighted sums."""
+    """A statistic of weighted sums: ``terms`` the summed columns, each a tuple of per-account arrays whose
+    product it is (``()``: 1, the accounts), ``finish(sums)`` the statistic (or the statistic and its se) from
+    the (resamples, terms) weighted sums. Statistics that share a term (the same arrays) share its column."""
 
-    def __init__(self, columns, finish):
-        self.columns, self.finish = columns, finish
+    def __init__(self, terms, finish):
+        self.terms, self.finish = terms, finish
+        self.keys = [tuple(id(array) for array in term) for term in terms]
+
+
+def _term(term, part):
+    """A term's column over a slice of accounts."""
+    column = np.ones(part.stop - part.start)
+    for array in term:
+        column = column * array[part]
+    return column
 
 
 def weighted_ratio(numerator, denominator, *, heavy_tailed=False):
@@ -114,11 +123,9 @@ def weighted_ratio(numerator, denominator, *, heavy_tailed=False):
         with np.errstate(invalid="ignore", divide="ignore"):
             return sums[:, 0] / sums[:, 1]
 
-    def five(part):
-        num, den = numerator[part], denominator[part]
-        return np.column_stack([num, den, num * num, num * den, den * den])
-    statistic.sums = Sums(five, from_sums) if heavy_tailed else \
-        Sums(lambda part: np.column_stack([numerator[part], denominator[part]]), plain)
+    statistic.sums = Sums([(numerator,), (denominator,), (numerator, numerator), (numerator, denominator),
+                           (denominator, denominator)], from_sums) if heavy_tailed else \
+        Sums([(numerator,), (denominator,)], plain)
     if heavy_tailed:
         # the n x 5 matrix is held below HOLD_ROWS accounts; above, the sums come from two weighted copies
         # (the same numbers up to rounding): at 2.3M accounts each ratio would hold 93 MB, and notebook 02
@@ -452,22 +459,25 @@ def _bits16(rng, count):
 
 def _poisson_sums(forms, n_accounts, n_boot, seed):
     """Each ``Sums`` form's statistic over ``n_boot`` resamples with Poisson(1) account weights: a block of
-    resamples at a time, one matrix product per chunk of accounts; sums kept in float64.
+    resamples at a time, one matrix product per chunk of accounts (a column per distinct term of the forms);
+    sums kept in float64.
 
     Each block draws from its own generator, seeded by (seed, block), chunk after chunk, so the blocks run
     on both cores (NumPy's generators, ``take`` and BLAS release the GIL) and give the same bytes however
     they are shared out; a chunk's values are built once for all the blocks a core runs."""
-    widths = [forms_i.columns(slice(0, 1)).shape[1] for forms_i in forms]
-    edges = np.concatenate([[0], np.cumsum(widths)])
+    terms = {}
+    for form in forms:
+        terms.update(zip(form.keys, form.terms))
+    column = {key: i for i, key in enumerate(terms)}
     sizes = [min(BLOCK, n_boot - start) for start in range(0, n_boot, BLOCK)]
 
     def run(blocks):
         rngs = [np.random.default_rng([seed, b]) for b in blocks]
-        sums = [np.zeros((sizes[b], edges[-1])) for b in blocks]
+        sums = [np.zeros((sizes[b], len(terms))) for b in blocks]
         buffer = np.empty(BLOCK * CHUNK)
         for first in range(0, n_accounts, CHUNK):
             part = slice(first, min(first + CHUNK, n_accounts))
-            values = np.hstack([form.columns(part) for form in forms])
+            values = np.column_stack([_term(term, part) for term in terms.values()])
             for rng, b, total in zip(rngs, blocks, sums):
                 shape = (sizes[b], part.stop - part.start)
                 total += poisson_weights(rng, shape, buffer[:shape[0] * shape[1]].reshape(shape)) @ values
@@ -479,16 +489,15 @@ def _poisson_sums(forms, n_accounts, n_boot, seed):
         done = {b: total for part in pool.map(run, shares) for b, total in part.items()}
     sums = np.vstack([done[b] for b in range(len(sizes))])
     out = []
-    for form, low, high in zip(forms, edges[:-1], edges[1:]):
-        finished = form.finish(sums[:, low:high])
+    for form in forms:
+        finished = form.finish(sums[:, [column[key] for key in form.keys]])
         out.append(tuple(finished) if isinstance(finished, tuple) else finished)
     return out
 
 
 def _plain_sums(form, n_accounts):
-    """The form's sums at unit weights (the data as it is), chunk by chunk."""
-    return sum(form.columns(slice(first, min(first + CHUNK, n_accounts))).sum(axis=0)
-               for first in range(0, n_accounts, CHUNK))[None, :]
+    """The form's sums at unit weights (the data as it is)."""
+    return np.array([[np.sum(_term(term, slice(0, n_accounts))) for term in form.terms]])
 
 
 def _grouped_jackknife(statistic, estimate, n_accounts, seed, level, groups=JACKKNIFE_GROUPS):
@@ -561,8 +570,18 @@ def bootstrapped_entries(specs, n_accounts, *, n_boot, seed, warnings=(), at_sca
 
 def ratio_by_group(group, numerator, denominator, *, n_boot, seed, heavy_tailed=False):
     """(estimate, ci_low, ci_high) of sum(numerator) / sum(denominator) over a group's accounts; NaN when undefined."""
-    if group[denominator].sum() == 0 or group[numerator].isna().any():
-        return np.nan, np.nan, np.nan
-    statistic = weighted_ratio(group[numerator], group[denominator], heavy_tailed=heavy_tailed)
-    estimate, (low, high), _ = bootstrap(statistic, len(group), n_boot=n_boot, seed=seed)
-    return estimate, low, high
+    return ratios_by_group(group, [(numerator, denominator, heavy_tailed)], n_boot=n_boot, seed=seed)[0]
+
+
+def ratios_by_group(group, ratios, *, n_boot, seed):
+    """``ratio_by_group`` of each ``(numerator, denominator, heavy_tailed)`` over one resampling pass (the
+    same draws as one call each: the same seed and accounts)."""
+    out = [(np.nan, np.nan, np.nan)] * len(ratios)
+    defined = [i for i, (numerator, denominator, _) in enumerate(ratios)
+               if group[denominator].sum() != 0 and not group[numerator].isna().any()]
+    statistics = [weighted_ratio(group[ratios[i][0]], group[ratios[i][1]], heavy_tailed=ratios[i][2])
+                  for i in defined]
+    for i, (estimate, (low, high), _) in zip(defined, bootstrap_many(statistics, len(group), n_boot=n_boot,
+                                                                      seed=seed)):
+        out[i] = estimate, low, high
+    return out
