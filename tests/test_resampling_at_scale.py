@@ -205,3 +205,26 @@ def test_permutation_p_at_scale_is_the_normal_limit_of_the_permutations(monkeypa
     monkeypatch.setattr(resampling, "LARGE", N - 1)
     limit = descriptives.within_strata_permutation_p(followers, rate, strata, seed=1)
     assert 0.05 < whole < 0.95 and abs(limit - whole) <= 4 * np.sqrt(whole * (1 - whole) / 4000)
+
+
+def test_notebook_02s_resampling_calls_at_scale_run_and_repeat_to_the_byte(monkeypatch):
+    """Every call notebook 02 makes that resamples, at scale (LARGE lowered) on the benchmark's synthetic
+    frames: each names its method, and a second run gives the same bytes."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bootstraps.py"
+    spec = importlib.util.spec_from_file_location("bootstraps_benchmark", path)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    accounts, tweets = benchmark.synthetic_frames(4000, seed=3)
+    monkeypatch.setattr(resampling, "LARGE", 1000)
+
+    def run():
+        out = {name: call() for name, call in benchmark.bootstrap_calls(accounts, tweets, 99, 0).items()}
+        return {name: value.to_json() if hasattr(value, "to_json") else json.dumps(value) for name, value in out.items()}
+    first = run()
+    assert first == run()
+    entries = [e for name, text in first.items() if not name.endswith("table") for e in json.loads(text)]
+    scaled = ("Poisson(1) account weights", "distinct values", "exact binomial law", "delete-a-group jackknife")
+    for e in entries:
+        assert e["ci_low"] is not None and any(words in e["method"] for words in scaled), e["id"]
