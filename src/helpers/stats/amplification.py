@@ -8,7 +8,7 @@ like) is aggregated by ``helpers.frames`` over every tweet.
 
 from helpers.frames import RETWEET_HEAVY_RATIO
 from helpers.results import entry, skipped
-from helpers.stats.resampling import bootstrapped_entry, weighted_ratio
+from helpers.stats.resampling import bootstrapped_entries, bootstrapped_entry, weighted_ratio
 
 
 def amplification_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
@@ -29,20 +29,22 @@ def amplification_tests(accounts, *, n_boot=999, seed=0) -> list[dict]:
                                       weighted_ratio(retweeting["n_retweets_in_network"], retweeting["n_retweets"]),
                                       len(retweeting), n=int(retweeting["n_retweets"].sum()), **common))
     active = accounts.loc[accounts["n_original"] > 0, ["n_original", "likes", "retweets", "n_retweet_heavy"]]
+    tweets = int(active["n_original"].sum())
+    over_active = []  # entries over the same accounts, in order: skipped ones, or specs for one resampling pass
     method = ("total retweet_count / total like_count over original tweets (ratio of sums over accounts); "
               "in-network retweets are not in retweet_count")
     if active[["likes", "retweets"]].isna().any().any() or active["likes"].sum() == 0:
-        out.append(skipped("retweet_to_like_ratio", method, "needs like and retweet counts with likes > 0"))
+        over_active.append(skipped("retweet_to_like_ratio", method, "needs like and retweet counts with likes > 0"))
     else:
-        out.append(bootstrapped_entry("retweet_to_like_ratio", method,
-                                      weighted_ratio(active["retweets"], active["likes"]), len(active),
-                                      n=int(active["n_original"].sum()), **common))
+        over_active.append(("retweet_to_like_ratio", method, weighted_ratio(active["retweets"], active["likes"]),
+                            tweets))
     method = (f"original tweets with retweet_count > {RETWEET_HEAVY_RATIO} x like_count / original tweets; a tweet "
               "with no likes counts when it has at least one retweet, a tweet with neither does not")
     if active["n_retweet_heavy"].isna().any() or active.empty:
-        out.append(skipped("share_tweets_over_5_retweets_per_like", method, "needs tweet-level data"))
+        over_active.append(skipped("share_tweets_over_5_retweets_per_like", method, "needs tweet-level data"))
     else:
-        out.append(bootstrapped_entry("share_tweets_over_5_retweets_per_like", method,
-                                      weighted_ratio(active["n_retweet_heavy"], active["n_original"]), len(active),
-                                      n=int(active["n_original"].sum()), **common))
-    return out
+        over_active.append(("share_tweets_over_5_retweets_per_like", method,
+                            weighted_ratio(active["n_retweet_heavy"], active["n_original"]), tweets))
+    specs = [spec for spec in over_active if isinstance(spec, tuple)]
+    computed = iter(bootstrapped_entries(specs, len(active), **common) if specs else [])
+    return out + [next(computed) if isinstance(spec, tuple) else spec for spec in over_active]

@@ -14,7 +14,7 @@ from scipy import stats
 
 from helpers.results import ENGAGEMENT_COMPONENTS, FRAGILE, entry, family_id, skipped
 from helpers.stats.resampling import (bootstrapped_entries, bootstrapped_entry, rank_correlation, weighted_gini,
-                                      weighted_quantile, weighted_ratio, weighted_share, weighted_top_share)
+                                      scaled, weighted_quantile, weighted_ratio, weighted_share, weighted_top_share)
 
 COMPONENTS = ENGAGEMENT_COMPONENTS
 
@@ -250,10 +250,12 @@ def _within_strata_entry(x, y, n_original, n_boot, seed, accounts):
     percentile interval and the permutation p-value of followers shuffled within each stratum."""
     strata = exposure_strata(n_original)
     statistic = within_strata_spearman(x, y, strata)
+    permutations = (PERMUTATION_LIMIT if scaled(len(x)) else f"{PERMUTATIONS} permutations") + \
+        " of followers within each stratum"
     method = (f"Spearman's rho between follower_count and engagement per original tweet within strata of original "
               f"tweets (1, 2-3, 4-7, ...: counts at most twice apart; strata under {MIN_STRATUM} accounts left "
-              "out), averaged with the strata's accounts as weights; p-value from "
-              f"{PERMUTATIONS} permutations of followers within each stratum (H0: no association at equal exposure)")
+              f"out), averaged with the strata's accounts as weights; p-value from {permutations} (H0: no "
+              "association at equal exposure)")
     if not statistic.strata:
         return skipped(WITHIN_STRATA, method, f"no stratum of original tweets holds {MIN_STRATUM} accounts")
     kept = f"{statistic.accounts} of {len(x)} accounts in {statistic.strata} strata of original tweets"
@@ -265,14 +267,22 @@ def _within_strata_entry(x, y, n_original, n_boot, seed, accounts):
 
 
 PERMUTATIONS = 999
+PERMUTATION_LIMIT = ("the normal limit of the permutation distribution (each stratum's rho has permutation mean 0 "
+                     "and variance 1 / (accounts - 1))")
+PERMUTED_CELLS = 4_000_000  # permutations of a large stratum are drawn this many ranks at a time (32 MB)
 
 
 def within_strata_permutation_p(x, y, strata, *, n_perm=PERMUTATIONS, seed=0):
     """Two-sided p-value of ``within_strata_spearman`` when followers are permuted within each stratum: exact
     (up to Monte Carlo error) when, at equal exposure, an account's engagement does not depend on its followers.
-    A permutation keeps each stratum's ranks, so each rho is the permuted x-ranks against the fixed y-ranks."""
+    A permutation keeps each stratum's ranks, so each rho is the permuted x-ranks against the fixed y-ranks.
+
+    Over ``resampling.LARGE`` accounts, from the permutation distribution's normal limit instead (Hoeffding's
+    combinatorial central limit theorem; at a million accounts 999 permutations would take minutes): a rho of
+    centred ranks, sum a_i b_pi(i) / sqrt(sum a^2 sum b^2), has permutation mean 0 and variance 1 / (m - 1)."""
     rng = np.random.default_rng(seed)
-    observed, null, weight = 0.0, np.zeros(n_perm), 0
+    at_scale = scaled(len(x))
+    observed, null, variance, weight = 0.0, np.zeros(n_perm), 0.0, 0
     for code in np.unique(strata):
         index = np.flatnonzero(strata == code)
         rank_x, rank_y = stats.rankdata(x[index]), stats.rankdata(y[index])
@@ -281,10 +291,17 @@ def within_strata_permutation_p(x, y, strata, *, n_perm=PERMUTATIONS, seed=0):
         if len(index) < MIN_STRATUM or not scale > 0:
             continue  # as within_strata_spearman: too small, or a constant variable (rho undefined)
         observed += len(index) * (rank_x @ rank_y) / scale
-        null += len(index) * (rng.permuted(np.tile(rank_x, (n_perm, 1)), axis=1) @ rank_y) / scale
         weight += len(index)
+        if at_scale:
+            variance += len(index) ** 2 / (len(index) - 1)
+            continue
+        rows = max(1, PERMUTED_CELLS // len(index))  # rng.permuted shuffles row after row: the same draws in blocks
+        null += len(index) * np.concatenate([rng.permuted(np.tile(rank_x, (min(rows, n_perm - start), 1)), axis=1)
+                                             @ rank_y for start in range(0, n_perm, rows)]) / scale
     if not weight:
         return None
+    if at_scale:
+        return float(2 * stats.norm.sf(abs(observed) / np.sqrt(variance)))
     observed, null = observed / weight, null / weight
     return float((1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (n_perm + 1))
 

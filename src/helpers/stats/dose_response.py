@@ -8,7 +8,7 @@ resampled within the band.
 import numpy as np
 import pandas as pd
 
-from helpers.stats.resampling import ratio_by_group
+from helpers.stats.resampling import ratios_by_group
 
 # The last band starts at the archive's hashing threshold (ids hashed below 5,000 followers).
 FOLLOWER_BANDS = [(0, 0, "0"), (1, 9, "1-9"), (10, 99, "10-99"), (100, 999, "100-999"),
@@ -29,8 +29,8 @@ def band_table(accounts, *, n_boot=999, seed=0) -> pd.DataFrame:
     common = dict(n_boot=n_boot, seed=seed)
     rows = []
     for band, group in frame.groupby("band", observed=False, sort=True):
-        mean, low, high = ratio_by_group(group, "engagement", "n_original", heavy_tailed=True, **common)
-        rtl, rtl_low, rtl_high = ratio_by_group(group, "retweets", "likes", **common)
+        (mean, low, high), (rtl, rtl_low, rtl_high) = ratios_by_group(
+            group, [("engagement", "n_original", True), ("retweets", "likes", False)], **common)
         heavy = group["n_retweet_heavy"].sum() / group["n_original"].sum() if group["n_original"].sum() else np.nan
         rows.append({"band": str(band), "accounts": len(group), "accounts_posting": int((group["n_original"] > 0).sum()),
                      "median_followers": group["follower_count"].median(),

@@ -14,15 +14,36 @@ for the others) and get studentized (bootstrap-t) intervals: resampling the real
 IRA table as a population, percentile intervals of these undercovered, because a
 handful of accounts make the bootstrap distribution skewed (docs/statistics.md).
 Shares, quantiles and rank correlations keep percentile intervals.
+
+At scale (more than ``LARGE`` accounts: Twitter's largest release has 2.5M) the same
+statistics are resampled by methods whose cost does not grow as resamples x accounts of
+Python-level work (``at_scale``; docs/statistics.md#bootstraps-at-scale):
+
+- sums (shares, ratios, the ratio's studentizing sums): Poisson(1) account weights, a block of
+  resamples at a time, times the accounts' values as one matrix product per chunk of accounts;
+- Gini and top share (of accounts): the same multinomial resampling as below ``LARGE``, drawn over
+  the distinct values (their statistics and leave-one-draw-out values depend on nothing else);
+- quantiles: drawn from the exact law of the resampled quantile (a binomial count), no weights;
+- anything else (rank correlations, the top share of tweets): a delete-a-group jackknife.
+
+At or under ``LARGE`` accounts nothing changes: the same weights, the same bytes.
 """
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import sparse, stats
+from threadpoolctl import threadpool_limits
 
 from helpers.results import entry
 
 LEVEL = 0.95
 BOOT = "account-bootstrap {} 95% interval"
+LARGE = 200_000  # above this many accounts, the methods at scale (module docstring)
+BLOCK = 32  # resamples per block of Poisson weights at scale
+CHUNK = 1 << 12  # accounts per matrix product at scale: a block's weights for one chunk (1 MB) stay in cache; the draws depend on it
+THREADS = 2  # blocks at once at scale (the machine's cores)
+JACKKNIFE_GROUPS = 20  # delete-a-group jackknife at scale: its t interval has GROUPS - 1 degrees of freedom
 HOLD_ROWS = 200_000  # above this many accounts a ratio holds no studentizing matrix (weighted_ratio)
 
 
@@ -45,7 +66,29 @@ def resample_weights(n_accounts: int, n_boot: int, seed: int):
 
 def weighted_share(indicator):
     indicator = np.asarray(indicator, float)
-    return lambda w: (w @ indicator) / w.sum(axis=1)
+
+    def statistic(w):
+        return (w @ indicator) / w.sum(axis=1)
+    statistic.sums = Sums([(indicator,), ()], lambda sums: sums[:, 0] / sums[:, 1])
+    return statistic
+
+
+class Sums:
+    """A statistic of weighted sums: ``terms`` the summed columns, each a tuple of per-account arrays whose
+    product it is (``()``: 1, the accounts), ``finish(sums)`` the statistic (or the statistic and its se) from
+    the (resamples, terms) weighted sums. Statistics that share a term (the same arrays) share its column."""
+
+    def __init__(self, terms, finish):
+        self.terms, self.finish = terms, finish
+        self.keys = [tuple(id(array) for array in term) for term in terms]
+
+
+def _term(term, part):
+    """A term's column over a slice of accounts."""
+    column = np.ones(part.stop - part.start)
+    for array in term:
+        column = column * array[part]
+    return column
 
 
 def weighted_ratio(numerator, denominator, *, heavy_tailed=False):
@@ -67,12 +110,22 @@ def weighted_ratio(numerator, denominator, *, heavy_tailed=False):
         return np.column_stack([drawn_num.sum(axis=1), drawn_den.sum(axis=1), drawn_num @ numerator,
                                 drawn_num @ denominator, drawn_den @ denominator])
 
-    def studentize(w):  # the ratio and its delta-method se
-        sums = sums_of(w)
+    def from_sums(sums):  # the ratio and its delta-method se, from the five weighted sums
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = sums[:, 0] / sums[:, 1]
             spread = sums[:, 2] - 2 * ratio * sums[:, 3] + ratio**2 * sums[:, 4]
             return ratio, np.sqrt(np.maximum(spread, 0)) / sums[:, 1]
+
+    def studentize(w):
+        return from_sums(sums_of(w))
+
+    def plain(sums):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return sums[:, 0] / sums[:, 1]
+
+    statistic.sums = Sums([(numerator,), (denominator,), (numerator, numerator), (numerator, denominator),
+                           (denominator, denominator)], from_sums) if heavy_tailed else \
+        Sums([(numerator,), (denominator,)], plain)
     if heavy_tailed:
         # the n x 5 matrix is held below HOLD_ROWS accounts; above, the sums come from two weighted copies
         # (the same numbers up to rounding): at 2.3M accounts each ratio would hold 93 MB, and notebook 02
@@ -91,6 +144,21 @@ def weighted_quantile(values, q):
     def statistic(w):
         cum = np.cumsum(w[:, order], axis=1)
         return ordered[np.argmax(cum >= q * cum[:, -1:] - 1e-9 * cum[:, -1:], axis=1)]
+
+    def at_scale(estimate, n_boot, seed, level):
+        """The resampled quantile drawn from its exact law: it is at most ordered[j] when at least
+        k = ceil(q n) of the n draws fall on the first j + 1 ordered accounts, a Binomial(n, (j + 1) / n) count."""
+        n = len(ordered)
+        k = np.ceil(q * n - 1e-9 * n)
+        reach = int(np.ceil(12 * np.sqrt(n)))  # beyond 12 sd of the count the law has no mass to speak of
+        first, last = max(int(k) - 1 - reach, 0), min(int(k) - 1 + reach, n - 1)
+        positions = np.arange(first, last + 1)
+        cdf = stats.binom.sf(k - 1, n, (positions + 1) / n)
+        cdf[-1] = 1.0
+        drawn = np.searchsorted(cdf, np.random.default_rng(seed).random(n_boot), side="right")
+        return _percentile(estimate, ordered[positions[np.minimum(drawn, len(positions) - 1)]], level)
+    statistic.at_scale = at_scale
+    statistic.at_scale_note = "drawn from the resampled quantile's exact binomial law"
     return statistic
 
 
@@ -129,7 +197,30 @@ def weighted_gini(values):
             gini = (pairs / (2 * drawn * total))[:, 0]
         return gini, jackknife_se(without_one(drawn, total, distance, pairs), w)
     statistic.leave_one_out, statistic.studentize, statistic.bounds = leave_one_out, studentize, (0.0, 1.0)
+    statistic.at_scale = lambda estimate, n_boot, seed, level: _over_distinct_values(
+        weighted_gini, values, estimate, n_boot, seed, level)
+    statistic.at_scale_note = DISTINCT_NOTE
     return statistic
+
+
+DISTINCT_NOTE = "resampled over the accounts' distinct values"
+
+
+def _over_distinct_values(make, values, estimate, n_boot, seed, level):
+    """The studentized bootstrap of ``make(values)`` with the accounts merged by value: a resample draws each
+    distinct value a Multinomial(n, counts / n) number of times, as drawing accounts does, and the statistic
+    and its leave-one-draw-out values (hence its jackknife se) depend on nothing else."""
+    distinct, counts = np.unique(np.asarray(values, float), return_counts=True)
+    inner, n = make(distinct), int(counts.sum())
+    se = float(inner.studentize(counts[None, :].astype(float))[1][0])
+    rng = np.random.default_rng(seed)
+    block = max(1, min(BLOCK, 4_000_000 // len(distinct)))
+    draws, ses = [], []
+    for start in range(0, n_boot, block):
+        value, value_se = inner.studentize(rng.multinomial(n, counts / n, size=min(block, n_boot - start)).astype(float))
+        draws.append(value)
+        ses.append(value_se)
+    return _studentized(estimate, se, np.concatenate(draws), np.concatenate(ses), level, inner.bounds)
 
 
 def weighted_top_share(values, top=0.01, group=None):
@@ -175,6 +266,9 @@ def weighted_top_share(values, top=0.01, group=None):
             ordered_w = w[:, ordered_group]
             return statistic(w), jackknife_se(_top_share_leave_one_out(ordered, ordered_w, top, head), ordered_w)
         statistic.leave_one_out, statistic.studentize, statistic.bounds = leave_one_out, studentize, (0.0, 1.0)
+        statistic.at_scale = lambda estimate, n_boot, seed, level: _over_distinct_values(
+            lambda distinct: weighted_top_share(distinct, top), values, estimate, n_boot, seed, level)
+        statistic.at_scale_note = DISTINCT_NOTE
     return statistic
 
 
@@ -263,17 +357,24 @@ def jackknife_se(values, w):
         return np.sqrt((drawn - 1) / drawn * (w * (values - mean[:, None]) ** 2).sum(axis=1))
 
 
-def bootstrap(statistic, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
+def bootstrap(statistic, n_accounts, *, n_boot=999, seed=0, level=LEVEL, at_scale=None):
     """(estimate, (ci_low, ci_high), warnings): plug-in and interval (``interval_kind``) over account resamples."""
-    return bootstrap_many([statistic], n_accounts, n_boot=n_boot, seed=seed, level=level)[0]
+    return bootstrap_many([statistic], n_accounts, n_boot=n_boot, seed=seed, level=level, at_scale=at_scale)[0]
 
 
-def bootstrap_many(statistics, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
+def scaled(n_accounts, at_scale=None) -> bool:
+    """Whether ``n_accounts`` are resampled by the methods at scale (``at_scale``: force it either way)."""
+    return n_accounts > LARGE if at_scale is None else bool(at_scale)
+
+
+def bootstrap_many(statistics, n_accounts, *, n_boot=999, seed=0, level=LEVEL, at_scale=None):
     """``bootstrap`` of several statistics of the same accounts over one pass of resamples."""
     if n_accounts == 0:
         return [(None, (None, None), ["no accounts"]) for _ in statistics]
     ones = np.ones((1, n_accounts))
     estimates = [float(statistic(ones)[0]) for statistic in statistics]
+    if scaled(n_accounts, at_scale):
+        return _bootstrap_at_scale(statistics, estimates, n_accounts, n_boot, seed, level)
     studentized = [hasattr(statistic, "studentize") for statistic in statistics]
     replicates = [[] for _ in statistics]
     for w in resample_weights(n_accounts, n_boot, seed):
@@ -289,6 +390,128 @@ def bootstrap_many(statistics, n_accounts, *, n_boot=999, seed=0, level=LEVEL):
         else:
             out.append(_percentile(estimate, values, level))
     return out
+
+
+def _bootstrap_at_scale(statistics, estimates, n_accounts, n_boot, seed, level):
+    """``bootstrap_many`` by the methods at scale (module docstring), in the order of ``statistics``."""
+    out = [None] * len(statistics)
+    summed = [i for i, statistic in enumerate(statistics) if hasattr(statistic, "sums")]
+    if summed:
+        finished = _poisson_sums([statistics[i].sums for i in summed], n_accounts, n_boot, seed)
+        for i, replicates in zip(summed, finished):
+            if isinstance(replicates, tuple):  # a studentized ratio: the delta-method se at the estimate too
+                se = float(statistics[i].sums.finish(_plain_sums(statistics[i].sums, n_accounts))[1][0])
+                out[i] = _studentized(estimates[i], se, *replicates, level)
+            else:
+                out[i] = _percentile(estimates[i], replicates, level)
+    for i, statistic in enumerate(statistics):
+        if out[i] is not None:
+            continue
+        if not np.isfinite(estimates[i]):
+            out[i] = (None, (None, None), ["no interval"])
+        elif hasattr(statistic, "at_scale"):
+            out[i] = statistic.at_scale(estimates[i], n_boot, seed, level)
+        else:
+            out[i] = _grouped_jackknife(statistic, estimates[i], n_accounts, seed, level)
+    return out
+
+
+def at_scale_method(statistic, n_accounts, n_boot) -> str:
+    """The interval's description at scale (``bootstrapped_entries``)."""
+    if hasattr(statistic, "sums"):
+        return (f"{BOOT.format(interval_kind(statistic))} ({n_boot} resamples of {n_accounts} accounts, "
+                "Poisson(1) account weights)")
+    if hasattr(statistic, "at_scale"):
+        return (f"{BOOT.format(interval_kind(statistic))} ({n_boot} resamples of {n_accounts} accounts, "
+                f"{statistic.at_scale_note})")
+    return (f"delete-a-group jackknife 95% interval ({n_accounts} accounts in {JACKKNIFE_GROUPS} random groups; "
+            f"t with {JACKKNIFE_GROUPS - 1} df)")
+
+
+# Poisson(1) weights by inverse CDF on 32 random bits: P(w <= k) in units of 2^-32, to k = 12 (beyond it,
+# less than a quarter of 2^-32 is left). The top 16 bits index a table; in the few cells that straddle a
+# step (NaN in the table) 16 more bits settle the weight.
+POISSON_STEPS = np.round(stats.poisson.cdf(np.arange(13), 1) * 2.0**32)
+_CELL = np.arange(1 << 16, dtype=np.float64) * (1 << 16)
+POISSON_TABLE = np.where(np.searchsorted(POISSON_STEPS, _CELL, side="right")
+                         == np.searchsorted(POISSON_STEPS, _CELL + 0xFFFF, side="right"),
+                         np.searchsorted(POISSON_STEPS, _CELL, side="right"), np.nan)
+
+
+def poisson_weights(rng, shape, out=None):
+    """Poisson(1) draws (float64) of ``shape`` from ``rng``, exact to 2^-32 in each probability; into ``out``
+    if given (a fresh 1 MB array per chunk costs more in page faults than the draws themselves)."""
+    count = int(np.prod(shape))
+    high = _bits16(rng, count)[:count].reshape(shape)
+    w = POISSON_TABLE.take(high, out=out)
+    straddle = np.flatnonzero(np.isnan(w))  # about 12 in 65,536
+    if len(straddle):
+        low = _bits16(rng, len(straddle))[:len(straddle)]
+        w.flat[straddle] = np.searchsorted(POISSON_STEPS, high.flat[straddle] * 65536.0 + low, side="right")
+    return w
+
+
+def _bits16(rng, count):
+    """At least ``count`` random 16-bit words: the generator's raw 64-bit output, four words apiece (half
+    the time of ``integers``)."""
+    return rng.bit_generator.random_raw(-(-count // 4)).view(np.uint16)
+
+
+def _poisson_sums(forms, n_accounts, n_boot, seed):
+    """Each ``Sums`` form's statistic over ``n_boot`` resamples with Poisson(1) account weights: a block of
+    resamples at a time, one matrix product per chunk of accounts (a column per distinct term of the forms);
+    sums kept in float64.
+
+    Each block draws from its own generator, seeded by (seed, block), chunk after chunk, so the blocks run
+    on both cores (NumPy's generators, ``take`` and BLAS release the GIL) and give the same bytes however
+    they are shared out; a chunk's values are built once for all the blocks a core runs."""
+    terms = {}
+    for form in forms:
+        terms.update(zip(form.keys, form.terms))
+    column = {key: i for i, key in enumerate(terms)}
+    sizes = [min(BLOCK, n_boot - start) for start in range(0, n_boot, BLOCK)]
+
+    def run(blocks):
+        rngs = [np.random.default_rng([seed, b]) for b in blocks]
+        sums = [np.zeros((sizes[b], len(terms))) for b in blocks]
+        buffer = np.empty(BLOCK * CHUNK)
+        for first in range(0, n_accounts, CHUNK):
+            part = slice(first, min(first + CHUNK, n_accounts))
+            values = np.column_stack([_term(term, part) for term in terms.values()])
+            for rng, b, total in zip(rngs, blocks, sums):
+                shape = (sizes[b], part.stop - part.start)
+                total += poisson_weights(rng, shape, buffer[:shape[0] * shape[1]].reshape(shape)) @ values
+        return dict(zip(blocks, sums))
+    shares = [list(range(len(sizes)))[core::THREADS] for core in range(THREADS)]
+    # one BLAS thread per core: OpenBLAS spreads these small products over threads that spin between
+    # calls (8-15 times the CPU time, measured on this 2-core machine)
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=THREADS) as pool:
+        done = {b: total for part in pool.map(run, shares) for b, total in part.items()}
+    sums = np.vstack([done[b] for b in range(len(sizes))])
+    out = []
+    for form in forms:
+        finished = form.finish(sums[:, [column[key] for key in form.keys]])
+        out.append(tuple(finished) if isinstance(finished, tuple) else finished)
+    return out
+
+
+def _plain_sums(form, n_accounts):
+    """The form's sums at unit weights (the data as it is)."""
+    return np.array([[np.sum(_term(term, slice(0, n_accounts))) for term in form.terms]])
+
+
+def _grouped_jackknife(statistic, estimate, n_accounts, seed, level, groups=JACKKNIFE_GROUPS):
+    """estimate -/+ t(groups - 1) x the delete-a-group jackknife se: the accounts dealt at random into
+    ``groups`` groups, the statistic recomputed without each (for smooth statistics such as rank correlations)."""
+    group = np.random.default_rng(seed).permutation(n_accounts) % groups
+    without = np.array([statistic((group != g).astype(float)[None, :])[0] for g in range(groups)])
+    if not np.isfinite(without).all():
+        return estimate, (None, None), [f"{int((~np.isfinite(without)).sum())} of {groups} jackknife groups left "
+                                        "the statistic undefined", "no interval"]
+    se = np.sqrt((groups - 1) / groups * np.sum((without - without.mean()) ** 2))
+    half = stats.t.ppf((1 + level) / 2, groups - 1) * se
+    low, high = np.clip([estimate - half, estimate + half], *getattr(statistic, "bounds", (-np.inf, np.inf)))
+    return estimate, (float(low), float(high)), []
 
 
 def _undefined(estimate, replicates):
@@ -330,25 +553,35 @@ def bootstrapped_entry(test_id, method, statistic, n_accounts, *, n, n_boot, see
                                 n_boot=n_boot, seed=seed, warnings=warnings)[0]
 
 
-def bootstrapped_entries(specs, n_accounts, *, n_boot, seed, warnings=()):
+def bootstrapped_entries(specs, n_accounts, *, n_boot, seed, warnings=(), at_scale=None):
     """Entries for ``(id, method, statistic, n)`` specs over the same accounts (one resampling pass)."""
     out = []
-    outcomes = bootstrap_many([spec[2] for spec in specs], n_accounts, n_boot=n_boot, seed=seed)
+    outcomes = bootstrap_many([spec[2] for spec in specs], n_accounts, n_boot=n_boot, seed=seed, at_scale=at_scale)
     for (test_id, method, statistic, n), (estimate, ci, notes) in zip(specs, outcomes):
         if estimate is None:
             out.append(entry(test_id, method, n=n, converged=False,
                              warnings=[*warnings, "skipped: undefined on this data", *notes]))
         else:
-            boot = BOOT.format(interval_kind(statistic))
-            out.append(entry(test_id, f"{method}; {boot} ({n_boot} resamples of {n_accounts} accounts)",
-                             estimate, ci, n=n, warnings=[*warnings, *notes]))
+            interval = at_scale_method(statistic, n_accounts, n_boot) if scaled(n_accounts, at_scale) else \
+                f"{BOOT.format(interval_kind(statistic))} ({n_boot} resamples of {n_accounts} accounts)"
+            out.append(entry(test_id, f"{method}; {interval}", estimate, ci, n=n, warnings=[*warnings, *notes]))
     return out
 
 
 def ratio_by_group(group, numerator, denominator, *, n_boot, seed, heavy_tailed=False):
     """(estimate, ci_low, ci_high) of sum(numerator) / sum(denominator) over a group's accounts; NaN when undefined."""
-    if group[denominator].sum() == 0 or group[numerator].isna().any():
-        return np.nan, np.nan, np.nan
-    statistic = weighted_ratio(group[numerator], group[denominator], heavy_tailed=heavy_tailed)
-    estimate, (low, high), _ = bootstrap(statistic, len(group), n_boot=n_boot, seed=seed)
-    return estimate, low, high
+    return ratios_by_group(group, [(numerator, denominator, heavy_tailed)], n_boot=n_boot, seed=seed)[0]
+
+
+def ratios_by_group(group, ratios, *, n_boot, seed):
+    """``ratio_by_group`` of each ``(numerator, denominator, heavy_tailed)`` over one resampling pass (the
+    same draws as one call each: the same seed and accounts)."""
+    out = [(np.nan, np.nan, np.nan)] * len(ratios)
+    defined = [i for i, (numerator, denominator, _) in enumerate(ratios)
+               if group[denominator].sum() != 0 and not group[numerator].isna().any()]
+    statistics = [weighted_ratio(group[ratios[i][0]], group[ratios[i][1]], heavy_tailed=ratios[i][2])
+                  for i in defined]
+    for i, (estimate, (low, high), _) in zip(defined, bootstrap_many(statistics, len(group), n_boot=n_boot,
+                                                                      seed=seed)):
+        out[i] = estimate, low, high
+    return out
