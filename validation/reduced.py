@@ -1,17 +1,22 @@
-"""Issue 24's reduced battery: the shape check, claim 4 under no association, and batches, through the product's calls.
+"""Issue 24's reduced battery: the shape check, claim 4 under no association, batches and a fallback respecting
+exposure, through the product's calls.
 
-Not ``make validate``: a few cells at 3,000 accounts, run by hand, one JSON line per cell on stdout
-(docs/statistics.md, "Reduced-battery figures"). Cells are colon-separated:
+A few cells at 3,000 accounts, one JSON line per cell on stdout (docs/statistics.md, "Reduced-battery figures");
+``make validate-reduced`` (the end of ``make validate``) runs them all on fresh seeds. Cells are colon-separated:
 
     nice python validation/reduced.py shape 1 20 ira:lognormal:0.3:log_linear ira:nb2:0:step ...
     nice python validation/reduced.py claim4 300001 50 ira:nb2:0 ira:nb2:0:step synthetic:lognormal:0 ...
     nice python validation/reduced.py batches 400001 30 ira:nb2:0.3:25:1:followers ira:nb2:0.3:25:0:random ...
+    nice python validation/reduced.py exposure 500001 100 ira:lognormal:0 ira:nb2:0.3 ira:nb2:0:step ...
 
 ``shape`` (design:mechanism:elasticity:curve): how often the shape check (and, for comparison, the overlap of
 PPML and NB) marks the primary elasticity misspecified, with the p-values. ``claim4`` (design:mechanism:
 elasticity[:curve]): claim 4's verdict by ``claims.judge`` on the PRC statement, with the rank correlations.
 ``batches`` (design:mechanism:elasticity:batch size:shared variance:followers|random): each batch of accounts
-shares one Gamma effect and one creation day; coverage of the account-level, reported and clustered intervals.
+shares one Gamma effect and one creation day; coverage of the account-level and reported intervals, and of each
+clustered sandwich (``models.BATCH_METHODS``: CR1, CR2) as the product would use it. ``exposure``
+(design:mechanism:elasticity[:curve]): how often the score test permuted within tweet strata and the within-strata
+Spearman's permutation test reject at 5% (no model fitted).
 """
 
 import json
