@@ -355,9 +355,12 @@ def cr2_bm(Z, r, clusters, j=1):
         lengths[g] = p @ p
         projected[g] = Zg.T @ p
     cov = B @ (adjusted.T @ adjusted) @ B
-    cross = projected @ B @ projected.T  # (G, G): (Z_g' p_g)' B (Z_h' p_h)
-    omega_trace = lengths.sum() - np.trace(cross)
-    omega_square = np.sum(lengths**2) - 2 * np.sum(lengths * np.diag(cross)) + np.sum(cross**2)
+    # (Z_g' p_g)' B (Z_h' p_h) over all pairs without the G x G matrix (a release has thousands of days):
+    # its diagonal, and its squared Frobenius norm tr((B Q'Q)^2) from k x k matrices
+    diagonal = np.einsum("gi,ij,gj->g", projected, B, projected)
+    BQQ = B @ (projected.T @ projected)
+    omega_trace = lengths.sum() - diagonal.sum()
+    omega_square = np.sum(lengths**2) - 2 * np.sum(lengths * diagonal) + np.trace(BQQ @ BQQ)
     df = float(omega_trace**2 / omega_square) if omega_square > 0 else np.nan
     return cov, df
 
