@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Per-cell limit for nbval (seconds): a hung cell fails the run instead of eating CI.
 CELL_TIMEOUT ?= 600
 
-.PHONY: install report test test-unit test-notebooks test-slow validate lab bench bench-turkey report-screenshot lock clean
+.PHONY: install report test test-unit test-notebooks test-slow validate validate-reduced lab bench bench-turkey report-screenshot lock clean
 
 install: $(STAMP)
 
@@ -42,6 +42,27 @@ validate: $(STAMP)
 	nice $(BIN)/python validation/battery.py --phase fresh --reps $(VALIDATE_REPS) --population-reps 200 --write-docs
 	nice $(BIN)/python validation/battery.py --phase diagnose --reps 50 --sizes 3000 --population-reps 0
 	nice $(BIN)/python validation/battery.py --phase confirm --reps 50 --sizes 3000 --population-reps 0 --write-docs
+	$(MAKE) validate-reduced
+
+# Issue 24's cells on fresh seeds (600001 on; 3,000 accounts of the IRA design unless named), one JSON line per cell
+# in validation/reduced.jsonl (written aside, then moved): the shape check's alarms and power, claim 4 under no
+# association, batches (CR1 and CR2 by creation day), and the score test within tweet strata's size and power.
+REDUCED_REPS ?= 100
+REDUCED := nice $(BIN)/python validation/reduced.py
+validate-reduced: $(STAMP)
+	{ $(REDUCED) shape 600001 $(REDUCED_REPS) ira:nb2:0.3:log_linear ira:lognormal:0.3:log_linear \
+		ira:simulator:0.3:log_linear synthetic:nb2:0.3:log_linear synthetic:lognormal:0.3:log_linear \
+		ira:nb2:0:step ira:lognormal:0:step ira:simulator:0:step synthetic:nb2:0:step && \
+	  $(REDUCED) claim4 600001 $(REDUCED_REPS) ira:nb2:0 ira:simulator:0 ira:lognormal:0 ira:nb_dispersion:0 \
+		ira:variance_power:0 ira:zero_inflated:0 synthetic:nb2:0 synthetic:simulator:0 synthetic:lognormal:0 \
+		ira:nb2:0:step && \
+	  $(REDUCED) batches 600001 $(REDUCED_REPS) ira:nb2:0.3:25:1:followers ira:nb2:0:25:1:followers \
+		ira:nb2:0.3:25:0.25:followers ira:nb2:0.3:25:1:random ira:nb2:0.3:5:1:followers ira:nb2:0.3:25:0:random \
+		ira:simulator:0.3:25:1:followers ira:nb2:0:25:1:random && \
+	  $(REDUCED) exposure 600001 $(REDUCED_REPS) ira:nb2:0 ira:simulator:0 ira:lognormal:0 ira:nb_dispersion:0 \
+		ira:variance_power:0 ira:zero_inflated:0 synthetic:nb2:0 synthetic:simulator:0 synthetic:lognormal:0 \
+		ira:nb2:0.3 ira:lognormal:0.3 ira:nb2:0:step synthetic:nb2:0.3; } > validation/reduced.jsonl.part
+	mv validation/reduced.jsonl.part validation/reduced.jsonl
 
 lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (traction)"

@@ -114,3 +114,74 @@ def test_wild_score_interval_ends_are_where_the_test_starts_to_reject(nb):
 def test_top_share_counts_at_least_one_account():
     assert estimating.top_share([5.0, 1, 1, 1]) == pytest.approx(5 / 8)
     assert estimating.top_share(np.ones(300)) == pytest.approx(3 / 300)
+
+
+def dense_cr2_bm(Z, r, clusters, j=1):
+    """CR2 and its Bell-McCaffrey df from n x n matrices and scipy's matrix square root (no low-rank shortcut)."""
+    from scipy.linalg import sqrtm
+    n = len(r)
+    B = np.linalg.inv(Z.T @ Z)
+    H = Z @ B @ Z.T
+    meat = np.zeros((Z.shape[1], Z.shape[1]))
+    P = []  # each cluster's p_g padded to n
+    for label in np.unique(clusters):
+        rows = np.flatnonzero(clusters == label)
+        A = np.real(sqrtm(np.linalg.inv(np.eye(len(rows)) - H[np.ix_(rows, rows)])))
+        u = Z[rows].T @ A @ r[rows]
+        meat += np.outer(u, u)
+        padded = np.zeros(n)
+        padded[rows] = A @ Z[rows] @ B[:, j]
+        P.append(padded)
+    P = np.array(P)
+    omega = P @ (np.eye(n) - H) @ P.T
+    return B @ meat @ B, np.trace(omega) ** 2 / np.sum(omega**2)
+
+
+def test_cr2_is_hc2_with_bell_mccaffrey_df_when_each_account_is_its_own_cluster(nb):
+    eq, beta = nb
+    beta = eq.solve(beta)
+    cov, df = eq.cr2(beta, np.arange(len(eq.y)))
+    np.testing.assert_allclose(cov, eq.sandwich(beta, "HC2"), rtol=1e-9)
+    assert df == pytest.approx(eq.bell_mccaffrey_df(beta), rel=1e-9)
+
+
+def test_cr2_of_ols_with_singleton_clusters_is_statsmodels_hc2():
+    rng = np.random.default_rng(4)
+    X = np.column_stack([np.ones(60), rng.normal(size=60)])
+    y = X @ [1.0, 0.5] + rng.normal(size=60) * (1 + np.abs(X[:, 1]))
+    ols = sm.OLS(y, X).fit(cov_type="HC2")
+    cov, _ = estimating.cr2_bm(X, ols.resid, np.arange(60))
+    np.testing.assert_allclose(cov, ols.cov_params(), rtol=1e-9)
+
+
+def test_cr2_and_its_df_match_the_n_by_n_computation_for_ols_and_for_the_nb_equation(nb):
+    rng = np.random.default_rng(5)
+    n = 90
+    clusters = rng.integers(0, 14, n)  # unequal clusters
+    X = np.column_stack([np.ones(n), rng.normal(size=n) + 0.3 * clusters])
+    y = X @ [1.0, 0.5] + rng.normal(size=14)[clusters] + rng.normal(size=n)
+    resid = sm.OLS(y, X).fit().resid
+    cov, df = estimating.cr2_bm(X, resid, clusters)
+    dense_cov, dense_df = dense_cr2_bm(X, resid, clusters)
+    np.testing.assert_allclose(cov, dense_cov, rtol=1e-9)
+    assert df == pytest.approx(dense_df, rel=1e-9) and 1 < df < 13
+    eq, beta = nb
+    beta = eq.solve(beta)
+    days = np.random.default_rng(6).integers(0, 40, len(eq.y))
+    cov, df = eq.cr2(beta, days)
+    Z, r = eq.working_regression(beta)
+    np.testing.assert_allclose(Z * r[:, None], eq.scores(beta), rtol=1e-10)  # the scores are z_i r_i
+    dense_cov, dense_df = dense_cr2_bm(Z, r, days)
+    np.testing.assert_allclose(cov, dense_cov, rtol=1e-8)
+    assert df == pytest.approx(dense_df, rel=1e-8)
+
+
+def test_cr2_df_of_a_mean_over_balanced_clusters_is_clusters_minus_one():
+    # intercept only, 12 clusters of 5: Omega = m c^2 (I - J / G), so (tr Omega)^2 / tr(Omega^2) = G - 1 exactly
+    rng = np.random.default_rng(7)
+    y = rng.normal(size=60)
+    cov, df = estimating.cr2_bm(np.ones((60, 1)), y - y.mean(), np.repeat(np.arange(12), 5), j=0)
+    assert df == pytest.approx(11.0, rel=1e-12)
+    # and CR2 of a mean over balanced clusters is the between-cluster variance of the cluster means / G
+    means = y.reshape(12, 5).mean(axis=1)
+    assert cov[0, 0] == pytest.approx(means.var(ddof=1) / 12, rel=1e-12)

@@ -14,7 +14,7 @@ from statsmodels.discrete.discrete_model import NegativeBinomial
 
 from helpers import results
 from helpers.errors import TractionError
-from helpers.stats import fitting, models
+from helpers.stats import estimating, fitting, models
 
 REQUIRED_IDS = {"elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered",
                 "hurdle_any_logit_followers", "hurdle_positive_nb_followers", "overdispersion_test",
@@ -296,22 +296,28 @@ def test_the_batch_interval_is_the_cluster_robust_sandwich_by_creation_day_and_r
     eq, beta = fitted.equations["ppml_account"], np.asarray(fitted.fits["ppml_account"].result.params)[:2]
     entry = fitted.test("elasticity_ppml_account")
     low, high = models._interval(eq, beta)[:2]  # the account-level interval
-    found = models.batch_interval(eq, beta, days, low, high)
+    cr1 = models.batch_interval(eq, beta, days, low, high, method="CR1")
     # statsmodels' cluster-robust Poisson GLM: the same CR1 correction, G / (G - 1) (n - 1) / (n - k)
     glm = sm.GLM(eq.y, eq.X, family=sm.families.Poisson(), offset=eq.offset).fit(
         cov_type="cluster", cov_kwds={"groups": days})
-    se = (found.high - found.low) / 2 / stats.t.ppf(0.975, 119)
-    assert found.clusters == 120 and se == pytest.approx(glm.bse[1], rel=1e-6)
-    assert (found.low + found.high) / 2 == pytest.approx(glm.params[1], abs=1e-6)
+    se = (cr1.high - cr1.low) / 2 / stats.t.ppf(0.975, 119)
+    assert cr1.clusters == 120 and cr1.df == 119 and se == pytest.approx(glm.bse[1], rel=1e-6)
+    assert (cr1.low + cr1.high) / 2 == pytest.approx(glm.params[1], abs=1e-6)
+    # the reported one is CR2 with Bell-McCaffrey df (its algebra is checked in test_estimating.py)
+    found = models.batch_interval(eq, beta, days, low, high)
+    cr2 = estimating.cr2_bm_interval(eq, beta, days)
+    assert found.method == models.BATCH_METHOD == "CR2" and found.df == pytest.approx(cr2.df)
+    assert (found.low, found.high) == pytest.approx((cr2.low, cr2.high)) and 1 < found.df < 119
     assert found.ratio == pytest.approx((found.high - found.low) / (high - low)) and found.ratio >= models.BATCH_WIDER
     # the clustered interval is the one reported, the account-level one kept in the warning
     assert (entry["ci_low"], entry["ci_high"]) == pytest.approx((found.low, found.high))
-    assert entry["p_value"] == pytest.approx(2 * stats.t.sf(abs(glm.params[1] / glm.bse[1]), 119), rel=1e-4)
+    assert entry["p_value"] == pytest.approx(2 * stats.t.sf(abs(cr2.estimate / cr2.se), cr2.df), rel=1e-6)
     warning = next(w for w in entry["warnings"] if w.startswith(results.CLUSTERED))
     assert f"account-level interval ({low:.4g} to {high:.4g}" in warning
+    assert f"(120 days, CR2, t on {found.df:.3g} df)" in warning
     for test_id in ("elasticity_nb_account", "elasticity_ppml_account"):
         warning = next(w for w in fitted.test(test_id)["warnings"] if w.startswith(results.CLUSTERED))
-        assert "the accounts appear to come in batches" in warning and "(120 days, CR1, t on 119 df)" in warning
+        assert "the accounts appear to come in batches" in warning and "(120 days, CR2, t on " in warning
 
 
 def test_independent_accounts_made_on_the_same_days_do_not_warn_and_a_table_without_dates_says_so():

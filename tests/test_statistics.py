@@ -213,3 +213,33 @@ def test_lorenz_points_are_the_corners_of_the_curve_over_every_unit():
     curve = np.concatenate([[0], np.cumsum(np.sort(values))]) / values.sum()
     np.testing.assert_allclose(np.interp(every_unit, points["population_share"], points["engagement_share"]), curve,
                                atol=1e-12)
+
+
+def test_the_score_test_within_tweet_strata_is_its_formula_and_its_p_value_the_exact_permutation_one():
+    import itertools
+    followers = np.array([0, 3, 40, 7, 150, 2, 900, 12.0])
+    tweets = np.array([1, 1, 1, 1, 4, 5, 6, 7.0])
+    engagement = np.array([0, 2, 5, 1, 30, 2, 60, 9.0])
+    strata = descriptives.exposure_strata(tweets)  # 1 | 4-7: two strata of four accounts
+    found = descriptives.within_strata_score_test(followers, engagement, tweets, strata, n_perm=20_000, seed=3)
+    frame = pd.DataFrame({"x": np.log1p(followers), "y": engagement, "n": tweets, "s": strata})
+    frame["mu"] = frame["n"] * frame.groupby("s")["y"].transform("sum") / frame.groupby("s")["n"].transform("sum")
+    alpha = max(0.0, ((frame["y"] - frame["mu"]) ** 2 - frame["mu"]).sum() / (frame["mu"] ** 2).sum())
+    frame["e"] = (frame["y"] - frame["mu"]) / (1 + alpha * frame["mu"])
+
+    e, codes = frame["e"].to_numpy(), np.unique(strata, return_inverse=True)[1]
+
+    def statistic(x):
+        c = x - (np.bincount(codes, weights=x) / np.bincount(codes))[codes]
+        return (c * e).sum() / np.sqrt((c**2 * e**2).sum())
+    observed = statistic(frame["x"].to_numpy())
+    assert found.statistic == pytest.approx(observed, rel=1e-12) and found.accounts == 8
+    # every arrangement of followers within the two strata (4! x 4!): the exact permutation p-value
+    first, second = np.flatnonzero(strata == 0), np.flatnonzero(strata != 0)
+    exceed = []
+    for a, b in itertools.product(itertools.permutations(first), itertools.permutations(second)):
+        x = frame["x"].to_numpy().copy()
+        x[first], x[second] = frame["x"].to_numpy()[list(a)], frame["x"].to_numpy()[list(b)]
+        exceed.append(abs(statistic(x)) >= abs(observed) - 1e-12)
+    assert 0.02 < np.mean(exceed) < 0.5  # a p-value the test can get wrong
+    assert found.p_value == pytest.approx(np.mean(exceed), abs=0.01)  # 20,000 draws: Monte Carlo error < 0.004

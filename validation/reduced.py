@@ -1,17 +1,22 @@
-"""Issue 24's reduced battery: the shape check, claim 4 under no association, and batches, through the product's calls.
+"""Issue 24's reduced battery: the shape check, claim 4 under no association, batches and a fallback respecting
+exposure, through the product's calls.
 
-Not ``make validate``: a few cells at 3,000 accounts, run by hand, one JSON line per cell on stdout
-(docs/statistics.md, "Reduced-battery figures"). Cells are colon-separated:
+A few cells at 3,000 accounts, one JSON line per cell on stdout (docs/statistics.md, "Reduced-battery figures");
+``make validate-reduced`` (the end of ``make validate``) runs them all on fresh seeds. Cells are colon-separated:
 
     nice python validation/reduced.py shape 1 20 ira:lognormal:0.3:log_linear ira:nb2:0:step ...
     nice python validation/reduced.py claim4 300001 50 ira:nb2:0 ira:nb2:0:step synthetic:lognormal:0 ...
     nice python validation/reduced.py batches 400001 30 ira:nb2:0.3:25:1:followers ira:nb2:0.3:25:0:random ...
+    nice python validation/reduced.py exposure 500001 100 ira:lognormal:0 ira:nb2:0.3 ira:nb2:0:step ...
 
 ``shape`` (design:mechanism:elasticity:curve): how often the shape check (and, for comparison, the overlap of
 PPML and NB) marks the primary elasticity misspecified, with the p-values. ``claim4`` (design:mechanism:
 elasticity[:curve]): claim 4's verdict by ``claims.judge`` on the PRC statement, with the rank correlations.
 ``batches`` (design:mechanism:elasticity:batch size:shared variance:followers|random): each batch of accounts
-shares one Gamma effect and one creation day; coverage of the account-level, reported and clustered intervals.
+shares one Gamma effect and one creation day; coverage of the account-level and reported intervals, and of each
+clustered sandwich (``models.BATCH_METHODS``: CR1, CR2) as the product would use it. ``exposure``
+(design:mechanism:elasticity[:curve]): how often the score test permuted within tweet strata and the within-strata
+Spearman's permutation test reject at 5% (no model fitted).
 """
 
 import json
@@ -92,14 +97,40 @@ def claim4(cell, seeds):
         out["shape_fires"] += bool(results.misspecified(nb))
         out["spearman_excludes0"] += _excludes_zero(tests["spearman_followers_engagement"])
         out["within_strata_excludes0"] += _excludes_zero(tests["spearman_followers_engagement_within_tweet_strata"])
+        used = n > 0
+    return out
+
+
+def exposure(cell, seeds):
+    """How often the studentized score test permuted within tweet strata (``descriptives.within_strata_score_test``)
+    rejects at 5%, beside the within-strata Spearman's permutation test (no model is fitted: the tests alone)."""
+    design, mechanism, elasticity, *curve = cell.split(":")
+    elasticity, curve = float(elasticity), (curve or ["log_linear"])[0]
+    out = {"replicates": 0, "score_rejects": 0, "spearman_within_rejects": 0}
+    for seed in seeds:
+        rng = np.random.default_rng([seed, 19, list(mechanisms.DESIGNS).index(design),
+                                     list(mechanisms.MECHANISMS).index(mechanism), int(100 * elasticity),
+                                     int(curve == "step")])
+        followers, n = mechanisms.DESIGNS[design](SIZE, rng)
+        totals, _ = mechanisms.draw(mechanism, followers, n, elasticity, rng, curve=curve)
+        used = n > 0
+        followers, n, totals = followers[used], n[used], totals[used]
+        strata = descriptives.exposure_strata(n)
+        found = descriptives.within_strata_score_test(followers, totals, n, strata, seed=seed)
+        p_score = None if found is None else found.p_value
+        p_rank = descriptives.within_strata_permutation_p(followers, totals / n, strata, seed=seed)
+        out["replicates"] += 1
+        out["score_rejects"] += bool(p_score is not None and p_score < 0.05)
+        out["spearman_within_rejects"] += bool(p_rank is not None and p_rank < 0.05)
     return out
 
 
 def batches(cell, seeds):
     design, mechanism, elasticity, size, shared, along = cell.split(":")
     elasticity, size, shared = float(elasticity), int(size), float(shared)
-    out = {"fits": 0, "account_level_covers": 0, "reported_covers": 0, "clustered_covers": 0, "warns": 0,
-           "account_level_misses": 0, "misses_warned": 0, "verdicts": {}}
+    out = {"fits": 0, "account_level_covers": 0, "reported_covers": 0, "account_level_misses": 0, "verdicts": {},
+           **{f"{key}_{method}": 0 for method in models.BATCH_METHODS
+              for key in ("clustered_covers", "warns", "misses_warned", "reported_covers")}, "df_CR2": []}
     for seed in seeds:
         rng = np.random.default_rng([seed, 17, list(mechanisms.DESIGNS).index(design),
                                      list(mechanisms.MECHANISMS).index(mechanism), int(100 * elasticity), size,
@@ -116,16 +147,21 @@ def batches(cell, seeds):
             continue
         eq, beta = fit.equations["nb_account"], np.asarray(fit.fits["nb_account"].result.params)[:2]
         low, high = models._interval(eq, beta)[:2]
-        clustered = models.batch_interval(eq, beta, models._account_data(accounts)["batches"], low, high)
-        warned = any(w.startswith(results.CLUSTERED) for w in nb["warnings"])
         covered = bool(low <= elasticity <= high)
         out["fits"] += 1
         out["account_level_covers"] += covered
-        out["reported_covers"] += bool(nb["ci_low"] <= elasticity <= nb["ci_high"])
-        out["clustered_covers"] += bool(clustered.low <= elasticity <= clustered.high)
-        out["warns"] += warned
         out["account_level_misses"] += not covered
-        out["misses_warned"] += bool((not covered) and warned)
+        out["reported_covers"] += bool(nb["ci_low"] <= elasticity <= nb["ci_high"])
+        for method in models.BATCH_METHODS:  # each sandwich as the product would use it
+            found = models.batch_interval(eq, beta, models._account_data(accounts)["batches"], low, high, method)
+            warned = found.ratio >= models.BATCH_WIDER
+            reported = (found.low, found.high) if warned else (low, high)
+            out[f"clustered_covers_{method}"] += bool(found.low <= elasticity <= found.high)
+            out[f"warns_{method}"] += bool(warned)
+            out[f"misses_warned_{method}"] += bool((not covered) and warned)
+            out[f"reported_covers_{method}"] += bool(reported[0] <= elasticity <= reported[1])
+            if method == "CR2":
+                out["df_CR2"].append(round(found.df, 1))
         verdict, _ = _verdict(fit, accounts, seed)
         out["verdicts"][verdict] = out["verdicts"].get(verdict, 0) + 1
     return out
@@ -135,7 +171,7 @@ if __name__ == "__main__":
     kind, start, reps, *cells = sys.argv[1:]
     for cell in cells:
         began = time.time()
-        found = {"shape": shape, "claim4": claim4, "batches": batches}[kind](
+        found = {"shape": shape, "claim4": claim4, "batches": batches, "exposure": exposure}[kind](
             cell, range(int(start), int(start) + int(reps)))
         print(json.dumps({"cell": cell, "seeds": [int(start), int(start) + int(reps) - 1], **found,
                           "seconds": round(time.time() - began)}), flush=True)

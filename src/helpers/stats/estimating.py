@@ -15,6 +15,7 @@ Intervals for the slope (the elasticity), all resampling or perturbing whole acc
 
 - ``sandwich``: HC0-HC3 (HC2/HC3 inflate each account's score by its leverage);
 - ``bell_mccaffrey_df``: Satterthwaite degrees of freedom for HC2 (CR2 with one account a cluster);
+- ``cr2_bm``: the CR2 sandwich with clusters of accounts (creation batches) and its Bell-McCaffrey df;
 - ``wild_score_interval``: the wild (sign-flip) score bootstrap of Kline and Santos, inverted:
   the null is imposed, so no refit per replicate, and a fit carried by a few accounts gets the
   wide interval their few signs allow;
@@ -156,6 +157,20 @@ class Equation:
         trace_sq = np.sum(D**2) - 2 * np.sum(D**2 * h) + np.trace(G @ ZDZ @ G @ ZDZ)
         return float(trace**2 / trace_sq) if trace_sq > 0 else np.nan
 
+    def working_regression(self, beta):
+        """(Z, r): the weighted working regression whose least squares the equation solves at ``beta``:
+        z_i = x_i sqrt(v_i), r_i = (y_i - M_i) g_i / sqrt(v_i), v_i the account's weight, so each score is
+        z_i r_i and the information Z'Z (clubSandwich's CR2 for a GLM uses this regression's hat matrix)."""
+        root = np.sqrt(self.weight(beta))
+        M, g = self.means(beta)
+        return self.X * root[:, None], (self.y - M) * g / root
+
+    def cr2(self, beta, clusters, j=1):
+        """(CR2 covariance of beta, Bell-McCaffrey degrees of freedom of beta_j) with ``clusters`` (one label per
+        account) as the units; see ``cr2_bm``."""
+        Z, r = self.working_regression(beta)
+        return cr2_bm(Z, r, clusters, j)
+
     # --- the wild score bootstrap, inverted ---
 
     def restricted(self, slopes, j=1, *, max_iter=100):
@@ -296,6 +311,64 @@ def hc3_bm_interval(eq: Equation, beta, j=1, level=LEVEL) -> Interval:
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = eq.sandwich(beta, "HC3")
         df = eq.bell_mccaffrey_df(beta, j=j)
+    estimate = float(np.asarray(beta)[j])
+    se = float(np.sqrt(cov[j, j])) if cov[j, j] >= 0 else np.nan
+    low, high = normal_interval(estimate, se, df, level)
+    p_value = 2 * stats.t.sf(abs(estimate / se), df) if se > 0 else np.nan
+    return Interval(estimate, low, high, se, df, float(p_value), cov)
+
+
+def cr2_bm(Z, r, clusters, j=1):
+    """Bell and McCaffrey's bias-reduced cluster sandwich (CR2) of a least-squares fit of r on Z, and the
+    Satterthwaite degrees of freedom of coefficient ``j`` under a working model of independent residuals of
+    equal variance (Pustejovsky and Tipton 2018, as R's clubSandwich ``vcovCR(type = "CR2")`` with
+    ``coef_test(test = "Satterthwaite")``). ``r`` holds the fit's residuals.
+
+    Each cluster's residuals are multiplied by A_g = (I - H_gg)^(-1/2), H_gg its block of the hat matrix. H_gg
+    has rank at most k, so A_g = I + U ((1 - s^2)^(-1/2) - 1) U' from the thin SVD U s V' of Z_g B^(1/2): no
+    n_g x n_g matrix is formed. With every account its own cluster this is HC2 and its df
+    ``Equation.bell_mccaffrey_df``.
+
+    The df: the variance of beta_j is sum_g (p_g' r_g)^2 with p_g = A_g Z_g b, b the j-th column of
+    B = (Z'Z)^-1; with r = (I - H) e, Var(e) = I, it is a quadratic form whose Satterthwaite df is
+    (tr Omega)^2 / ||Omega||_F^2, Omega_gh = p_g' (I - H)_gh p_h = [g = h] |p_g|^2 - (Z_g' p_g)' B (Z_h' p_h).
+    """
+    Z, r = np.asarray(Z, float), np.asarray(r, float)
+    codes = np.unique(clusters, return_inverse=True)[1]
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
+    B = np.linalg.inv(Z.T @ Z)
+    root = np.linalg.cholesky(B)  # B = root root'
+    b = B[:, j]
+    G, k = len(starts), Z.shape[1]
+    adjusted = np.empty((G, k))  # Z_g' A_g r_g: each cluster's corrected score
+    lengths = np.empty(G)  # |p_g|^2
+    projected = np.empty((G, k))  # Z_g' p_g
+    for g, rows in enumerate(np.split(order, starts[1:])):
+        Zg, rg = Z[rows], r[rows]
+        U, s, _ = np.linalg.svd(Zg @ root, full_matrices=False)
+        extra = 1 / np.sqrt(np.maximum(1 - s**2, 1e-12)) - 1  # (1 - s^2)^(-1/2) - 1
+        Ar = rg + U @ (extra * (U.T @ rg))
+        Zb = Zg @ b
+        p = Zb + U @ (extra * (U.T @ Zb))
+        adjusted[g] = Zg.T @ Ar
+        lengths[g] = p @ p
+        projected[g] = Zg.T @ p
+    cov = B @ (adjusted.T @ adjusted) @ B
+    # (Z_g' p_g)' B (Z_h' p_h) over all pairs without the G x G matrix (a release has thousands of days):
+    # its diagonal, and its squared Frobenius norm tr((B Q'Q)^2) from k x k matrices
+    diagonal = np.einsum("gi,ij,gj->g", projected, B, projected)
+    BQQ = B @ (projected.T @ projected)
+    omega_trace = lengths.sum() - diagonal.sum()
+    omega_square = np.sum(lengths**2) - 2 * np.sum(lengths * diagonal) + np.trace(BQQ @ BQQ)
+    df = float(omega_trace**2 / omega_square) if omega_square > 0 else np.nan
+    return cov, df
+
+
+def cr2_bm_interval(eq: Equation, beta, clusters, j=1, level=LEVEL) -> Interval:
+    """The interval of coefficient ``j`` with ``clusters`` as the units: CR2 sandwich, Bell-McCaffrey df, t."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov, df = eq.cr2(beta, clusters, j)
     estimate = float(np.asarray(beta)[j])
     se = float(np.sqrt(cov[j, j])) if cov[j, j] >= 0 else np.nan
     low, high = normal_interval(estimate, se, df, level)

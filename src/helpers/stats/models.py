@@ -372,27 +372,42 @@ class BatchInterval:
     clusters: int
     ratio: float  # its width over the account-level interval's
     p_value: float  # at 0, from the same t
+    df: float
+    method: str  # BATCH_METHODS' key
+
+    def describe(self):
+        return f"{self.clusters} days, {self.method}, t on {self.df:.3g} df"
 
 
-def batch_interval(eq, beta, batches, low, high):
-    """CR1 sandwich of the estimating equation with each creation day a cluster (scores summed per day, times
-    G / (G - 1) (n - 1) / (n - k)), and a t quantile on G - 1 df (Cameron and Miller); None with under
-    BATCH_MIN_CLUSTERS days. Accounts an operator made on one day share its content and its bought followers,
-    so their engagement is not independent, and an interval over accounts is then too narrow."""
+# The sandwiches tried for the interval clustered by creation day (validation/reduced.py chose BATCH_METHOD).
+BATCH_METHODS = {"CR1": "CR1 sandwich, times G / (G - 1) (n - 1) / (n - k), t on G - 1 df (Cameron and Miller)",
+                 "CR2": "CR2 sandwich (Bell and McCaffrey), t on its Satterthwaite df (Pustejovsky and Tipton)"}
+BATCH_METHOD = "CR2"
+
+
+def batch_interval(eq, beta, batches, low, high, method=BATCH_METHOD):
+    """The elasticity's interval with each creation day a cluster (``BATCH_METHODS[method]``), scores summed per
+    day; None with under BATCH_MIN_CLUSTERS days. Accounts an operator made on one day share its content and its
+    bought followers, so their engagement is not independent, and an interval over accounts is then too narrow."""
     codes = np.unique(batches, return_inverse=True)[1]
     clusters = int(codes.max()) + 1
     if clusters < BATCH_MIN_CLUSTERS:
         return None
-    scores = eq.scores(beta)
-    summed = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=clusters)
-                              for j in range(scores.shape[1])])
-    n, k = eq.X.shape
-    bread = np.linalg.inv(eq.information(beta))
-    cov = bread @ (summed.T @ summed) @ bread * clusters / (clusters - 1) * (n - 1) / (n - k)
-    se = float(np.sqrt(cov[1, 1]))
-    half = float(stats.t.ppf(0.975, clusters - 1) * se)
-    p_value = float(2 * stats.t.sf(abs(beta[1]) / se, clusters - 1))
-    return BatchInterval(beta[1] - half, beta[1] + half, clusters, 2 * half / (high - low), p_value)
+    if method == "CR2":
+        found = estimating.cr2_bm_interval(eq, beta, codes)
+        se, df = found.se, found.df
+    else:
+        scores = eq.scores(beta)
+        summed = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=clusters)
+                                  for j in range(scores.shape[1])])
+        n, k = eq.X.shape
+        bread = np.linalg.inv(eq.information(beta))
+        cov = bread @ (summed.T @ summed) @ bread * clusters / (clusters - 1) * (n - 1) / (n - k)
+        se, df = float(np.sqrt(cov[1, 1])), clusters - 1
+    half = float(stats.t.ppf(0.975, df) * se)
+    p_value = float(2 * stats.t.sf(abs(beta[1]) / se, df))
+    return BatchInterval(beta[1] - half, beta[1] + half, clusters, 2 * half / (high - low), p_value, float(df),
+                         method)
 
 
 def _with_batches(entry, eq, beta, batches):
@@ -411,8 +426,8 @@ def _with_batches(entry, eq, beta, batches):
         entry["warnings"].append(f"batches: fewer than {BATCH_MIN_CLUSTERS} creation days, no interval clustered "
                                  "by day")
         return entry
-    text = (f"interval with accounts clustered by creation day ({found.clusters} days, CR1, t on "
-            f"{found.clusters - 1} df): {found.low:.4g} to {found.high:.4g}, {found.ratio:.2f} times as wide")
+    text = (f"interval with accounts clustered by creation day ({found.describe()}): {found.low:.4g} to "
+            f"{found.high:.4g}, {found.ratio:.2f} times as wide")
     if found.ratio < BATCH_WIDER:
         entry["warnings"].append(f"batches: {text}")
         return entry
