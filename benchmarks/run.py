@@ -356,7 +356,7 @@ def bench_toolkit(timeout: float) -> dict:
 def toolkit_table(result: dict) -> list:
     if "skipped" in result:
         return ["", f"coordination-network-toolkit beside ours: skipped ({result['skipped']})"]
-    return ["", "| co-retweet network, 60 s window, min weight 2 | tweets | load s | network s | pairs | "
+    return ["", "| co-retweet network, 60 s window, min weight 2 | tweets | load or tables s | network s | pairs | "
                 "same pairs and weights |", "|---|---:|---:|---:|---:|---|",
             f"| coordination-network-toolkit 1.5.2 | {result['tweets']:,} | {result['toolkit_load_s']:.1f} | "
             f"{result['toolkit_compute_s']:.1f} | {result['toolkit_pairs']:,} | |",
