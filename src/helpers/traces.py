@@ -172,7 +172,7 @@ class Traces:
         """Account pairs that shared at least ``min_weight`` distinct items, each within ``window_minutes``.
 
         Two rows share an item within the window when their minutes differ by at most ``window_minutes``.
-        Rows are bucketed by item and time (buckets one window wide, each joined with the next), so the cost
+        Rows are bucketed by item and time (buckets one window wide, each joined with those beside it), so the cost
         is the pairs inside a bucket, never the square of an item's rows. An item that more than ``max_rows``
         observed rows share within one bucket is left out of every draw and counted in ``capped``. The pairs are
         counted in parts of at most ``rows_per_part`` joined rows (by the smaller account's uid modulo the parts),
