@@ -14,7 +14,9 @@ measured from outside, one after another in the same run:
 - notebook02: ``helpers.steps.engagement_vs_followers`` on the ingest's tables
               (``--notebook-02``; the Turkey-size run).
 
-Then ``traction run --out benchmarks/runs/default`` (cold) with its per-notebook
+Then, on the 3.5M campaign, the coordination job (``coordination.py``) and coordination-network-toolkit's co-retweet
+network beside ours (``coordination_toolkit.py``, the toolkit in a throwaway venv), and ``traction run --out
+benchmarks/runs/default`` (cold) with its per-notebook
 seconds from run.json. Prints markdown tables and merges into
 ``benchmarks/results.json`` (entries keyed by scale; re-measured sizes replace
 theirs). Campaigns are generated once into ``benchmarks/data/`` and reused.
@@ -303,14 +305,20 @@ def bench_run(timeout: float) -> dict:
 COORDINATION_SCALE = 10
 
 
-def bench_coordination(timeout: float) -> dict:
-    """`benchmarks/coordination.py` on the scale-10 campaign's tables (ingested once, then reused)."""
+def coordination_work() -> Path:
+    """The scale-10 campaign's tables for the coordination jobs (ingested once, then reused)."""
     folder = campaign_dir(COORDINATION_SCALE)
     work = RUNS / f"coordination-scale{COORDINATION_SCALE:g}"
     if not (work / "tweets.parquet").is_file():
         print(f"ingesting scale {COORDINATION_SCALE:g} for the coordination job ...", flush=True)
         subprocess.run([BIN / "traction", "ingest", "--data-dir", folder, "--campaign", CAMPAIGN, "--out", work],
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return work
+
+
+def bench_coordination(timeout: float) -> dict:
+    """`benchmarks/coordination.py` on the scale-10 campaign's tables."""
+    work = coordination_work()
     tweets = json.loads((work / "load_report.json").read_text())["totals"]["tweets"]
     print(f"coordination on {tweets:,} tweets ...", flush=True)
     code = code_version()
@@ -319,6 +327,44 @@ def bench_coordination(timeout: float) -> dict:
     log = (RUNS / "logs" / f"coordination-scale{COORDINATION_SCALE:g}.log").read_text()
     return {**result, "tweets": tweets, "detail": log.split("\n\tCommand being timed")[0].strip().splitlines()[:2],
             "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "code": code}
+
+
+TOOLKIT = "coordination-network-toolkit==1.5.2"
+TOOLKIT_VENV = Path("/tmp/cnt-venv")  # throwaway: the toolkit pulls in twarc, kept out of the project's environment
+
+
+def bench_toolkit(timeout: float) -> dict:
+    """`benchmarks/coordination_toolkit.py`: the toolkit's co-retweet network (60 s window, minimum edge weight 2) on
+    the scale-10 campaign beside ours, and whether the two edge sets are equal."""
+    tool = TOOLKIT_VENV / "bin" / "compute_networks"
+    if not tool.is_file():
+        made = subprocess.run(f"python3 -m venv {TOOLKIT_VENV} && {TOOLKIT_VENV}/bin/pip install --quiet {TOOLKIT}",
+                              shell=True, capture_output=True, text=True)
+        if made.returncode != 0:
+            return {"skipped": f"pip install {TOOLKIT} into {TOOLKIT_VENV} failed: {made.stderr.strip()[-300:]}"}
+    work = coordination_work()
+    print("coordination-network-toolkit beside ours ...", flush=True)
+    code = code_version()
+    result = measure("toolkit-coordination", [BIN / "python", BENCH / "coordination_toolkit.py", work,
+                                              RUNS / "toolkit", tool], timeout)
+    shutil.rmtree(RUNS / "toolkit", ignore_errors=True)
+    lines = (RUNS / "logs" / "toolkit-coordination.log").read_text().splitlines()
+    return {**result, **json.loads(next(line for line in lines if line.startswith("{"))),
+            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "code": code}
+
+
+def toolkit_table(result: dict) -> list:
+    if "skipped" in result:
+        return ["", f"coordination-network-toolkit beside ours: skipped ({result['skipped']})"]
+    return ["", "| co-retweet network, 60 s window, min weight 2 | tweets | load or tables s | network s | pairs | "
+                "same pairs and weights |", "|---|---:|---:|---:|---:|---|",
+            f"| coordination-network-toolkit 1.5.2 | {result['tweets']:,} | {result['toolkit_load_s']:.1f} | "
+            f"{result['toolkit_compute_s']:.1f} | {result['toolkit_pairs']:,} | |",
+            f"| traction (`Traces`: trace tables, then the 1-minute pairs of every trace) | {result['tweets']:,} | "
+            f"{result['ours_traces_s']:.1f} | {result['ours_pairs_s']:.1f} | {result['our_pairs']:,} | "
+            f"{'yes' if result['edge_sets_equal'] and result['equal_weights'] == result['both'] else 'NO'}: "
+            f"{result['only_ours']} only ours, {result['only_toolkit']} only the toolkit's, equal weights on "
+            f"{result['equal_weights']:,} of {result['both']:,} |"]
 
 
 def coordination_table(result: dict) -> list:
@@ -406,6 +452,8 @@ def tables(results: dict) -> str:
         lines.append(f"| whole command (incl. HTML rendering, start-up) | {run['seconds']:.1f} |")
     if results.get("coordination"):
         lines += coordination_table(results["coordination"])
+    if results.get("coordination_toolkit"):
+        lines += toolkit_table(results["coordination_toolkit"])
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {c['target']} | {c['value']} | {'yes' if c['met'] else 'NO'} |" for c in results["targets"]]
     return "\n".join(lines)
@@ -420,6 +468,8 @@ def main(argv=None):
                         help="also run notebook 02's step on each size's ingested tables (peak RSS and time)")
     parser.add_argument("--no-run", action="store_true", help="skip `traction run` on the default campaign")
     parser.add_argument("--no-coordination", action="store_true", help="skip the coordination job at scale 10")
+    parser.add_argument("--no-toolkit", action="store_true",
+                        help="skip coordination-network-toolkit's co-retweet network beside ours at scale 10")
     parser.add_argument("--keep-data", action="store_true",
                         help="keep generated campaigns above 10M tweets (default: removed after use)")
     parser.add_argument("--results", default=str(BENCH / "results.json"), help="results file (merged by scale)")
@@ -456,6 +506,8 @@ def main(argv=None):
         results_path.write_text(json.dumps(results, indent=2) + "\n")  # after each size: a long run keeps its work
     if not args.no_coordination:
         results["coordination"] = bench_coordination(args.timeout)
+    if not args.no_toolkit:
+        results["coordination_toolkit"] = bench_toolkit(args.timeout)
     if not args.no_run:
         results["run_default"] = bench_run(args.timeout)
     results["sizes"] = [by_scale[k] for k in sorted(by_scale)]

@@ -50,6 +50,9 @@ _ONCE_PER_MINUTE = {"co_link"}
 ITEMS_PER_TIE = 10
 ITEMS_PER_GROUP = 5
 TEXT_CHARS = 280  # texts in the evidence are cut to this many characters
+# Joined rows per part of a window's pair count (``Traces.pairs``): each part's distinct (pair, item) rows stay near
+# DuckDB's memory budget (frames.MEMORY_LIMIT), so a part spills little, and a window's spill is one part's.
+ROWS_PER_PART = 20_000_000
 
 
 def _rows_union(columns: str, *, counted: bool) -> str:
@@ -164,19 +167,22 @@ class Traces:
             self._crowded_for = (window_minutes, max_rows)
 
     def pairs(self, window_minutes: int, *, min_weight: int, max_rows: int,
-              shifts: pd.DataFrame | None = None, draw: int = 0, edges: bool = True) -> PairCount:
+              shifts: pd.DataFrame | None = None, draw: int = 0, edges: bool = True,
+              rows_per_part: int = ROWS_PER_PART) -> PairCount:
         """Account pairs that shared at least ``min_weight`` distinct items, each within ``window_minutes``.
 
         Two rows share an item within the window when their minutes differ by at most ``window_minutes``.
-        Rows are bucketed by item and time (buckets one window wide, each joined with the next), so the cost
+        Rows are bucketed by item and time (buckets one window wide, each joined with those beside it), so the cost
         is the pairs inside a bucket, never the square of an item's rows. An item that more than ``max_rows``
-        observed rows share within one bucket is left out of every draw and counted in ``capped``; pair counts
-        spill to disk under the memory limit. Without ``shifts`` the rows are the data as observed (draw 0);
+        observed rows share within one bucket is left out of every draw and counted in ``capped``. The pairs are
+        counted in parts of at most ``rows_per_part`` joined rows (by the smaller account's uid modulo the parts),
+        so one part at a time is in DuckDB's memory or spill, whatever the window. Without ``shifts`` the rows are
+        the data as observed (draw 0);
         ``shifts`` (uid, shift) moves each account's rows by ``shift`` tweet rows along the activity clock
         (the running count of all tweet rows, hour by hour, linear within an hour; wrapping at its ends) for
-        null draw ``draw``. One draw per call keeps the tables one draw long at any size. ``edges=False`` leaves
-        the pairs in DuckDB and returns their counts only (a draw at the 60-minute window of a 3.5M-tweet campaign
-        has 5M pairs).
+        null draw ``draw``. One draw per call keeps the tables one draw long at any size. ``edges=False`` keeps only
+        each part's count of pairs and its tied accounts, and returns the counts (a draw at the 60-minute window of a
+        3.5M-tweet campaign has 5M pairs).
         """
         self._build()
         con, width = self._con, int(window_minutes) + 1
@@ -199,37 +205,61 @@ class Traces:
                     ASOF JOIN activity_clock c ON x.p >= c.start"""
             con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_kept AS
                 SELECT *, minute // {width} AS bucket FROM ({moved}) ANTI JOIN trace_crowded USING (trace, item)""")
-            # Same-bucket pairs are met in both orders, kept once; next-bucket pairs are met once.
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_ties AS
-                WITH pairs AS (SELECT DISTINCT a.trace, least(a.uid, b.uid) AS user_1,
-                        greatest(a.uid, b.uid) AS user_2, a.item
-                    FROM trace_kept a JOIN (SELECT uid, trace, item, minute, bucket, bucket AS joined FROM trace_kept
-                                            UNION ALL SELECT uid, trace, item, minute, bucket, bucket - 1
-                                            FROM trace_kept) b
-                      ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
-                    WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
-                      AND abs(a.minute - b.minute) <= {int(window_minutes)})
-                SELECT {int(draw)}::SMALLINT AS draw, trace, user_1, user_2, count(*)::INTEGER AS weight FROM pairs
-                GROUP BY ALL HAVING count(*) >= {int(min_weight)}""")
+            parts = self._parts(window_minutes, rows_per_part)
+            con.execute("""CREATE OR REPLACE TEMP TABLE trace_ties (draw SMALLINT, trace UTINYINT, user_1 INTEGER,
+                user_2 INTEGER, weight INTEGER)""")
+            con.execute("CREATE OR REPLACE TEMP TABLE trace_tied (trace UTINYINT, uid INTEGER)")
+            pairs = {}
+            for part in range(parts):
+                self._part_ties(window_minutes, min_weight, draw, part, parts)
+                for trace, n in con.execute("SELECT trace, count(*) FROM trace_part_ties GROUP BY ALL").fetchall():
+                    pairs[trace] = pairs.get(trace, 0) + n
+                if edges:
+                    con.execute("INSERT INTO trace_ties SELECT * FROM trace_part_ties")
+                else:  # only the tied accounts are kept: a window's pairs can outgrow the disk
+                    con.execute("""INSERT INTO trace_tied SELECT trace, user_1 FROM trace_part_ties
+                        UNION SELECT trace, user_2 FROM trace_part_ties""")
+            if edges:
+                con.execute("INSERT INTO trace_tied SELECT trace, user_1 FROM trace_ties UNION SELECT trace, user_2 "
+                            "FROM trace_ties")
+            accounts = con.execute("SELECT trace, count(DISTINCT uid) FROM trace_tied GROUP BY ROLLUP (trace)").fetchall()
         except duckdb.OutOfMemoryException as error:
             raise TractionError(f"the {window_minutes}-minute window's pairs (draw {draw}) outgrew DuckDB's memory and "
                                 f"spill limits: {str(error).splitlines()[0]}") from error
         finally:
             if shifts is not None:
                 con.unregister("trace_shifts")
-        counts = {TRACES[trace] if trace is not None else "any": (int(accounts), int(pairs))
-                  for trace, accounts, pairs in con.execute("""
-            WITH ends AS (SELECT trace, user_1 AS uid FROM trace_ties UNION ALL SELECT trace, user_2 FROM trace_ties)
-            SELECT e.trace, e.accounts, p.pairs FROM (SELECT trace, count(DISTINCT uid) AS accounts FROM ends
-                                                      GROUP BY ROLLUP (trace)) e
-            JOIN (SELECT trace, count(*) AS pairs FROM trace_ties GROUP BY ROLLUP (trace)) p
-              ON e.trace IS NOT DISTINCT FROM p.trace""").fetchall()}
+        pairs[None] = sum(pairs.values())
+        counts = {TRACES[trace] if trace is not None else "any": (int(n), int(pairs[trace])) for trace, n in accounts}
         found = con.execute("SELECT * FROM trace_ties ORDER BY trace, user_1, user_2").df() if edges else None
         capped = con.execute("SELECT trace, groups, rows FROM trace_crowded ORDER BY trace, item").df()
         for frame in (found, capped) if edges else (capped,):
             frame["trace"] = pd.Categorical.from_codes(frame["trace"].astype(int), TRACES) if len(frame) \
                 else pd.Categorical([], TRACES)
         return PairCount(found, capped, counts)
+
+    def _parts(self, window_minutes, rows_per_part) -> int:
+        """Parts to count ``trace_kept``'s pairs in, each within ``rows_per_part`` joined rows: the pairs of rows that
+        share an item and a bucket or adjacent buckets (an upper bound of the rows ``_part_ties`` meets)."""
+        joined = self._con.execute("""WITH cells AS (SELECT trace, item, bucket, count(*) AS n FROM trace_kept
+                GROUP BY ALL)
+            SELECT coalesce(sum(a.n * (a.n + coalesce(b.n, 0))), 0)::HUGEINT FROM cells a
+            LEFT JOIN cells b ON a.trace = b.trace AND a.item = b.item AND b.bucket = a.bucket + 1""").fetchall()[0][0]
+        return max(1, -(-int(joined) // int(rows_per_part)))
+
+    def _part_ties(self, window_minutes, min_weight, draw, part, parts):
+        """``trace_part_ties``: the tied pairs of ``trace_kept`` whose smaller account is in ``part`` of ``parts``
+        (uid modulo ``parts``), with their weights (distinct items). A pair of rows sharing an item within the window
+        is met once, from the row of the smaller account, against the rows of its own bucket and the two beside it."""
+        self._con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_part_ties AS
+            WITH pairs AS (SELECT DISTINCT a.trace, a.uid AS user_1, b.uid AS user_2, a.item
+                FROM (SELECT * FROM trace_kept WHERE uid % {int(parts)} = {int(part)}) a
+                JOIN (SELECT uid, trace, item, minute, bucket + step AS joined FROM trace_kept,
+                      (VALUES (-1), (0), (1)) steps(step)) b
+                  ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
+                WHERE a.uid < b.uid AND abs(a.minute - b.minute) <= {int(window_minutes)})
+            SELECT {int(draw)}::SMALLINT AS draw, trace, user_1, user_2, count(*)::INTEGER AS weight FROM pairs
+            GROUP BY ALL HAVING count(*) >= {int(min_weight)}""")
 
     # ---- the evidence behind the observed ties ----------------------------------------------------------------
 

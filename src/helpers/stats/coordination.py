@@ -144,9 +144,9 @@ def _shares(counts: list[dict], n_accounts, window) -> list[dict]:
 
 def _cap_notes(capped: pd.DataFrame, window, max_rows) -> list[str]:
     per_trace = capped.groupby("trace", observed=True).agg(items=("rows", "size"), rows=("rows", "sum"))
-    return [f"{window}-minute window, {trace}: {row.items:,} items shared by more than {max_rows} rows within one "
-            f"window ({row.rows:,} rows) were left out of the pair counts, observed and null"
-            for trace, row in per_trace.iterrows()]
+    return [f"{window}-minute window, {trace}: {row['items']:,} items shared by more than {max_rows} rows within "
+            f"one window ({row['rows']:,} rows) were left out of the pair counts, observed and null"
+            for trace, row in per_trace.iterrows()]  # row.items would be the Series' method
 
 
 def coordinated_accounts(edges: pd.DataFrame) -> pd.DataFrame:

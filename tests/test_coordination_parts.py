@@ -1,0 +1,151 @@
+"""A window's pairs counted in parts (``Traces.pairs``, ``rows_per_part``) equal the base commit's single query, kept
+here as the slow reference, and a brute force in pandas: ties, weights, counts and every coordination entry."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import simulate, traces as traces_module
+from helpers.ingest import archive
+from helpers.stats import coordination
+from helpers.traces import TRACES
+from test_coordination import bursty_independent_tweets, rt, work_dir_from
+
+
+def base_pairs(traces, window_minutes, *, min_weight, max_rows, shifts=None, draw=0, edges=True, **_):
+    """``Traces.pairs`` as at the base commit (72635fc): one query for all a window's pairs."""
+    traces._build()
+    con, width = traces._con, int(window_minutes) + 1
+    traces._crowd(window_minutes, max_rows)
+    if shifts is None:
+        moved = "SELECT uid, trace, item, minute FROM trace_candidates"
+    else:
+        con.register("ref_shifts", shifts[["uid", "shift"]])
+        n = max(traces.n_rows, 1)
+        moved = f"""SELECT x.uid, x.trace, x.item,
+            (c.hour * 60 + floor(60 * (x.p - c.start) / c.n))::BIGINT AS minute
+            FROM (SELECT r.uid, r.trace, r.item, ((r.position + s.shift) % {n} + {n}) % {n} AS p
+                  FROM trace_candidates r JOIN ref_shifts s USING (uid)) x
+            ASOF JOIN activity_clock c ON x.p >= c.start"""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE ref_kept AS
+        SELECT *, minute // {width} AS bucket FROM ({moved}) ANTI JOIN trace_crowded USING (trace, item)""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE ref_ties AS
+        WITH pairs AS (SELECT DISTINCT a.trace, least(a.uid, b.uid) AS user_1,
+                greatest(a.uid, b.uid) AS user_2, a.item
+            FROM ref_kept a JOIN (SELECT uid, trace, item, minute, bucket, bucket AS joined FROM ref_kept
+                                  UNION ALL SELECT uid, trace, item, minute, bucket, bucket - 1 FROM ref_kept) b
+              ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
+            WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
+              AND abs(a.minute - b.minute) <= {int(window_minutes)})
+        SELECT {int(draw)}::SMALLINT AS draw, trace, user_1, user_2, count(*)::INTEGER AS weight FROM pairs
+        GROUP BY ALL HAVING count(*) >= {int(min_weight)}""")
+    if shifts is not None:
+        con.unregister("ref_shifts")
+    counts = {TRACES[trace] if trace is not None else "any": (int(accounts), int(pairs))
+              for trace, accounts, pairs in con.execute("""
+        WITH ends AS (SELECT trace, user_1 AS uid FROM ref_ties UNION ALL SELECT trace, user_2 FROM ref_ties)
+        SELECT e.trace, e.accounts, p.pairs FROM (SELECT trace, count(DISTINCT uid) AS accounts FROM ends
+                                                  GROUP BY ROLLUP (trace)) e
+        JOIN (SELECT trace, count(*) AS pairs FROM ref_ties GROUP BY ROLLUP (trace)) p
+          ON e.trace IS NOT DISTINCT FROM p.trace""").fetchall()}
+    found = con.execute("SELECT * FROM ref_ties ORDER BY trace, user_1, user_2").df() if edges else None
+    capped = con.execute("SELECT trace, groups, rows FROM trace_crowded ORDER BY trace, item").df()
+    for frame in (found, capped) if edges else (capped,):
+        frame["trace"] = pd.Categorical.from_codes(frame["trace"].astype(int), TRACES) if len(frame) \
+            else pd.Categorical([], TRACES)
+    return traces_module.PairCount(found, capped, counts)
+
+
+def brute_force(traces, window, min_weight, max_rows) -> dict:
+    """(trace, user_1, user_2): weight of the observed rows by pandas alone: every pair of rows of an item, crowded
+    items (more than ``max_rows`` rows in one bucket) left out."""
+    traces.rows_per_trace()  # builds the trace tables
+    rows = traces._con.execute("SELECT trace, item, uid, minute FROM trace_candidates").df()
+    per_bucket = rows.groupby(["trace", "item", rows["minute"] // (window + 1)]).size()
+    crowded = per_bucket[per_bucket > max_rows].reset_index()[["trace", "item"]].drop_duplicates()
+    rows = rows.merge(crowded, how="left", indicator=True).query("_merge == 'left_only'").drop(columns="_merge")
+    both = rows.merge(rows, on=["trace", "item"])
+    both = both[(both["uid_x"] < both["uid_y"]) & ((both["minute_x"] - both["minute_y"]).abs() <= window)]
+    weights = both.drop_duplicates(["trace", "uid_x", "uid_y", "item"]).groupby(["trace", "uid_x", "uid_y"]).size()
+    return {(TRACES[t], a, b): w for (t, a, b), w in weights[weights >= min_weight].items()}
+
+
+def crowded_tweets(seed=3, accounts=1200):
+    """One item that 1,200 accounts retweet within an hour (720k pairs of accounts), a second that a fifth of them
+    retweet the same hour, and scattered retweets of a few dozen items over a week."""
+    rng = np.random.default_rng(seed)
+    rows = [rt(f"a{i}", int(rng.integers(0, 60)), "viral") for i in range(accounts)]
+    rows += [rt(f"a{i}", int(rng.integers(0, 60)), "second") for i in rng.choice(accounts, accounts // 5, replace=False)]
+    rows += [rt(f"a{int(rng.integers(accounts))}", int(rng.integers(0, 7 * 1440)), f"i{int(rng.integers(40))}")
+             for _ in range(6000)]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("parts")
+    simulate.write_campaign(root / "data", "sim", simulate.Scenario(scale=0.1), seed=77)
+    archive.ingest(root / "data", "sim", root / "sim")
+    return {"simulated": traces_module.open(root / "sim"),
+            "crowded": traces_module.open(work_dir_from(root / "crowded", crowded_tweets())),
+            "bursty": traces_module.open(work_dir_from(root / "bursty", bursty_independent_tweets(seed=9)))}
+
+
+def assert_same(ours, base):
+    assert ours.counts == base.counts
+    pd.testing.assert_frame_equal(ours.capped, base.capped)
+    if base.edges is None:
+        assert ours.edges is None
+    else:
+        pd.testing.assert_frame_equal(ours.edges, base.edges)
+
+
+@pytest.mark.parametrize("name", ["simulated", "crowded", "bursty"])
+@pytest.mark.parametrize("window", [1, 10, 60])
+def test_pairs_in_parts_equal_the_base_query_observed_and_shifted(inputs, name, window):
+    traces = inputs[name]
+    draws = [(0, None), *coordination.null_shifts(traces.n_accounts, 1, max(1, traces.n_rows // 200), seed=window)]
+    # The crowded item left out, then counted (720k pairs of accounts on one item).
+    for max_rows in (500, 5000) if name == "crowded" else (500,):
+        for draw, shifts in draws:
+            base = base_pairs(traces, window, min_weight=2, max_rows=max_rows, shifts=shifts, draw=draw)
+            if name == "crowded" and window == 60:
+                assert base.capped.empty == (max_rows == 5000)
+            assert_same(traces.pairs(window, min_weight=2, max_rows=max_rows, shifts=shifts, draw=draw), base)
+            joined = traces._parts(window, 1)  # this draw's joined rows (the kept rows are the last call's)
+            for parts in (3, 25):
+                rows_per_part = -(-joined // parts)
+                assert traces._parts(window, rows_per_part) == parts
+                for edges in (True, False):
+                    ours = traces.pairs(window, min_weight=2, max_rows=max_rows, shifts=shifts, draw=draw,
+                                        edges=edges, rows_per_part=rows_per_part)
+                    assert_same(ours, base if edges else traces_module.PairCount(None, base.capped, base.counts))
+
+
+@pytest.mark.parametrize("name", ["simulated", "crowded", "bursty"])
+def test_pairs_in_parts_equal_a_brute_force_in_pandas(inputs, name):
+    traces = inputs[name]
+    ids = None
+    for window in (1, 10, 60):
+        expected = brute_force(traces, window, 2, 500)
+        found = traces.pairs(window, min_weight=2, max_rows=500, rows_per_part=1000).edges
+        ours = {(t, a, b): w for t, a, b, w in zip(found["trace"], found["user_1"], found["user_2"], found["weight"])}
+        assert ours == expected
+        ids = ids or len(expected)
+    assert ids  # the inputs tie some accounts at every window
+
+
+@pytest.mark.parametrize("name", ["simulated", "crowded"])
+def test_every_coordination_entry_equals_the_base_commits(inputs, name, monkeypatch):
+    traces = inputs[name]
+    ours = coordination.measure(traces, seed=4, draws=5)
+    with monkeypatch.context() as patched:
+        patched.setattr(traces_module.Traces, "pairs", base_pairs)
+        base = coordination.measure(traces, seed=4, draws=5)
+    assert ours.tests == base.tests
+    if name == "crowded":  # the item 1,200 accounts retweeted within the hour is left out, and the entry says so
+        assert any("items shared by more than 500 rows" in w for w in ours.tests[0]["warnings"])
+    pd.testing.assert_frame_equal(ours.by_window, base.by_window)
+    pd.testing.assert_frame_equal(ours.edges, base.edges)
+    pd.testing.assert_frame_equal(ours.accounts, base.accounts)
+    pd.testing.assert_frame_equal(ours.group_sizes, base.group_sizes)
