@@ -347,7 +347,10 @@ def cr2_bm(Z, r, clusters, j=1):
     for g, rows in enumerate(np.split(order, starts[1:])):
         Zg, rg = Z[rows], r[rows]
         U, s, _ = np.linalg.svd(Zg @ root, full_matrices=False)
-        extra = 1 / np.sqrt(np.maximum(1 - s**2, 1e-12)) - 1  # (1 - s^2)^(-1/2) - 1
+        # (1 - s^2)^(-1/2) - 1; a direction the cluster alone determines (1 - s^2 = 0) is dropped, as
+        # clubSandwich's pseudo-inverse square root drops eigenvalues under 1e-12 (review 27)
+        remaining = 1 - s**2
+        extra = np.where(remaining > 1e-12, 1 / np.sqrt(np.maximum(remaining, 1e-12)) - 1, -1.0)
         Ar = rg + U @ (extra * (U.T @ rg))
         Zb = Zg @ b
         p = Zb + U @ (extra * (U.T @ Zb))
@@ -360,7 +363,8 @@ def cr2_bm(Z, r, clusters, j=1):
     diagonal = np.einsum("gi,ij,gj->g", projected, B, projected)
     BQQ = B @ (projected.T @ projected)
     omega_trace = lengths.sum() - diagonal.sum()
-    omega_square = np.sum(lengths**2) - 2 * np.sum(lengths * diagonal) + np.trace(BQQ @ BQQ)
+    # ||Omega||^2 = sum (L_g - d_g)^2 + (sum over g != h of P_gh^2): the diagonal part first, so less cancels
+    omega_square = np.sum((lengths - diagonal) ** 2) + np.trace(BQQ @ BQQ) - np.sum(diagonal**2)
     df = float(omega_trace**2 / omega_square) if omega_square > 0 else np.nan
     return cov, df
 

@@ -428,6 +428,11 @@ def _with_batches(entry, eq, beta, batches):
         return entry
     text = (f"interval with accounts clustered by creation day ({found.describe()}): {found.low:.4g} to "
             f"{found.high:.4g}, {found.ratio:.2f} times as wide")
+    why = unusable(eq, beta, found.low, found.high) if np.isfinite(found.ratio) else "its width is not a number"
+    if why is not None:  # e.g. one day's accounts alone determine the slope: nothing to replace the interval with
+        entry["warnings"].append(f"batches: the interval clustered by creation day cannot be used ({why}); the "
+                                 "account-level interval is kept and assumes accounts independent")
+        return entry
     if found.ratio < BATCH_WIDER:
         entry["warnings"].append(f"batches: {text}")
         return entry
