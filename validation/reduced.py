@@ -79,16 +79,23 @@ def shape(cell, seeds):
             "overlap_fires": overlap, "p_values": [round(p, 5) for p in p_values]}
 
 
-def claim4(cell, seeds):
+def _replicate(cell, seed, stream):
+    """(elasticity, followers, tweets, engagement totals) of one replicate of a ``design:mechanism:elasticity[:curve]``
+    cell; ``stream`` keeps each kind of cell's draws apart."""
     design, mechanism, elasticity, *curve = cell.split(":")
     elasticity, curve = float(elasticity), (curve or ["log_linear"])[0]
+    rng = np.random.default_rng([seed, stream, list(mechanisms.DESIGNS).index(design),
+                                 list(mechanisms.MECHANISMS).index(mechanism), int(100 * elasticity),
+                                 int(curve == "step")])
+    followers, n = mechanisms.DESIGNS[design](SIZE, rng)
+    totals, _ = mechanisms.draw(mechanism, followers, n, elasticity, rng, curve=curve)
+    return elasticity, followers, n, totals
+
+
+def claim4(cell, seeds):
     out = {"verdicts": {}, "nb_covers": 0, "shape_fires": 0, "spearman_excludes0": 0, "within_strata_excludes0": 0}
     for seed in seeds:
-        rng = np.random.default_rng([seed, 13, list(mechanisms.DESIGNS).index(design),
-                                     list(mechanisms.MECHANISMS).index(mechanism), int(100 * elasticity),
-                                     int(curve == "step")])
-        followers, n = mechanisms.DESIGNS[design](SIZE, rng)
-        totals, _ = mechanisms.draw(mechanism, followers, n, elasticity, rng, curve=curve)
+        elasticity, followers, n, totals = _replicate(cell, seed, 13)
         accounts = _accounts(followers, n, totals)
         verdict, tests = _verdict(_fit(accounts), accounts, seed)
         nb = tests["elasticity_nb_account"]
@@ -97,22 +104,15 @@ def claim4(cell, seeds):
         out["shape_fires"] += bool(results.misspecified(nb))
         out["spearman_excludes0"] += _excludes_zero(tests["spearman_followers_engagement"])
         out["within_strata_excludes0"] += _excludes_zero(tests["spearman_followers_engagement_within_tweet_strata"])
-        used = n > 0
     return out
 
 
 def exposure(cell, seeds):
     """How often the studentized score test permuted within tweet strata (``descriptives.within_strata_score_test``)
     rejects at 5%, beside the within-strata Spearman's permutation test (no model is fitted: the tests alone)."""
-    design, mechanism, elasticity, *curve = cell.split(":")
-    elasticity, curve = float(elasticity), (curve or ["log_linear"])[0]
     out = {"replicates": 0, "score_rejects": 0, "spearman_within_rejects": 0}
     for seed in seeds:
-        rng = np.random.default_rng([seed, 19, list(mechanisms.DESIGNS).index(design),
-                                     list(mechanisms.MECHANISMS).index(mechanism), int(100 * elasticity),
-                                     int(curve == "step")])
-        followers, n = mechanisms.DESIGNS[design](SIZE, rng)
-        totals, _ = mechanisms.draw(mechanism, followers, n, elasticity, rng, curve=curve)
+        _, followers, n, totals = _replicate(cell, seed, 19)
         used = n > 0
         followers, n, totals = followers[used], n[used], totals[used]
         strata = descriptives.exposure_strata(n)
