@@ -395,15 +395,15 @@ def batch_interval(eq, beta, batches, low, high, method=BATCH_METHOD):
         return None
     if method == "CR2":
         found = estimating.cr2_bm_interval(eq, beta, codes)
-        se, df = found.se, found.df
-    else:
-        scores = eq.scores(beta)
-        summed = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=clusters)
-                                  for j in range(scores.shape[1])])
-        n, k = eq.X.shape
-        bread = np.linalg.inv(eq.information(beta))
-        cov = bread @ (summed.T @ summed) @ bread * clusters / (clusters - 1) * (n - 1) / (n - k)
-        se, df = float(np.sqrt(cov[1, 1])), clusters - 1
+        return BatchInterval(found.low, found.high, clusters, (found.high - found.low) / (high - low),
+                             found.p_value, float(found.df), method)
+    scores = eq.scores(beta)
+    summed = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=clusters)
+                              for j in range(scores.shape[1])])
+    n, k = eq.X.shape
+    bread = np.linalg.inv(eq.information(beta))
+    cov = bread @ (summed.T @ summed) @ bread * clusters / (clusters - 1) * (n - 1) / (n - k)
+    se, df = float(np.sqrt(cov[1, 1])), clusters - 1
     half = float(stats.t.ppf(0.975, df) * se)
     p_value = float(2 * stats.t.sf(abs(beta[1]) / se, df))
     return BatchInterval(beta[1] - half, beta[1] + half, clusters, 2 * half / (high - low), p_value, float(df),
