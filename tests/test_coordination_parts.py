@@ -149,3 +149,68 @@ def test_every_coordination_entry_equals_the_base_commits(inputs, name, monkeypa
     pd.testing.assert_frame_equal(ours.edges, base.edges)
     pd.testing.assert_frame_equal(ours.accounts, base.accounts)
     pd.testing.assert_frame_equal(ours.group_sizes, base.group_sizes)
+
+
+def tied_in(edges, sample, trace=None) -> int:
+    """Accounts of ``sample`` at either end of ``edges`` (of ``trace``, or any): what a sampled count must find."""
+    if trace is not None:
+        edges = edges[edges["trace"] == trace]
+    return len(set(sample) & (set(edges["user_1"]) | set(edges["user_2"])))
+
+
+@pytest.mark.parametrize("name", ["simulated", "crowded", "bursty"])
+@pytest.mark.parametrize("window", [1, 10, 60])
+def test_a_sample_finds_exactly_the_sampled_accounts_that_every_pair_ties(inputs, name, window):
+    traces = inputs[name]
+    rng = np.random.default_rng(window)
+    draws = [(0, None), *coordination.null_shifts(traces.n_accounts, 1, max(1, traces.n_rows // 200), seed=window)]
+    tied = 0
+    for draw, shifts in draws:
+        for min_weight in (2, 3):  # two items by smallest and largest; three by a distinct count
+            every = base_pairs(traces, window, min_weight=min_weight, max_rows=500, shifts=shifts, draw=draw).edges
+            tied += tied_in(every, np.arange(1, traces.n_accounts + 1))
+            for size in (traces.n_accounts // 2, 40):
+                sample = np.sort(rng.choice(np.arange(1, traces.n_accounts + 1), size, replace=False))
+                for rows_per_part in (traces_module.ROWS_PER_PART, 500):
+                    found = traces.pairs(window, min_weight=min_weight, max_rows=500, shifts=shifts, draw=draw,
+                                         edges=False, sample=sample, rows_per_part=rows_per_part)
+                    assert found.counted == size
+                    assert found.counts.get("any", (0, 0))[0] == tied_in(every, sample)
+                    for trace in TRACES:
+                        assert found.counts.get(trace, (0, 0))[0] == tied_in(every, sample, trace)
+    assert tied  # the inputs tie some accounts
+
+
+def test_a_sample_cannot_return_edges(inputs):
+    with pytest.raises(ValueError, match="edges=False"):
+        inputs["bursty"].pairs(1, min_weight=2, max_rows=500, sample=np.arange(1, 10))
+
+
+def test_at_scale_the_observed_ties_are_every_pair_and_the_chance_share_is_estimated_within_sampling_error(inputs):
+    traces = inputs["simulated"]
+    exact = coordination.measure(traces, seed=4, draws=9)
+    size = traces.n_accounts // 3
+    scaled = coordination.measure(traces, seed=4, draws=9, at_scale=True, sampled_accounts=size)
+    again = coordination.measure(traces, seed=4, draws=9, at_scale=True, sampled_accounts=size)
+    pd.testing.assert_frame_equal(scaled.by_window, again.by_window)  # the same seed, the same samples
+    pd.testing.assert_frame_equal(scaled.edges, exact.edges)
+    pd.testing.assert_frame_equal(scaled.accounts, exact.accounts)
+    ours, theirs = (found.by_window.set_index(["window", "trace"]) for found in (scaled, exact))
+    assert (ours.loc[1, "observed"] == theirs.loc[1, "observed"]).all()
+    n = traces.n_accounts
+    for window in (1, 10, 60):
+        for column, draws in (("observed", 1), ("null_mean", 9)):
+            if window == 1 and column == "observed":
+                continue
+            p = theirs.loc[(window, "any"), column]
+            se = np.sqrt(p * (1 - p) / size * (n - size) / (n - 1) / draws)
+            # The chance mean also varies with the shifts, which both share only by seed: 4 standard errors of the
+            # sample plus the exact draws' own spread over sqrt(draws).
+            spread = (theirs.loc[(window, "any"), "null_high"] - theirs.loc[(window, "any"), "null_low"]) / 4
+            assert abs(ours.loc[(window, "any"), column] - p) <= 4 * se + spread / np.sqrt(draws) + 1e-12
+    assert scaled.parameters["sampled_accounts"] == size and "sampled_accounts" not in exact.parameters
+    assert any(f"fresh random sample of {size:,} accounts" in note for note in scaled.notes)
+    largest = next(t for t in scaled.tests if t["id"] == "coordination_largest_group_share")
+    assert "chance not counted" in largest["method"] and largest["estimate"] == next(
+        t for t in exact.tests if t["id"] == "coordination_largest_group_share")["estimate"]
+    assert set(scaled.group_sizes["draw"]) == {0}

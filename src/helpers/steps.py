@@ -230,7 +230,7 @@ def write_coordination(analysis: Analysis, work_dir: Path) -> tuple[dict, list]:
     shown = coordination.largest_groups(found, analysis.frames.accounts)
     for name, draw in (("coordination_network", lambda: figures.coordination_network(shown)),
                        ("coordination_group_sizes", lambda: figures.coordination_group_sizes(
-                           found.group_sizes, found.parameters["null_draws"]))):
+                           found.group_sizes, found.parameters.get("null_group_draws", found.parameters["null_draws"])))):
         fig, caption = draw()
         file = work_dir / "figures" / f"{name}.png"
         write_atomically(file, lambda path: figures.save(fig, path))

@@ -15,6 +15,12 @@ wall-clock shift would smear; only the synchrony between accounts is broken. ``N
 share of accounts that chance alone ties, and the excess of the observed share over it, with an interval
 over the draws.
 
+At scale (more than ``resampling.LARGE`` accounts) the observed ties at the default window are still every pair,
+but each null draw, and the observed count at the other windows, counts whether each account of a fresh random
+sample of ``SAMPLED_ACCOUNTS`` is in a pair (``Traces.pairs(sample=)``): exact for each sampled account, so the share
+is unbiased, with a binomial sampling error that each draw's own sample puts into the draws' spread. The draws' group
+sizes need every pair and are not counted there.
+
 What it cannot show: a tie is synchrony, not intent; an item that every account shares within minutes for
 an outside reason (breaking news) ties them as a cell would; the 10-minute and 1-hour windows are coarser
 than the null's shifts at the campaign's busiest hours, so there the null keeps part of real synchrony and
@@ -31,6 +37,7 @@ from scipy.sparse import csgraph
 
 from helpers.errors import TractionError
 from helpers.results import entry, skipped
+from helpers.stats import resampling
 from helpers.traces import TRACES
 
 WINDOWS = (1, 10, 60)  # minutes; the archive's times are whole minutes, so 1 is the finest that means anything
@@ -40,6 +47,11 @@ MAX_ROWS = 500  # rows sharing one item in one window bucket beyond which the bu
 NULL_DRAWS = 19  # at the default window (its interval; its p-value is at least 1/20); the others use FIGURE_DRAWS
 FIGURE_DRAWS = 2
 NULL_SPAN = 0.005  # shifts uniform within this share of all tweet rows, either way
+# At scale (over resampling.LARGE accounts) each null draw, and each other window's observed count, counts whether the
+# accounts of a fresh sample of this many are in a pair: a share's standard error at most 0.0022, the work about
+# 2 x SAMPLED_ACCOUNTS / accounts of the rows that meet (4% at Twitter's largest release).
+SAMPLED_ACCOUNTS = 50_000
+SAMPLE_STREAM = 7  # the samples' random stream, apart from the shifts' (seed, window)
 
 SHARE_IDS = {"any": "coordinated_accounts_share", "co_retweet": "co_retweet_accounts_share",
              "co_tweet": "co_tweet_accounts_share", "co_link": "co_link_accounts_share",
@@ -74,26 +86,37 @@ class Coordination:
 
 
 def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=MAX_ROWS,
-            draws=NULL_DRAWS, figure_draws=FIGURE_DRAWS, span=NULL_SPAN) -> Coordination:
-    """Ties, groups and shares against the null at every window (see the module docstring)."""
+            draws=NULL_DRAWS, figure_draws=FIGURE_DRAWS, span=NULL_SPAN, at_scale=None,
+            sampled_accounts=SAMPLED_ACCOUNTS) -> Coordination:
+    """Ties, groups and shares against the null at every window (see the module docstring). ``at_scale``: count
+    the null draws and the other windows on samples of ``sampled_accounts`` (default: above ``resampling.LARGE``
+    accounts; True or False forces it)."""
     n_accounts = traces.n_accounts
     if n_accounts < 2:
         return empty("fewer than two accounts tweeted")
     windows = sorted(set(windows) | {DEFAULT_WINDOW})
     reach = max(1, round(span * traces.n_rows))
+    scaled = resampling.scaled(n_accounts, at_scale) and sampled_accounts < n_accounts
+    samples = account_samples(n_accounts, sampled_accounts, seed=seed) if scaled else None
     rows, notes, observed, null_sizes = [], [], None, []
     for window in windows:
         default = window == DEFAULT_WINDOW  # only its pairs leave DuckDB: the observed ties, each draw's largest group
         n_draws = draws if default else figure_draws
+        options = {"min_weight": min_weight, "max_rows": max_rows}
         try:
-            counted = traces.pairs(window, min_weight=min_weight, max_rows=max_rows, edges=default)
-            counts = [counted.counts]
+            if default or not scaled:  # the claim's ties are every pair, at any size
+                counted = traces.pairs(window, edges=default, **options)
+            else:
+                counted = traces.pairs(window, edges=False, sample=next(samples), **options)
+            counts = [counted]
             for draw, shifts in null_shifts(n_accounts, n_draws, reach, seed=(seed, window)):
-                drawn = traces.pairs(window, min_weight=min_weight, max_rows=max_rows, shifts=shifts, draw=draw,
-                                     edges=default)
-                counts.append(drawn.counts)
-                if default:
-                    null_sizes.append(_group_sizes(drawn.edges, n_accounts))
+                if scaled:
+                    drawn = traces.pairs(window, shifts=shifts, draw=draw, edges=False, sample=next(samples), **options)
+                else:
+                    drawn = traces.pairs(window, shifts=shifts, draw=draw, edges=default, **options)
+                    if default:
+                        null_sizes.append(_group_sizes(drawn.edges, n_accounts))
+                counts.append(drawn)
         except TractionError as error:  # a window too big for this machine is reported, not fatal
             if default:
                 return empty(f"{error}; the claim needs the {window}-minute window")
@@ -103,6 +126,8 @@ def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=
         notes += _cap_notes(counted.capped, window, max_rows)
         if default:
             observed = counted.edges
+    if scaled:
+        notes.append(_sample_note(n_accounts, sampled_accounts, rows))
     by_window = pd.DataFrame(rows)
     ids = traces.accounts().set_index("uid")["userid"]
     edges = pd.DataFrame({"user_1": ids.loc[observed["user_1"]].to_numpy(),
@@ -113,9 +138,32 @@ def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=
     parameters = {"window_minutes": DEFAULT_WINDOW, "windows": windows, "min_weight": min_weight,
                   "max_rows": max_rows, "null_draws": draws, "figure_draws": figure_draws,
                   "null_span": span, "null_reach_rows": reach, "accounts": n_accounts, "seed": seed}
+    if scaled:  # below the threshold the parameters, and so results.json, are as before
+        parameters |= {"sampled_accounts": sampled_accounts, "null_group_draws": 0}
     null_largest = [int(sizes.max(initial=0)) for sizes in null_sizes]
     tests = _entries(by_window, accounts, null_largest, n_accounts, parameters, notes)
     return Coordination(tests, by_window, edges, accounts, notes, parameters, _size_table(accounts, null_sizes))
+
+
+def account_samples(n_accounts: int, size: int, *, seed):
+    """Samples of ``size`` uids (1..n_accounts, sorted, without replacement), a fresh one per call of ``next``: one
+    per count at scale, so the null draws' spread holds the sampling error too."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(s) for s in np.atleast_1d(seed)] + [SAMPLE_STREAM]))
+    while True:
+        yield np.sort(rng.choice(n_accounts, size=size, replace=False)).astype(np.int32) + 1
+
+
+def _sample_note(n_accounts, size, rows) -> str:
+    """What the counts at scale are, with the largest standard error a sampled share has (finite-population)."""
+    shares = [row["observed"] for row in rows if row["window"] != DEFAULT_WINDOW] + \
+             [row["null_mean"] for row in rows]
+    p = min(max(shares, key=lambda share: share * (1 - share), default=0.5), 1.0)
+    se = np.sqrt(p * (1 - p) / size * (n_accounts - size) / (n_accounts - 1))
+    return (f"at scale ({n_accounts:,} accounts, over {resampling.LARGE:,}): every null draw, and the observed "
+            f"shares at the windows other than {DEFAULT_WINDOW} minute, count whether each of a fresh random sample of "
+            f"{size:,} accounts is in a pair (against every account), so each such share has a sampling standard error "
+            f"of at most {se:.2g}, which the draws' spread includes; the {DEFAULT_WINDOW}-minute observed ties are every "
+            "pair; the null draws' group sizes are not counted (groups need every pair of a draw)")
 
 
 def null_shifts(n_accounts: int, n_draws: int, reach: int, *, seed):
@@ -127,18 +175,20 @@ def null_shifts(n_accounts: int, n_draws: int, reach: int, *, seed):
         yield draw, pd.DataFrame({"uid": uid, "shift": rng.integers(-reach, reach + 1, size=n_accounts)})
 
 
-def _shares(counts: list[dict], n_accounts, window) -> list[dict]:
-    """Rows of ``by_window`` from each draw's ``PairCount.counts`` (draw 0 observed, then the null draws)."""
+def _shares(counts: list, n_accounts, window) -> list[dict]:
+    """Rows of ``by_window`` from each draw's ``PairCount`` (draw 0 observed, then the null draws; a sampled count
+    is over its sample)."""
     out = []
     for trace in ("any", *TRACES):
-        per_draw = np.array([draw.get(trace, (0, 0))[0] for draw in counts], float) / n_accounts
+        per_draw = np.array([draw.counts.get(trace, (0, 0))[0] / (draw.counted or n_accounts) for draw in counts])
         observed, null = per_draw[0], per_draw[1:]
         low, high = np.quantile(null, [0.025, 0.975]) if len(null) else (np.nan, np.nan)
         out.append({"window": window, "trace": trace, "observed": observed, "null_mean": null.mean(),
                     "null_low": low, "null_high": high, "excess": observed - null.mean(),
                     "excess_low": observed - high, "excess_high": observed - low,
                     "p_value": (1 + (null >= observed).sum()) / (len(null) + 1), "draws": len(null),
-                    "edges": counts[0].get(trace, (0, 0))[1], "accounts": int(round(observed * n_accounts))})
+                    "edges": None if counts[0].counted else counts[0].counts.get(trace, (0, 0))[1],
+                    "accounts": int(round(observed * n_accounts))})  # a sampled count's pairs are not the campaign's
     return out
 
 
@@ -211,7 +261,8 @@ def _method(parameters, what):
             f"{parameters['window_minutes']} minute (times within one archive minute of each other), over "
             f"{parameters['accounts']:,} accounts with a tweet row; chance from {parameters['null_draws']} draws "
             f"shifting each account-day by up to {parameters['null_reach_rows']:,} tweet rows of the campaign's "
-            "activity clock")
+            "activity clock" + (f", each draw over a fresh random sample of {parameters['sampled_accounts']:,} accounts"
+                                if "sampled_accounts" in parameters else ""))
 
 
 def _entries(by_window, accounts, null_largest, n_accounts, parameters, notes) -> list[dict]:
@@ -235,9 +286,13 @@ def _entries(by_window, accounts, null_largest, n_accounts, parameters, notes) -
                            f"(chance: {row['null_mean']:.4g}, 95% of draws {row['null_low']:.4g} to "
                            f"{row['null_high']:.4g})"), row["observed"], n=n))
     largest = int((accounts["group"] == 1).sum()) if len(accounts) else 0
-    low, high = np.quantile(null_largest, [0.025, 0.975]) / n if null_largest else (None, None)
+    if null_largest:
+        low, high = np.quantile(null_largest, [0.025, 0.975]) / n
+        chance = f"chance: 95% of draws {low:.4g} to {high:.4g}"
+    else:
+        chance = "chance not counted: at scale the null draws count samples of accounts, and groups need every pair"
     tests.append(entry("coordination_largest_group_share", _method(parameters, "accounts in the largest connected "
-                       f"group over all accounts (chance: 95% of draws {low:.4g} to {high:.4g})"), largest / n, n=n))
+                       f"group over all accounts ({chance})"), largest / n, n=n))
     return tests
 
 
