@@ -214,3 +214,50 @@ def test_at_scale_the_observed_ties_are_every_pair_and_the_chance_share_is_estim
     assert "chance not counted" in largest["method"] and largest["estimate"] == next(
         t for t in exact.tests if t["id"] == "coordination_largest_group_share")["estimate"]
     assert set(scaled.group_sizes["draw"]) == {0}
+
+
+def base_shared_items(traces, ties, window_minutes, *, max_rows):
+    """``Traces.shared_items`` as at the base commit (c8d1e41): one query for every tie's items."""
+    traces._crowd(window_minutes, max_rows)
+    con, width = traces._con, int(window_minutes) + 1
+    con.register("ref_tie_list", pd.DataFrame({"trace": pd.Categorical(ties["trace"], TRACES).codes.astype("uint8"),
+                                               "user_1": ties["user_1"].astype(str), "user_2": ties["user_2"].astype(str)}))
+    rows = traces_module._rows_union("uid, minute, tweetid, tweet_time, shown, item", counted=False)
+    found = con.execute(f"""
+        WITH tied AS (SELECT t.trace, a.uid AS user_1, b.uid AS user_2 FROM ref_tie_list t
+                JOIN trace_accounts a ON a.userid = t.user_1 JOIN trace_accounts b ON b.userid = t.user_2),
+            ends AS (SELECT user_1 AS uid FROM tied UNION SELECT user_2 FROM tied),
+            kept AS (SELECT *, minute // {width} AS bucket FROM ({rows}) r
+                SEMI JOIN ends USING (uid) ANTI JOIN trace_crowded USING (trace, item)),
+            met AS (SELECT a.trace, a.item, a.shown, least(a.uid, b.uid) AS user_1, greatest(a.uid, b.uid) AS user_2,
+                CASE WHEN a.uid < b.uid THEN a.tweetid ELSE b.tweetid END AS tweetid_1,
+                CASE WHEN a.uid < b.uid THEN a.tweet_time ELSE b.tweet_time END AS tweet_time_1,
+                CASE WHEN a.uid < b.uid THEN b.tweetid ELSE a.tweetid END AS tweetid_2,
+                CASE WHEN a.uid < b.uid THEN b.tweet_time ELSE a.tweet_time END AS tweet_time_2,
+                abs(a.minute - b.minute) AS apart
+            FROM kept a JOIN (SELECT *, bucket AS joined FROM kept UNION ALL SELECT *, bucket - 1 FROM kept) b
+              ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
+            WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
+              AND abs(a.minute - b.minute) <= {int(window_minutes)})
+        SELECT m.* EXCLUDE (apart) FROM met m SEMI JOIN tied USING (trace, user_1, user_2)
+        QUALIFY row_number() OVER (PARTITION BY trace, user_1, user_2, item
+                                   ORDER BY apart, tweet_time_1, tweet_time_2, tweetid_1, tweetid_2) = 1
+        ORDER BY ALL""").df()
+    con.unregister("ref_tie_list")
+    return found
+
+
+@pytest.mark.parametrize("name", ["simulated", "crowded", "bursty"])
+@pytest.mark.parametrize("window", [1, 10, 60])
+def test_the_items_behind_each_tie_in_parts_equal_the_base_query(inputs, name, window):
+    traces = inputs[name]
+    found = traces.pairs(window, min_weight=2, max_rows=500).edges
+    ids = traces.accounts().set_index("uid")["userid"]
+    ties = pd.DataFrame({"user_1": ids.loc[found["user_1"]].to_numpy(), "user_2": ids.loc[found["user_2"]].to_numpy(),
+                         "trace": found["trace"].astype(str).to_numpy()})
+    base = base_shared_items(traces, ties, window, max_rows=500)
+    assert len(base) == found["weight"].sum() > 0  # a tie's items number its weight
+    for rows_per_part in (traces_module.ROWS_PER_PART, 50):
+        assert traces.shared_items(ties, window, max_rows=500, rows_per_part=rows_per_part) == len(base)
+        ours = traces._con.execute("SELECT * FROM tie_items ORDER BY ALL").df()
+        pd.testing.assert_frame_equal(ours, base)

@@ -54,6 +54,9 @@ TEXT_CHARS = 280  # texts in the evidence are cut to this many characters
 # Joined rows per part of a window's pair count (``Traces.pairs``): each part's distinct (pair, item) rows stay near
 # DuckDB's memory budget (frames.MEMORY_LIMIT), so a part spills little, and a window's spill is one part's.
 ROWS_PER_PART = 20_000_000
+# Joined rows per part of ``Traces.shared_items`` (the meetings of tied accounts, most of them not tied pairs'):
+# 10 parts at 37M tweets, where pairs' 20M gave 46 parts and their fixed cost was most of its 285 s.
+EVIDENCE_ROWS_PER_PART = 100_000_000
 CLOCK_BLOCK = 1024  # clock rows per block of ``clock_blocks`` (an hour holds 1,800 rows on average at 37M tweets)
 
 
@@ -267,7 +270,7 @@ class Traces:
                 else pd.Categorical([], TRACES)
         return PairCount(found, capped, counts, None if sample is None else int(len(np.unique(sample))))
 
-    def _parts(self, window_minutes, rows_per_part, *, sampled=False) -> int:
+    def _parts(self, window_minutes, rows_per_part, *, sampled=False, table="trace_kept") -> int:
         """Parts to count ``trace_kept``'s pairs in, each within ``rows_per_part`` joined rows: the pairs of rows that
         share an item and a bucket or adjacent buckets (an upper bound of the rows ``_part_ties`` meets); ``sampled``:
         the rows of sampled accounts against every row of their bucket and the two beside it."""
@@ -279,7 +282,7 @@ class Traces:
                 LEFT JOIN cells c ON a.trace = c.trace AND a.item = c.item AND c.bucket = a.bucket - 1
                 WHERE a.s > 0""").fetchall()[0][0]
         else:
-            joined = self._con.execute("""WITH cells AS (SELECT trace, item, bucket, count(*) AS n FROM trace_kept
+            joined = self._con.execute(f"""WITH cells AS (SELECT trace, item, bucket, count(*) AS n FROM {table}
                     GROUP BY ALL)
                 SELECT coalesce(sum(a.n * (a.n + coalesce(b.n, 0))), 0)::HUGEINT FROM cells a
                 LEFT JOIN cells b ON a.trace = b.trace AND a.item = b.item AND b.bucket = a.bucket + 1""").fetchall()[0][0]
@@ -313,12 +316,14 @@ class Traces:
 
     # ---- the evidence behind the observed ties ----------------------------------------------------------------
 
-    def shared_items(self, ties: pd.DataFrame, window_minutes: int, *, max_rows: int) -> int:
+    def shared_items(self, ties: pd.DataFrame, window_minutes: int, *, max_rows: int,
+                     rows_per_part: int = EVIDENCE_ROWS_PER_PART) -> int:
         """Build ``tie_items``: for each tie of ``ties`` (user_1, user_2 userids and trace, as ``pairs`` found them at
         this window and ``max_rows``), every item the pair shared within the window, once (its closest two rows).
 
         Only the tied accounts' rows are read again; rows are met as ``pairs`` meets them (same buckets, same
-        crowded items left out), so a tie's items number its weight. Returns the table's rows. ``tie_item_batches``,
+        crowded items left out, in parts of at most ``rows_per_part`` joined rows), so a tie's items number its
+        weight. Returns the table's rows. ``tie_item_batches``,
         ``group_items`` and ``hashed`` read it.
         """
         self._build()
@@ -327,26 +332,39 @@ class Traces:
         con.register("tie_list", pd.DataFrame({"trace": pd.Categorical(ties["trace"], TRACES).codes.astype("uint8"),
                                                "user_1": ties["user_1"].astype(str), "user_2": ties["user_2"].astype(str)}))
         try:
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_items AS
-                WITH tied AS (SELECT t.trace, a.uid AS user_1, b.uid AS user_2 FROM tie_list t
-                        JOIN trace_accounts a ON a.userid = t.user_1 JOIN trace_accounts b ON b.userid = t.user_2),
-                    ends AS (SELECT user_1 AS uid FROM tied UNION SELECT user_2 FROM tied),
-                    kept AS (SELECT *, minute // {width} AS bucket FROM ({_rows_union(
-                        "uid, minute, tweetid, tweet_time, shown, item", counted=False)}) r
-                        SEMI JOIN ends USING (uid) ANTI JOIN trace_crowded USING (trace, item)),
-                    met AS (SELECT a.trace, a.item, a.shown, least(a.uid, b.uid) AS user_1, greatest(a.uid, b.uid) AS user_2,
-                        CASE WHEN a.uid < b.uid THEN a.tweetid ELSE b.tweetid END AS tweetid_1,
-                        CASE WHEN a.uid < b.uid THEN a.tweet_time ELSE b.tweet_time END AS tweet_time_1,
-                        CASE WHEN a.uid < b.uid THEN b.tweetid ELSE a.tweetid END AS tweetid_2,
-                        CASE WHEN a.uid < b.uid THEN b.tweet_time ELSE a.tweet_time END AS tweet_time_2,
+            con.execute("""CREATE OR REPLACE TEMP TABLE tie_pairs AS SELECT t.trace, a.uid AS user_1, b.uid AS user_2
+                FROM tie_list t JOIN trace_accounts a ON a.userid = t.user_1 JOIN trace_accounts b ON b.userid = t.user_2""")
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_rows AS SELECT *, minute // {width} AS bucket FROM ({_rows_union(
+                    "uid, minute, tweetid, tweet_time, shown, item", counted=False)}) r
+                SEMI JOIN (SELECT user_1 AS uid FROM tie_pairs UNION SELECT user_2 FROM tie_pairs) USING (uid)
+                ANTI JOIN trace_crowded USING (trace, item)""")
+            # An item's shown form is one per item (the item is its hash): kept apart, so the rows every part reads
+            # are narrow, and joined once at the end.
+            con.execute("CREATE OR REPLACE TEMP TABLE tie_shown AS SELECT trace, item, any_value(shown) AS shown "
+                        "FROM tie_rows GROUP BY ALL")
+            con.execute("ALTER TABLE tie_rows DROP COLUMN shown")
+            # In parts, as ``pairs`` counts them: a tie belongs to its smaller account's part, so each (tie, item)'s
+            # closest rows are chosen within one part. Only the tied pairs' meetings are kept (the rest stream past
+            # the semi join), so a part holds its rows' hash table, not its meetings: parts can be larger than pairs'.
+            parts = self._parts(window_minutes, rows_per_part, table="tie_rows")
+            for part in range(parts):
+                con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_part_rows AS SELECT uid, trace, item, minute, tweetid,
+                    tweet_time, bucket + step AS joined FROM tie_rows, (VALUES (-1), (0), (1)) steps(step)
+                    WHERE uid % {parts} = {part}""")
+                into = "CREATE OR REPLACE TEMP TABLE tie_met AS" if part == 0 else "INSERT INTO tie_met"
+                con.execute(f"""{into} SELECT trace, item, user_1, user_2, tweetid_1, tweet_time_1, tweetid_2,
+                    tweet_time_2 FROM (SELECT a.trace, a.item, a.uid AS user_1, b.uid AS user_2, a.tweetid AS tweetid_1,
+                        a.tweet_time AS tweet_time_1, b.tweetid AS tweetid_2, b.tweet_time AS tweet_time_2,
                         abs(a.minute - b.minute) AS apart
-                    FROM kept a JOIN (SELECT *, bucket AS joined FROM kept UNION ALL SELECT *, bucket - 1 FROM kept) b
-                      ON a.trace = b.trace AND a.item = b.item AND a.bucket = b.joined
-                    WHERE (a.uid < b.uid OR (b.bucket <> a.bucket AND a.uid <> b.uid))
-                      AND abs(a.minute - b.minute) <= {int(window_minutes)})
-                SELECT m.* EXCLUDE (apart) FROM met m SEMI JOIN tied USING (trace, user_1, user_2)
-                QUALIFY row_number() OVER (PARTITION BY trace, user_1, user_2, item
-                                           ORDER BY apart, tweet_time_1, tweet_time_2, tweetid_1, tweetid_2) = 1""")
+                    FROM tie_part_rows a JOIN tie_rows b ON a.trace = b.trace AND a.item = b.item AND a.joined = b.bucket
+                    WHERE a.uid < b.uid AND abs(a.minute - b.minute) <= {int(window_minutes)})
+                    SEMI JOIN tie_pairs USING (trace, user_1, user_2)
+                    QUALIFY row_number() OVER (PARTITION BY trace, user_1, user_2, item
+                                               ORDER BY apart, tweet_time_1, tweet_time_2, tweetid_1, tweetid_2) = 1""")
+            con.execute("""CREATE OR REPLACE TEMP TABLE tie_items AS SELECT m.trace, m.item, s.shown, m.user_1, m.user_2,
+                m.tweetid_1, m.tweet_time_1, m.tweetid_2, m.tweet_time_2 FROM tie_met m JOIN tie_shown s USING (trace, item)""")
+            for table in ("tie_met", "tie_part_rows", "tie_rows", "tie_shown"):
+                con.execute(f"DROP TABLE {table}")
         except duckdb.OutOfMemoryException as error:
             raise TractionError(f"the items behind the {window_minutes}-minute window's ties outgrew DuckDB's memory "
                                 f"and spill limits: {str(error).splitlines()[0]}") from error

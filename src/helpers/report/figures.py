@@ -329,10 +329,12 @@ def coordination_group_sizes(table: pd.DataFrame, draws: int, *, ax=None):
     ax.legend(fontsize=8)
     largest_null = table.loc[table["draw"] > 0].groupby("draw")["size"].max().reindex(range(1, draws + 1),
                                                                                        fill_value=0)
-    chance = (f"by chance {int(largest_null.min())} to {int(largest_null.max())}" if draws else "no chance draws")
+    chance = (f"by chance {int(largest_null.min())} to {int(largest_null.max())}" if draws
+              else "no chance draws counted their groups")
     caption = (f"Connected groups of tied accounts by size: {int(observed.sum()):,} groups observed, the largest of "
-               f"{int(observed.index.max()) if len(observed) else 0:,} accounts ({chance}); grey: what the chance draws "
-               "give when each account's timeline is shifted at random.")
+               f"{int(observed.index.max()) if len(observed) else 0:,} accounts ({chance})"
+               + ("; grey: what the chance draws give when each account's timeline is shifted at random." if draws
+                  else "."))
     return fig, caption
 
 

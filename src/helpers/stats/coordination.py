@@ -129,9 +129,10 @@ def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=
     if scaled:
         notes.append(_sample_note(n_accounts, sampled_accounts, rows))
     by_window = pd.DataFrame(rows)
-    ids = traces.accounts().set_index("uid")["userid"]
-    edges = pd.DataFrame({"user_1": ids.loc[observed["user_1"]].to_numpy(),
-                          "user_2": ids.loc[observed["user_2"]].to_numpy(),
+    # uids are dense and in order; taking from the string array holds no Python string per tie (0.9 GB at 3.2M ties)
+    ids = traces.accounts()["userid"].array
+    edges = pd.DataFrame({"user_1": ids.take(observed["user_1"].to_numpy() - 1),
+                          "user_2": ids.take(observed["user_2"].to_numpy() - 1),
                           "trace": observed["trace"].astype(str).to_numpy(), "weight": observed["weight"].to_numpy()})
     edges = edges.sort_values(["user_1", "user_2", "trace"], ignore_index=True)
     accounts = coordinated_accounts(edges)
