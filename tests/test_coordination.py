@@ -339,3 +339,18 @@ def test_each_planted_cell_is_one_group_tied_by_its_planted_items(coordinated):
     # seed 5 of 15,236 items (the same template text or hashtag within a minute), never a retweet.
     assert inside_rows > 10_000 and len(strays) <= 0.001 * inside_rows, (len(strays), inside_rows)
     assert set(strays) <= {"co_tweet", "co_hashtag"}
+
+
+def test_ties_are_ordered_by_userid_as_strings_whatever_the_ids(tmp_path):
+    """The ties are sorted on the dense ids, which number the userids in DuckDB's order: the same order as sorting
+    the userid strings, for digits, cases, accents and scripts."""
+    users = ["9", "10", "Zed", "ámbar", "amber", "ß", "東京", "A-1", "a_1", "12345678901234567890"]
+    rows = [rt(user, minute, item) for user in users for minute, item in ((0, "x"), (30, "y"), (90, "z"))]
+    rows += [post(user, 200, "one text") for user in users[::2]] + [post(user, 205, "another") for user in users[::2]]
+    traces = traces_module.open(work_dir_from(tmp_path, rows))
+    found = coordination.measure(traces, seed=1, draws=2)
+    # every pair retweeted 3 items together; the pairs of five accounts also posted the same two texts
+    assert found.edges["trace"].value_counts().to_dict() == {"co_retweet": 45, "co_tweet": 10}
+    expected = found.edges.sort_values(["user_1", "user_2", "trace"], ignore_index=True)
+    pd.testing.assert_frame_equal(found.edges, expected)
+    assert (found.edges["user_1"] < found.edges["user_2"]).all()

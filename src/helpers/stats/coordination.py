@@ -129,12 +129,7 @@ def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=
     if scaled:
         notes.append(_sample_note(n_accounts, sampled_accounts, rows))
     by_window = pd.DataFrame(rows)
-    # uids are dense and in order; taking from the string array holds no Python string per tie (0.9 GB at 3.2M ties)
-    ids = traces.accounts()["userid"].array
-    edges = pd.DataFrame({"user_1": ids.take(observed["user_1"].to_numpy() - 1),
-                          "user_2": ids.take(observed["user_2"].to_numpy() - 1),
-                          "trace": observed["trace"].astype(str).to_numpy(), "weight": observed["weight"].to_numpy()})
-    edges = edges.sort_values(["user_1", "user_2", "trace"], ignore_index=True)
+    edges = _userid_edges(observed, traces.accounts()["userid"].array)
     accounts = coordinated_accounts(edges)
     parameters = {"window_minutes": DEFAULT_WINDOW, "windows": windows, "min_weight": min_weight,
                   "max_rows": max_rows, "null_draws": draws, "figure_draws": figure_draws,
@@ -144,6 +139,19 @@ def measure(traces, *, seed=0, windows=WINDOWS, min_weight=MIN_WEIGHT, max_rows=
     null_largest = [int(sizes.max(initial=0)) for sizes in null_sizes]
     tests = _entries(by_window, accounts, null_largest, n_accounts, parameters, notes)
     return Coordination(tests, by_window, edges, accounts, notes, parameters, _size_table(accounts, null_sizes))
+
+
+def _userid_edges(found: pd.DataFrame, userids) -> pd.DataFrame:
+    """``found``'s ties (dense uids, trace codes) as user_1, user_2 (userids), trace, weight, sorted by userids and
+    trace name. Uids number the userids in order, so the sort is on integers and the userids are taken from their
+    string array: sorting 3.2M ties by strings, through Python strings, took 0.7 GB and the ids 0.9 GB more."""
+    name_rank = np.argsort(np.argsort(np.array(TRACES)))  # each trace code's place in name order
+    codes = pd.Categorical(found["trace"], TRACES).codes
+    order = np.lexsort((name_rank[codes], found["user_2"].to_numpy(), found["user_1"].to_numpy()))
+    return pd.DataFrame({"user_1": userids.take(found["user_1"].to_numpy()[order] - 1),
+                         "user_2": userids.take(found["user_2"].to_numpy()[order] - 1),
+                         "trace": np.array(TRACES, dtype=object)[codes[order]],
+                         "weight": found["weight"].to_numpy()[order]})
 
 
 def account_samples(n_accounts: int, size: int, *, seed):
