@@ -377,18 +377,23 @@ class Traces:
         tweets (ids, times, texts cut to ``TEXT_CHARS``) and the tie's whole count, ordered by user_1, user_2, trace,
         rank, as a ``pyarrow.RecordBatchReader`` (streamed: memory stays bounded at any size)."""
         names = "[" + ", ".join(f"'{name}'" for name in TRACES) + "]"
-        return self._con.sql(f"""
-            WITH ranked AS (SELECT *, count(*) OVER tie AS items_in_tie,
-                    row_number() OVER (tie ORDER BY least(tweet_time_1, tweet_time_2), shown, item) AS rank
-                FROM tie_items WINDOW tie AS (PARTITION BY trace, user_1, user_2) QUALIFY rank <= {int(per_tie)}),
-            texts AS (SELECT tweetid, any_value(left(tweet_text, {TEXT_CHARS})) AS text FROM raw_tweets
-                WHERE tweetid IN (SELECT tweetid_1 FROM ranked UNION SELECT tweetid_2 FROM ranked) GROUP BY tweetid)
+        # The ranked items and their texts are tables of their own before the streamed join: as one query's common
+        # table expressions they ran out of DuckDB's memory at 3.5M tweets (217,226 ties).
+        con = self._con
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_ranked AS SELECT *, count(*) OVER tie AS items_in_tie,
+                row_number() OVER (tie ORDER BY least(tweet_time_1, tweet_time_2), shown, item) AS rank
+            FROM tie_items WINDOW tie AS (PARTITION BY trace, user_1, user_2) QUALIFY rank <= {int(per_tie)}""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_texts AS SELECT tweetid, any_value(left(tweet_text, {TEXT_CHARS}))
+            AS text FROM raw_tweets SEMI JOIN (SELECT tweetid_1 AS tweetid FROM tie_ranked UNION
+                                               SELECT tweetid_2 FROM tie_ranked) USING (tweetid) GROUP BY tweetid""")
+        # Dense ids number the userids in order, so the sort is on integers.
+        return con.sql(f"""
             SELECT a.userid AS user_1, b.userid AS user_2, {names}[r.trace + 1] AS trace, r.rank::INTEGER AS rank,
                 r.items_in_tie::INTEGER AS items_in_tie, left(r.shown, {TEXT_CHARS}) AS item,
                 r.tweetid_1, r.tweet_time_1, t1.text AS text_1, r.tweetid_2, r.tweet_time_2, t2.text AS text_2
-            FROM ranked r JOIN trace_accounts a ON a.uid = r.user_1 JOIN trace_accounts b ON b.uid = r.user_2
-            LEFT JOIN texts t1 ON t1.tweetid = r.tweetid_1 LEFT JOIN texts t2 ON t2.tweetid = r.tweetid_2
-            ORDER BY a.userid, b.userid, r.trace, r.rank""").to_arrow_reader(batch_rows)
+            FROM tie_ranked r JOIN trace_accounts a ON a.uid = r.user_1 JOIN trace_accounts b ON b.uid = r.user_2
+            LEFT JOIN tie_texts t1 ON t1.tweetid = r.tweetid_1 LEFT JOIN tie_texts t2 ON t2.tweetid = r.tweetid_2
+            ORDER BY r.user_1, r.user_2, r.trace, r.rank""").to_arrow_reader(batch_rows)
 
     def group_items(self, groups: pd.DataFrame, per_group: int = ITEMS_PER_GROUP) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Per group of ``groups`` (userid, group; ``shared_items`` first): ``times`` (group, first_shared,
