@@ -60,6 +60,13 @@ EVIDENCE_ROWS_PER_PART = 100_000_000
 CLOCK_BLOCK = 1024  # clock rows per block of ``clock_blocks`` (an hour holds 1,800 rows on average at 37M tweets)
 
 
+def _in_three_buckets(table: str, columns: str, where: str) -> str:
+    """``table``'s rows that meet ``where``, with ``columns``, each copied to its bucket and the two beside it as
+    ``joined``: the side of a part's join that DuckDB builds its hash table on (the whole table is read once)."""
+    return (f"SELECT {columns}, bucket + step AS joined FROM {table}, (VALUES (-1), (0), (1)) steps(step) "
+            f"WHERE {where}")
+
+
 def _rows_union(columns: str, *, counted: bool) -> str:
     """Every trace's rows with ``columns`` (of ``_TRACE_ROWS``), as one query with the trace's number; ``counted``:
     as the pair counts take them (``_ONCE_PER_MINUTE``), else every tweet's."""
@@ -114,6 +121,8 @@ class Traces:
         if self._built:
             return
         con = self._con
+        # uid numbers the userids in DuckDB's order (byte order, the same as sorting the strings in Python): the ties
+        # and the evidence are sorted on uids and read as sorted by userid (stats.coordination, tie_item_batches).
         con.execute("""CREATE TEMP TABLE trace_accounts AS SELECT userid,
             (row_number() OVER (ORDER BY userid))::INTEGER AS uid FROM (SELECT DISTINCT userid FROM raw_tweets)""")
         present = set(frames.column_names(con, "raw_tweets"))
@@ -211,29 +220,31 @@ class Traces:
                 con.register("trace_sample_frame", pd.DataFrame({"uid": np.asarray(sample, dtype=np.int32)}))
                 con.execute("CREATE OR REPLACE TEMP TABLE trace_sample AS SELECT DISTINCT uid FROM trace_sample_frame")
                 con.unregister("trace_sample_frame")
-            rows = "trace_candidates"
-            if shifts is None:
-                moved = "SELECT uid, trace, item, minute FROM {rows}"
-            else:
+            if shifts is not None:
                 con.register("trace_shifts", shifts[["uid", "shift"]])
                 n = max(self.n_rows, 1)
-                # Positions keep their fraction, so a shifted row lands on any minute of its new hour, not on
-                # one of the few minutes a sparse hour's whole slots would give; the hour is the last one whose
-                # clock starts at or before the position.
-                moved = f"""SELECT x.uid, x.trace, x.item,
-                    (c.hour * 60 + floor(60 * (x.p - c.start) / c.n))::BIGINT AS minute
-                    FROM (SELECT r.uid, r.trace, r.item, ((r.position + s.shift) % {n} + {n}) % {n} AS p
-                          FROM {{rows}} r JOIN trace_shifts s USING (uid)) x
-                    JOIN clock_blocks c ON c.block = (x.p // {CLOCK_BLOCK})::BIGINT AND x.p >= c.start
-                      AND x.p < c.start + c.n"""
-            kept = f"SELECT *, minute // {width} AS bucket FROM ({moved}) ANTI JOIN trace_crowded USING (trace, item)"
+
+            def kept(rows):  # ``rows`` (of trace_candidates) as this draw places them, crowded items left out
+                if shifts is None:
+                    moved = f"SELECT uid, trace, item, minute FROM {rows}"
+                else:  # Positions keep their fraction, so a shifted row lands on any minute of its new hour, not on
+                    # one of the few minutes a sparse hour's whole slots would give; its hour is the one whose clock
+                    # range holds the position.
+                    moved = f"""SELECT x.uid, x.trace, x.item,
+                        (c.hour * 60 + floor(60 * (x.p - c.start) / c.n))::BIGINT AS minute
+                        FROM (SELECT r.uid, r.trace, r.item, ((r.position + s.shift) % {n} + {n}) % {n} AS p
+                              FROM {rows} r JOIN trace_shifts s USING (uid)) x
+                        JOIN clock_blocks c ON c.block = (x.p // {CLOCK_BLOCK})::BIGINT AND x.p >= c.start
+                          AND x.p < c.start + c.n"""
+                return f"SELECT *, minute // {width} AS bucket FROM ({moved}) ANTI JOIN trace_crowded USING (trace, item)"
+
             if sample is None:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE trace_kept AS {kept.format(rows=rows)}")
+                con.execute(f"CREATE OR REPLACE TEMP TABLE trace_kept AS {kept('trace_candidates')}")
             else:  # only the rows a sampled row can meet are kept: those of its item in its bucket and the two beside
+                sampled_rows = kept("(SELECT * FROM trace_candidates SEMI JOIN trace_sample USING (uid))")
                 con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_sample_cells AS SELECT DISTINCT trace, item,
-                    bucket + step AS bucket FROM ({kept.format(rows="(SELECT * FROM trace_candidates SEMI JOIN "
-                    "trace_sample USING (uid))")}), (VALUES (-1), (0), (1)) steps(step)""")
-                con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_kept AS SELECT * FROM ({kept.format(rows=rows)})
+                    bucket + step AS bucket FROM ({sampled_rows}), (VALUES (-1), (0), (1)) steps(step)""")
+                con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_kept AS SELECT * FROM ({kept('trace_candidates')})
                     SEMI JOIN trace_sample_cells USING (trace, item, bucket)""")
             parts = self._parts(window_minutes, rows_per_part, sampled=sample is not None)
             con.execute("""CREATE OR REPLACE TEMP TABLE trace_ties (draw SMALLINT, trace UTINYINT, user_1 INTEGER,
@@ -299,8 +310,8 @@ class Traces:
         first = f"uid % {int(parts)} = {int(part)}" + (" AND uid IN (SELECT uid FROM trace_sample)" if sampled else "")
         # The part's rows, copied to the three buckets, are a table of their own: DuckDB then knows them for the
         # smaller side and builds its hash table on them (as a subquery, a sampled part's join ran out of memory).
-        self._con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_part_rows AS SELECT uid, trace, item, minute,
-            bucket + step AS joined FROM trace_kept, (VALUES (-1), (0), (1)) steps(step) WHERE {first}""")
+        self._con.execute("CREATE OR REPLACE TEMP TABLE trace_part_rows AS "
+                          + _in_three_buckets("trace_kept", "uid, trace, item, minute", first))
         met = f"""SELECT a.trace, a.uid AS user_1, b.uid AS user_2, a.item
                 FROM trace_part_rows a JOIN trace_kept b ON a.trace = b.trace AND a.item = b.item AND a.joined = b.bucket
                 WHERE a.uid {"<>" if sampled else "<"} b.uid AND abs(a.minute - b.minute) <= {int(window_minutes)}"""
@@ -348,9 +359,8 @@ class Traces:
             # the semi join), so a part holds its rows' hash table, not its meetings: parts can be larger than pairs'.
             parts = self._parts(window_minutes, rows_per_part, table="tie_rows")
             for part in range(parts):
-                con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_part_rows AS SELECT uid, trace, item, minute, tweetid,
-                    tweet_time, bucket + step AS joined FROM tie_rows, (VALUES (-1), (0), (1)) steps(step)
-                    WHERE uid % {parts} = {part}""")
+                con.execute("CREATE OR REPLACE TEMP TABLE tie_part_rows AS " + _in_three_buckets(
+                    "tie_rows", "uid, trace, item, minute, tweetid, tweet_time", f"uid % {parts} = {part}"))
                 into = "CREATE OR REPLACE TEMP TABLE tie_met AS" if part == 0 else "INSERT INTO tie_met"
                 con.execute(f"""{into} SELECT trace, item, user_1, user_2, tweetid_1, tweet_time_1, tweetid_2,
                     tweet_time_2 FROM (SELECT a.trace, a.item, a.uid AS user_1, b.uid AS user_2, a.tweetid AS tweetid_1,
@@ -386,7 +396,7 @@ class Traces:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_texts AS SELECT tweetid, any_value(left(tweet_text, {TEXT_CHARS}))
             AS text FROM raw_tweets SEMI JOIN (SELECT tweetid_1 AS tweetid FROM tie_ranked UNION
                                                SELECT tweetid_2 FROM tie_ranked) USING (tweetid) GROUP BY tweetid""")
-        # Dense ids number the userids in order, so the sort is on integers.
+        # uids number the userids in order (_build), so the sort is on integers.
         return con.sql(f"""
             SELECT a.userid AS user_1, b.userid AS user_2, {names}[r.trace + 1] AS trace, r.rank::INTEGER AS rank,
                 r.items_in_tie::INTEGER AS items_in_tie, left(r.shown, {TEXT_CHARS}) AS item,

@@ -166,7 +166,7 @@ def _sample_note(n_accounts, size, rows) -> str:
     """What the counts at scale are, with the largest standard error a sampled share has (finite-population)."""
     shares = [row["observed"] for row in rows if row["window"] != DEFAULT_WINDOW] + \
              [row["null_mean"] for row in rows]
-    p = min(max(shares, key=lambda share: share * (1 - share), default=0.5), 1.0)
+    p = max(shares, key=lambda share: share * (1 - share), default=0.5)
     se = np.sqrt(p * (1 - p) / size * (n_accounts - size) / (n_accounts - 1))
     return (f"at scale ({n_accounts:,} accounts, over {resampling.LARGE:,}): every null draw, and the observed "
             f"shares at the windows other than {DEFAULT_WINDOW} minute, count whether each of a fresh random sample of "
