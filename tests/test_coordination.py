@@ -351,6 +351,22 @@ def test_ties_are_ordered_by_userid_as_strings_whatever_the_ids(tmp_path):
     found = coordination.measure(traces, seed=1, draws=2)
     # every pair retweeted 3 items together; the pairs of five accounts also posted the same two texts
     assert found.edges["trace"].value_counts().to_dict() == {"co_retweet": 45, "co_tweet": 10}
-    expected = found.edges.sort_values(["user_1", "user_2", "trace"], ignore_index=True)
-    pd.testing.assert_frame_equal(found.edges, expected)
-    assert (found.edges["user_1"] < found.edges["user_2"]).all()
+    as_strings = found.edges.astype({"user_1": str, "user_2": str})  # the ends are categoricals: compare their text
+    expected = as_strings.sort_values(["user_1", "user_2", "trace"], ignore_index=True)
+    pd.testing.assert_frame_equal(as_strings, expected)
+    assert (as_strings["user_1"] < as_strings["user_2"]).all()
+    assert list(found.edges["user_1"].cat.categories) == sorted(set(users))  # every account is tied
+
+
+def test_the_graph_leaves_out_a_group_too_big_for_its_cap_and_keeps_the_smaller_ones():
+    # group 1: a 4-clique (6 ties); groups 2 and 3: 3-paths (2 ties each); cap 4 holds groups 2 and 3 only
+    ties = [("a", "b"), ("a", "c"), ("a", "d"), ("b", "c"), ("b", "d"), ("c", "d"),
+            ("e", "f"), ("f", "g"), ("h", "i"), ("i", "j")]
+    edges = pd.DataFrame({"user_1": [t[0] for t in ties], "user_2": [t[1] for t in ties],
+                          "trace": "co_retweet", "weight": 2})
+    found = coordination.Coordination([], pd.DataFrame(), edges, coordination.coordinated_accounts(edges))
+    accounts = pd.DataFrame({"userid": list("abcdefghij"), "follower_count": 1, "n_tweets": 1, "engagement": 0})
+    graph = coordination.network(found, accounts, max_ties=4)
+    assert sorted(graph.nodes) == list("efghij") and graph.number_of_edges() == 4
+    assert (graph.graph["groups"], graph.graph["groups_left_out"]) == (2, 1)
+    assert sorted(coordination.network(found, accounts, max_ties=10).nodes) == list("abcdefghij")

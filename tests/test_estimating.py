@@ -61,6 +61,13 @@ def test_hc_corrections_grow_with_leverage_and_hats_sum_to_k(nb):
     assert eq.sandwich(beta, "HC1")[1, 1] == pytest.approx(var[0] * 400 / 398)
 
 
+def test_weighted_crossproducts_are_each_rows_x_transpose_v_x():
+    rng = np.random.default_rng(3)
+    X, V = rng.normal(size=(50, 4)), rng.random((3, 50))
+    expected = np.stack([X.T @ np.diag(v) @ X for v in V])
+    np.testing.assert_allclose(estimating._weighted_crossproducts(X, V), expected, rtol=1e-12)
+
+
 def test_weighted_solve_is_a_refit_on_the_resampled_accounts(nb):
     eq, beta = nb
     weights = next(resample_weights(len(eq.y), 3, seed=2))

@@ -171,6 +171,21 @@ class Traces:
         frame["userid"] = frame["userid"].astype(str)
         return frame
 
+    def _uids(self, userids: pd.Series) -> np.ndarray:
+        """The dense uid of each of ``userids`` (accounts with a tweet row), each distinct userid looked up once: the
+        ties' ends are categoricals of a few hundred thousand accounts, not millions of strings."""
+        codes, distinct = pd.factorize(userids)
+        self._con.register("uid_lookup", pd.DataFrame({"position": np.arange(len(distinct)),
+                                                       "userid": pd.Series(distinct, dtype=str)}))
+        try:
+            found = self._con.execute("""SELECT l.position, a.uid FROM uid_lookup l JOIN trace_accounts a USING (userid)
+                ORDER BY l.position""").fetchnumpy()
+        finally:
+            self._con.unregister("uid_lookup")
+        if len(found["uid"]) < len(distinct):
+            raise ValueError("ties name accounts without a tweet row")
+        return np.asarray(found["uid"], dtype=np.int32)[codes]
+
     def rows_per_trace(self) -> dict:
         """Rows that can pair, per trace."""
         self._build()
@@ -340,11 +355,11 @@ class Traces:
         self._build()
         self._crowd(window_minutes, max_rows)
         con, width = self._con, int(window_minutes) + 1
-        con.register("tie_list", pd.DataFrame({"trace": pd.Categorical(ties["trace"], TRACES).codes.astype("uint8"),
-                                               "user_1": ties["user_1"].astype(str), "user_2": ties["user_2"].astype(str)}))
+        con.register("tie_pairs_frame", pd.DataFrame({
+            "trace": pd.Categorical(ties["trace"], TRACES).codes.astype("uint8"),
+            "user_1": self._uids(ties["user_1"]), "user_2": self._uids(ties["user_2"])}))
         try:
-            con.execute("""CREATE OR REPLACE TEMP TABLE tie_pairs AS SELECT t.trace, a.uid AS user_1, b.uid AS user_2
-                FROM tie_list t JOIN trace_accounts a ON a.userid = t.user_1 JOIN trace_accounts b ON b.userid = t.user_2""")
+            con.execute("CREATE OR REPLACE TEMP TABLE tie_pairs AS SELECT * FROM tie_pairs_frame")
             con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_rows AS SELECT *, minute // {width} AS bucket FROM ({_rows_union(
                     "uid, minute, tweetid, tweet_time, shown, item", counted=False)}) r
                 SEMI JOIN (SELECT user_1 AS uid FROM tie_pairs UNION SELECT user_2 FROM tie_pairs) USING (uid)
@@ -379,7 +394,7 @@ class Traces:
             raise TractionError(f"the items behind the {window_minutes}-minute window's ties outgrew DuckDB's memory "
                                 f"and spill limits: {str(error).splitlines()[0]}") from error
         finally:
-            con.unregister("tie_list")
+            con.unregister("tie_pairs_frame")
         return int(con.execute("SELECT count(*) FROM tie_items").fetchall()[0][0])
 
     def tie_item_batches(self, per_tie: int = ITEMS_PER_TIE, batch_rows: int = 100_000):

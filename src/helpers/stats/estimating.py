@@ -94,8 +94,6 @@ class Equation:
         replicate); rows that do not converge come back NaN.
         """
         X, y = self.X, self.y
-        k = X.shape[1]
-        outer = (X[:, :, None] * X[:, None, :]).reshape(len(y), k * k)
         single = weights is None
         W = np.ones((1, len(y))) if single else np.asarray(weights, float)
         beta = np.tile(np.asarray(start, float), (len(W), 1))
@@ -104,7 +102,7 @@ class Equation:
             M, g = self.means(beta[active])
             w = W[active]
             U = (w * (y - M) * g) @ X  # (B, k) scores
-            A = ((w * self._weight(M, g)) @ outer).reshape(-1, k, k)  # (B, k, k) minus the Jacobian
+            A = _weighted_crossproducts(X, w * self._weight(M, g))  # (B, k, k) minus the Jacobian
             with np.errstate(invalid="ignore", over="ignore"):
                 step = np.linalg.solve(A, U[..., None])[..., 0]
                 big = np.abs(step).max(axis=1, keepdims=True)
@@ -268,14 +266,12 @@ class Equation:
 
     def _weighted_se(self, betas, weights, j):
         """HC0 standard error of beta_j in each weighted (resampled) equation."""
-        k = self.X.shape[1]
-        outer = (self.X[:, :, None] * self.X[:, None, :]).reshape(len(self.y), k * k)
         ok = np.isfinite(betas).all(axis=1)
         out = np.full(len(betas), np.nan)
         M, g = self.means(betas[ok])
         w = weights[ok]
-        A = ((w * self._weight(M, g)) @ outer).reshape(-1, k, k)
-        meat = ((w * ((self.y - M) * g) ** 2) @ outer).reshape(-1, k, k)
+        A = _weighted_crossproducts(self.X, w * self._weight(M, g))
+        meat = _weighted_crossproducts(self.X, w * ((self.y - M) * g) ** 2)
         with np.errstate(invalid="ignore"):
             bread = np.linalg.inv(A)
             out[ok] = np.sqrt(np.einsum("bi,bij,bj->b", bread[:, j], meat, bread[:, j]))
@@ -291,6 +287,12 @@ class Equation:
             weights[np.arange(len(rows)), rows] = 0
             parts.append(self.solve(beta, weights))
         return np.concatenate(parts)
+
+
+def _weighted_crossproducts(X, V):
+    """(B, k, k): sum_i V[b, i] x_i x_i' for each row of ``V`` (B, n), a column of X at a time: the (n, k * k) outer
+    products it replaces took 1.3 GB at 2.5M accounts with the shape check's 8 columns."""
+    return np.stack([(V * X[:, column]) @ X for column in range(X.shape[1])], axis=1)
 
 
 @dataclass
