@@ -402,8 +402,9 @@ class Traces:
         tweets (ids, times, texts cut to ``TEXT_CHARS``) and the tie's whole count, ordered by user_1, user_2, trace,
         rank, as a ``pyarrow.RecordBatchReader`` (streamed: memory stays bounded at any size)."""
         names = "[" + ", ".join(f"'{name}'" for name in TRACES) + "]"
-        # The ranked items and their texts are tables of their own before the streamed join: as one query's common
-        # table expressions they ran out of DuckDB's memory at 3.5M tweets (217,226 ties).
+        # Each join is a step of its own, so one hash table at a time holds DuckDB's memory (and can spill): as one
+        # query, the ranked items met both ends' texts and every account's userid at once, and ran out of memory at
+        # 3.5M tweets (217,226 ties) and again at 37M (3.2M ties, 4.3M texts).
         con = self._con
         con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_ranked AS SELECT *, count(*) OVER tie AS items_in_tie,
                 row_number() OVER (tie ORDER BY least(tweet_time_1, tweet_time_2), shown, item) AS rank
@@ -411,13 +412,18 @@ class Traces:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_texts AS SELECT tweetid, any_value(left(tweet_text, {TEXT_CHARS}))
             AS text FROM raw_tweets SEMI JOIN (SELECT tweetid_1 AS tweetid FROM tie_ranked UNION
                                                SELECT tweetid_2 FROM tie_ranked) USING (tweetid) GROUP BY tweetid""")
+        for end in (1, 2):
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_ranked AS SELECT r.*, t.text AS text_{end} FROM tie_ranked r
+                LEFT JOIN tie_texts t ON t.tweetid = r.tweetid_{end}""")
+        con.execute("DROP TABLE tie_texts")
+        con.execute("""CREATE OR REPLACE TEMP TABLE tie_named AS SELECT uid, userid FROM trace_accounts
+            SEMI JOIN (SELECT user_1 AS uid FROM tie_ranked UNION SELECT user_2 FROM tie_ranked) USING (uid)""")
         # uids number the userids in order (_build), so the sort is on integers.
         return con.sql(f"""
             SELECT a.userid AS user_1, b.userid AS user_2, {names}[r.trace + 1] AS trace, r.rank::INTEGER AS rank,
                 r.items_in_tie::INTEGER AS items_in_tie, left(r.shown, {TEXT_CHARS}) AS item,
-                r.tweetid_1, r.tweet_time_1, t1.text AS text_1, r.tweetid_2, r.tweet_time_2, t2.text AS text_2
-            FROM tie_ranked r JOIN trace_accounts a ON a.uid = r.user_1 JOIN trace_accounts b ON b.uid = r.user_2
-            LEFT JOIN tie_texts t1 ON t1.tweetid = r.tweetid_1 LEFT JOIN tie_texts t2 ON t2.tweetid = r.tweetid_2
+                r.tweetid_1, r.tweet_time_1, r.text_1, r.tweetid_2, r.tweet_time_2, r.text_2
+            FROM tie_ranked r JOIN tie_named a ON a.uid = r.user_1 JOIN tie_named b ON b.uid = r.user_2
             ORDER BY r.user_1, r.user_2, r.trace, r.rank""").to_arrow_reader(batch_rows)
 
     def group_items(self, groups: pd.DataFrame, per_group: int = ITEMS_PER_GROUP) -> tuple[pd.DataFrame, pd.DataFrame]:
