@@ -429,8 +429,9 @@ def _fill(graph, found, accounts, tied):
     members = set(tied["userid"])
     edges = found.edges[found.edges["user_1"].isin(members) & found.edges["user_2"].isin(members)]
     edges = edges.astype({"user_1": str, "user_2": str})  # a categorical index would pivot every pair of categories
-    nodes = tied.sort_values("userid").join(
-        accounts.set_index("userid")[["follower_count", "n_tweets", "engagement"]], on="userid")
+    # the tied accounts' rows only: indexing the whole account frame copied all its columns (0.6 GB at 2.5M accounts)
+    shown = accounts.loc[accounts["userid"].isin(members), ["userid", "follower_count", "n_tweets", "engagement"]]
+    nodes = tied.sort_values("userid").join(shown.set_index("userid"), on="userid")
     if found.evidence is not None:
         nodes = nodes.join(found.evidence.hashed.set_index("userid")["hashed"], on="userid")
     for row in nodes.itertuples(index=False):
