@@ -171,6 +171,21 @@ class Traces:
         frame["userid"] = frame["userid"].astype(str)
         return frame
 
+    def userids(self, uids) -> pd.Series:
+        """The userids of ``uids`` (dense ids), in their order: a few hundred thousand tied accounts' strings, not all
+        accounts'."""
+        self._build()
+        self._con.register("uid_list", pd.DataFrame({"position": np.arange(len(uids)),
+                                                     "uid": np.asarray(uids, dtype=np.int32)}))
+        try:
+            found = self._con.execute("""SELECT l.position, a.userid FROM uid_list l JOIN trace_accounts a USING (uid)
+                ORDER BY l.position""").df()
+        finally:
+            self._con.unregister("uid_list")
+        if len(found) < len(uids):
+            raise ValueError("uids without an account")
+        return found["userid"].astype(str)
+
     def _uids(self, userids: pd.Series) -> np.ndarray:
         """The dense uid of each of ``userids`` (accounts with a tweet row), each distinct userid looked up once: the
         ties' ends are categoricals of a few hundred thousand accounts, not millions of strings."""
