@@ -419,7 +419,9 @@ TOP_COLUMNS = ["userid", "follower_count", "n_tweets", "n_original", "engagement
 def top_accounts(accounts: pd.DataFrame, by: str, n: int = TOP_ACCOUNTS) -> pd.DataFrame:
     """The ``n`` accounts with the most ``by`` (``engagement`` or ``follower_count``; ties by userid, unknown
     last), with engagement per original tweet."""
-    table = accounts.assign(engagement_per_tweet=accounts["engagement"] / accounts["n_original"].where(
-        accounts["n_original"] > 0))
-    table = table.sort_values([by, "userid"], ascending=[False, True], na_position="last", kind="stable")
-    return table.head(n)[TOP_COLUMNS].reset_index(drop=True)
+    # the order from the two sort keys alone: sorting the whole frame copied it twice (0.8 GB at 2.5M accounts)
+    keys = accounts[[by, "userid"]].reset_index(drop=True)
+    first = keys.sort_values([by, "userid"], ascending=[False, True], na_position="last", kind="stable").index[:n]
+    table = accounts.iloc[first]
+    table = table.assign(engagement_per_tweet=table["engagement"] / table["n_original"].where(table["n_original"] > 0))
+    return table[TOP_COLUMNS].reset_index(drop=True)
