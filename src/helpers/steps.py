@@ -109,12 +109,13 @@ def engagement_vs_followers(work_dir="", *, seed=0, n_boot=999, max_tweets=2_000
         provenance["baseline"] = {k: v for k, v in dataset(compared).items() if k != "parameters"}
     document = results.build(provenance, analysis.tests, {**analysis.tables, "figures": drawn})
     path = results.write(work_dir / "results.json", document)
+    acc = loaded.accounts
+    # before the coordination's files: the network's graph leaves memory behind that these would add to
+    tops = descriptives.top_accounts(acc, "engagement"), descriptives.top_accounts(acc, "follower_count")
     written, evidence_figures = write_coordination(analysis, work_dir)
     evidence = coordinated.evidence or coordination.Evidence(pd.DataFrame(columns=coordination.GROUP_COLUMNS),
                                                              pd.DataFrame(), pd.DataFrame())
-    acc = loaded.accounts
-    return EngagementRun(analysis, drawn, document, path, written, results.tidy_frame(document), acc,
-                         descriptives.top_accounts(acc, "engagement"), descriptives.top_accounts(acc, "follower_count"),
+    return EngagementRun(analysis, drawn, document, path, written, results.tidy_frame(document), acc, *tops,
                          evidence.groups, evidence.group_items, coordinated.edges, evidence_figures)
 
 
