@@ -4,10 +4,10 @@
 
 Each stage's peak is the kernel's high-water mark (VmHWM, reset between stages through
 /proc/self/clear_refs), and a sampling thread (every 50 ms) keeps the main thread's stack at the
-highest RSS it saw; each stage prints one JSON line as it ends. As in the step, --coordination measures first, on
-its own connection, and the frames close theirs once built. Used for the Turkey size
-(docs/benchmarks.md#the-turkey-size-37m-tweets), where a whole run takes hours: few resamples
-give the peaks, two resample counts give the cost per resample.
+highest RSS it saw; each stage prints one JSON line as it ends. As in the step, --coordination measures first, in a
+child process (its peak on top of what this one held is ``with_child_mb``), and the frames close their connection
+once built. Used for the Turkey size (docs/benchmarks.md#the-turkey-size-37m-tweets), where a whole run takes hours:
+few resamples give the peaks, two resample counts give the cost per resample.
 """
 
 import json
@@ -57,10 +57,13 @@ def stage(name, run):
     peak[0] = 0.0
     reset_high_water()
     wall, cpu = time.time(), time.process_time()
+    held = rss_mb()
     out = run()
+    # a stage run in a child (the coordination, helpers.child): its peak on top of what this process held meanwhile
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"stage": name, "wall": round(time.time() - wall, 1), "cpu": round(time.process_time() - cpu, 1),
                       "peak_mb": round(max(peak[0], high_water_mb())), "after_mb": round(rss_mb()),
-                      "where": peak[1]}), flush=True)
+                      "with_child_mb": round(held + child_mb) if child_mb else None, "where": peak[1]}), flush=True)
     return out
 
 

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "helpers"
 # Order of the flow: a module may import its own layer or those before it, never one after.
 LAYERS = [
-    {"helpers.errors", "helpers.defaults", "helpers.schema", "helpers.results", "helpers.statement", "helpers.data"},
+    {"helpers.errors", "helpers.defaults", "helpers.schema", "helpers.results", "helpers.statement", "helpers.data",
+     "helpers.child"},
     {"helpers.ingest", "helpers.simulate"},
     {"helpers.frames", "helpers.traces"},
     {"helpers.stats"},

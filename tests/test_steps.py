@@ -122,19 +122,23 @@ def test_a_sampled_tweet_frame_is_said_in_the_entries_computed_from_it(work_dir)
     assert loaded.tweets_sample_note not in by_id["engagement_per_tweet_mean"]["warnings"]  # uses every account
 
 
-def test_coordination_is_measured_on_its_own_connection_and_closed_before_the_frames(work_dir, monkeypatch):
+def test_coordination_is_measured_in_a_child_on_its_own_connection_closed_on_return(work_dir, monkeypatch):
     opened = []
     original = traces.open
     monkeypatch.setattr(traces, "open", lambda path: opened.append(original(path)) or opened[-1])
-    measured = steps.measure_coordination(work_dir, seed=1)
+    here = steps.measure_coordination_here(work_dir, seed=1)
     [closed] = opened
     with pytest.raises(duckdb.ConnectionException):  # closed: DuckDB's memory is given back before the frames
         closed.n_accounts
+    measured = steps.measure_coordination(work_dir, seed=1)
+    assert len(opened) == 1  # the child opened its own traces, unseen by this process's patch
     with original(work_dir) as again:
         inline = coordination.measure(again, seed=1)
-    assert measured.tests == inline.tests
-    pd.testing.assert_frame_equal(measured.by_window, inline.by_window)
-    pd.testing.assert_frame_equal(measured.edges, inline.edges)
+    for found in (here, measured):
+        assert found.tests == inline.tests
+        pd.testing.assert_frame_equal(found.by_window, inline.by_window)
+        pd.testing.assert_frame_equal(found.edges, inline.edges)
+        pd.testing.assert_frame_equal(found.accounts, inline.accounts)
 
 
 def test_the_frames_close_their_connection(work_dir, monkeypatch):

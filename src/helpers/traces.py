@@ -174,32 +174,28 @@ class Traces:
     def userids(self, uids) -> pd.Series:
         """The userids of ``uids`` (dense ids), in their order: a few hundred thousand tied accounts' strings, not all
         accounts'."""
-        self._build()
-        self._con.register("uid_list", pd.DataFrame({"position": np.arange(len(uids)),
-                                                     "uid": np.asarray(uids, dtype=np.int32)}))
-        try:
-            found = self._con.execute("""SELECT l.position, a.userid FROM uid_list l JOIN trace_accounts a USING (uid)
-                ORDER BY l.position""").df()
-        finally:
-            self._con.unregister("uid_list")
-        if len(found) < len(uids):
-            raise ValueError("uids without an account")
-        return found["userid"].astype(str)
+        return pd.Series(self._look_up("uid", np.asarray(uids, dtype=np.int32), "userid"), dtype=str)
 
     def _uids(self, userids: pd.Series) -> np.ndarray:
-        """The dense uid of each of ``userids`` (accounts with a tweet row), each distinct userid looked up once: the
-        ties' ends are categoricals of a few hundred thousand accounts, not millions of strings."""
-        codes, distinct = pd.factorize(userids)
-        self._con.register("uid_lookup", pd.DataFrame({"position": np.arange(len(distinct)),
-                                                       "userid": pd.Series(distinct, dtype=str)}))
+        """The dense uid of each of ``userids``: the ties' ends are categoricals of a few hundred thousand accounts,
+        not millions of strings."""
+        return np.asarray(self._look_up("userid", userids, "uid"), dtype=np.int32)
+
+    def _look_up(self, given: str, values, wanted: str) -> np.ndarray:
+        """``trace_accounts``' ``wanted`` column for each of ``values`` of its ``given`` column (uid or userid), in
+        their order, each distinct value looked up once. Every value must name an account with a tweet row."""
+        self._build()
+        codes, distinct = pd.factorize(values)
+        distinct = np.asarray(distinct, dtype=np.int32) if given == "uid" else pd.Series(distinct, dtype=str)
+        self._con.register("looked_up", pd.DataFrame({"position": np.arange(len(distinct)), given: distinct}))
         try:
-            found = self._con.execute("""SELECT l.position, a.uid FROM uid_lookup l JOIN trace_accounts a USING (userid)
-                ORDER BY l.position""").fetchnumpy()
+            found = self._con.execute(f"""SELECT l.position, a.{wanted} FROM looked_up l JOIN trace_accounts a
+                USING ({given}) ORDER BY l.position""").fetchnumpy()[wanted]
         finally:
-            self._con.unregister("uid_lookup")
-        if len(found["uid"]) < len(distinct):
-            raise ValueError("ties name accounts without a tweet row")
-        return np.asarray(found["uid"], dtype=np.int32)[codes]
+            self._con.unregister("looked_up")
+        if len(found) < len(distinct):
+            raise ValueError(f"{given}s without an account with a tweet row")
+        return np.asarray(found)[codes]
 
     def rows_per_trace(self) -> dict:
         """Rows that can pair, per trace."""

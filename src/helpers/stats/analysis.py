@@ -47,7 +47,7 @@ def analyse(loaded: frames_io.Frames, coordinated: Coordination, *, n_boot=999, 
             baseline: frames_io.Frames | None = None, statement: Statement | None = None) -> Analysis:
     """All measures, tables and models of a campaign (see the module docstring).
 
-    ``coordinated``: the coordination, measured beforehand on its own connection (``steps.measure_coordination``;
+    ``coordinated``: the coordination, measured beforehand in a process of its own (``steps.measure_coordination``;
     ``coordination.empty(why)`` where there are no tweet rows). ``baseline``: another campaign's frames (e.g.
     ordinary accounts) for ``baseline_engagement_ratio``. ``statement``: the statement under test, whose
     parameterised measures (follower lines, topic differences, creation months) are computed too; its topics,
