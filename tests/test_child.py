@@ -31,3 +31,11 @@ def test_a_users_error_comes_back_as_it_was_raised(tmp_path):
 def test_a_child_killed_before_its_result_is_named_with_its_status():
     with pytest.raises(child.ChildDied, match=rf"abort ran .* status -{signal.SIGABRT} and no result \(killed"):
         child.call(os.abort)
+
+
+def test_a_module_in_the_working_folder_shadows_nothing_in_the_child(tmp_path, monkeypatch):
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / "__init__.py").write_text("raise ImportError('the working folder was searched first')\n")
+    (tmp_path / "pandas.py").write_text("raise ImportError('the working folder was searched first')\n")
+    monkeypatch.chdir(tmp_path)
+    assert child.call(os.getcwd) == str(tmp_path)  # the child works where the caller does

@@ -35,7 +35,8 @@ def call(function, *args, **kwargs):
         (folder / CALL).write_bytes(pickle.dumps((function.__module__, function.__qualname__, args, kwargs)))
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT),
                                                                           os.environ.get("PYTHONPATH")]))}
-        ended = subprocess.run([sys.executable, "-m", __name__, str(folder)], env=env, check=False)
+        # -P: the working folder is not put first on the path, so a user's helpers/ or pandas.py there shadows nothing
+        ended = subprocess.run([sys.executable, "-P", "-m", __name__, str(folder)], env=env, check=False)
         if not (folder / RESULT).exists():
             raise ChildDied(f"{function.__qualname__} ran in a process of its own, which ended with status "
                             f"{ended.returncode} and no result" + (" (killed; by the system when memory ran out?)"
