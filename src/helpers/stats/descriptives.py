@@ -423,9 +423,9 @@ def top_accounts(accounts: pd.DataFrame, by: str, n: int = TOP_ACCOUNTS) -> pd.D
     # peaked at 0.45-0.56 GB over the frames at the Turkey size, and the allocator kept half of it
     values = accounts[by]
     known = values.dropna()
-    if len(known) >= n:
+    if 0 < n <= len(known) and isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
         candidates = accounts.iloc[np.flatnonzero(values.ge(known.nlargest(n).iloc[-1]).fillna(False).to_numpy(bool))]
-    else:  # unknown values come last, after every known one
+    else:  # unknown values come last, after every known one (and other dtypes are sorted whole)
         candidates = accounts
     keys = candidates[[by, "userid"]].reset_index(drop=True)
     first = keys.sort_values([by, "userid"], ascending=[False, True], na_position="last", kind="stable").index[:n]
