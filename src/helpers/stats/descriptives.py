@@ -424,7 +424,7 @@ def top_accounts(accounts: pd.DataFrame, by: str, n: int = TOP_ACCOUNTS) -> pd.D
     values = accounts[by]
     known = values.dropna()
     if 0 < n <= len(known) and isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
-        candidates = accounts.iloc[np.flatnonzero(values.ge(known.nlargest(n).iloc[-1]).fillna(False).to_numpy(bool))]
+        candidates = accounts.iloc[np.flatnonzero((values >= known.nlargest(n).iloc[-1]).to_numpy())]
     else:  # unknown values come last, after every known one (and other dtypes are sorted whole)
         candidates = accounts
     keys = candidates[[by, "userid"]].reset_index(drop=True)
