@@ -181,6 +181,12 @@ def test_cr2_and_its_df_match_the_n_by_n_computation_for_ols_and_for_the_nb_equa
     dense_cov, dense_df = dense_cr2_bm(Z, r, days)
     np.testing.assert_allclose(cov, dense_cov, rtol=1e-8)
     assert df == pytest.approx(dense_df, rel=1e-8)
+    # coordination groups: a few clusters of several accounts, every other account alone (HC2's closed form)
+    groups = np.where(np.arange(len(eq.y)) % 3 == 0, np.arange(len(eq.y)) % 7, 100 + np.arange(len(eq.y)))
+    cov, df = eq.cr2(beta, groups)
+    dense_cov, dense_df = dense_cr2_bm(Z, r, groups)
+    np.testing.assert_allclose(cov, dense_cov, rtol=1e-8)
+    assert df == pytest.approx(dense_df, rel=1e-8)
 
 
 def test_cr2_df_of_a_mean_over_balanced_clusters_is_clusters_minus_one():

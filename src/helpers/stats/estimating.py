@@ -337,28 +337,29 @@ def cr2_bm(Z, r, clusters, j=1):
     """
     Z, r = np.asarray(Z, float), np.asarray(r, float)
     codes = np.unique(clusters, return_inverse=True)[1]
-    order = np.argsort(codes, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
     B = np.linalg.inv(Z.T @ Z)
     root = np.linalg.cholesky(B)  # B = root root'
     b = B[:, j]
-    G, k = len(starts), Z.shape[1]
-    adjusted = np.empty((G, k))  # Z_g' A_g r_g: each cluster's corrected score
-    lengths = np.empty(G)  # |p_g|^2
-    projected = np.empty((G, k))  # Z_g' p_g
-    for g, rows in enumerate(np.split(order, starts[1:])):
+    sizes = np.bincount(codes)
+    alone = sizes[codes] == 1
+    # an account alone in its cluster (most, clustered by coordination group) is HC2's row: A_g = (1 - h)^(-1/2)
+    Z1 = Z[alone]
+    factor = _root_factor(np.einsum("ij,jk,ik->i", Z1, B, Z1)) + 1
+    p1 = (Z1 @ b) * factor
+    adjusted, lengths, projected = [Z1 * (r[alone] * factor)[:, None]], [p1**2], [Z1 * p1[:, None]]
+    shared = np.flatnonzero(~alone)
+    order = shared[np.argsort(codes[shared], kind="stable")]
+    for rows in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1) if len(order) else []:
         Zg, rg = Z[rows], r[rows]
         U, s, _ = np.linalg.svd(Zg @ root, full_matrices=False)
-        # (1 - s^2)^(-1/2) - 1; a direction the cluster alone determines (1 - s^2 = 0) is dropped, as
-        # clubSandwich's pseudo-inverse square root drops eigenvalues under 1e-12 (review 27)
-        remaining = 1 - s**2
-        extra = np.where(remaining > 1e-12, 1 / np.sqrt(np.maximum(remaining, 1e-12)) - 1, -1.0)
+        extra = _root_factor(s**2)
         Ar = rg + U @ (extra * (U.T @ rg))
         Zb = Zg @ b
         p = Zb + U @ (extra * (U.T @ Zb))
-        adjusted[g] = Zg.T @ Ar
-        lengths[g] = p @ p
-        projected[g] = Zg.T @ p
+        adjusted.append((Zg.T @ Ar)[None])  # Z_g' A_g r_g: the cluster's corrected score
+        lengths.append([p @ p])  # |p_g|^2
+        projected.append((Zg.T @ p)[None])  # Z_g' p_g
+    adjusted, lengths, projected = np.concatenate(adjusted), np.concatenate(lengths), np.concatenate(projected)
     cov = B @ (adjusted.T @ adjusted) @ B
     # (Z_g' p_g)' B (Z_h' p_h) over all pairs without the G x G matrix (a release has thousands of days):
     # its diagonal, and its squared Frobenius norm tr((B Q'Q)^2) from k x k matrices
@@ -369,6 +370,14 @@ def cr2_bm(Z, r, clusters, j=1):
     omega_square = np.sum((lengths - diagonal) ** 2) + np.trace(BQQ @ BQQ) - np.sum(diagonal**2)
     df = float(omega_trace**2 / omega_square) if omega_square > 0 else np.nan
     return cov, df
+
+
+def _root_factor(leverage):
+    """(1 - s^2)^(-1/2) - 1 for each singular value's square s^2 of a cluster's hat block; a direction the cluster
+    alone determines (1 - s^2 = 0) is dropped (-1), as clubSandwich's pseudo-inverse square root drops eigenvalues
+    under 1e-12 (review 27)."""
+    remaining = 1 - np.asarray(leverage, float)
+    return np.where(remaining > 1e-12, 1 / np.sqrt(np.maximum(remaining, 1e-12)) - 1, -1.0)
 
 
 def cr2_bm_interval(eq: Equation, beta, clusters, j=1, level=LEVEL) -> Interval:
