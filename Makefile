@@ -46,7 +46,8 @@ validate: $(STAMP)
 
 # Issue 24's cells on fresh seeds (600001 on; 3,000 accounts of the IRA design unless named), one JSON line per cell
 # in validation/reduced.jsonl (written aside, then moved): the shape check's alarms and power, claim 4 under no
-# association, batches (CR1 and CR2 by creation day), and the score test within tweet strata's size and power.
+# association, batches (CR1 and CR2 by creation day, and by coordination group), and the score test within tweet
+# strata's size and power.
 REDUCED_REPS ?= 100
 REDUCED := nice $(BIN)/python validation/reduced.py
 validate-reduced: $(STAMP)
@@ -59,6 +60,9 @@ validate-reduced: $(STAMP)
 	  $(REDUCED) batches 600001 $(REDUCED_REPS) ira:nb2:0.3:25:1:followers ira:nb2:0:25:1:followers \
 		ira:nb2:0.3:25:0.25:followers ira:nb2:0.3:25:1:random ira:nb2:0.3:5:1:followers ira:nb2:0.3:25:0:random \
 		ira:simulator:0.3:25:1:followers ira:nb2:0:25:1:random && \
+	  $(REDUCED) batches 600001 $(REDUCED_REPS) ira:nb2:0.3:25:1:followers:group ira:nb2:0:25:1:followers:group \
+		ira:nb2:0.3:25:1:followers:half ira:nb2:0.3:25:1:random:group ira:nb2:0.3:25:0:random:group \
+		ira:nb2:0:25:1:random:group && \
 	  $(REDUCED) exposure 600001 $(REDUCED_REPS) ira:nb2:0 ira:simulator:0 ira:lognormal:0 ira:nb_dispersion:0 \
 		ira:variance_power:0 ira:zero_inflated:0 synthetic:nb2:0 synthetic:simulator:0 synthetic:lognormal:0 \
 		ira:nb2:0.3 ira:lognormal:0.3 ira:nb2:0:step synthetic:nb2:0.3; } > validation/reduced.jsonl.part

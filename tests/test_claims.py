@@ -183,12 +183,16 @@ def test_claim_four_rests_on_the_rank_correlation_when_the_shape_check_rejects_t
                                                ELASTICITIES[4])).verdict == claims.INCONCLUSIVE
 
 
-def test_claim_four_says_the_accounts_come_in_batches_when_the_interval_is_clustered():
-    clustered = dict(ELASTICITIES[0], warnings=[results.CLUSTERED + " the accounts appear to come in batches: ..."])
+@pytest.mark.parametrize("by, said", [("creation day", "The accounts appear to come in batches (made on the same days"),
+                                      ("coordination group", "The accounts appear to act in coordinated groups")])
+def test_claim_four_says_how_the_accounts_cluster_when_the_interval_is_clustered(by, said):
+    warning = (f"{results.CLUSTERED} the accounts appear to ...: the interval with accounts clustered by {by} "
+               "(120 clusters, CR2, t on 20 df): 0.22 to 0.40, 1.6 times as wide as the account-level interval ...")
+    clustered = dict(ELASTICITIES[0], warnings=[warning])
     verdict = claims.judge(claim_four(), document(clustered, *ELASTICITIES[1:]))
     assert verdict.verdict == claims.SUPPORTED and "0.31 (95% CI 0.22 to 0.40)" in verdict.evidence
-    assert "The accounts appear to come in batches" in verdict.evidence
-    assert "batches" not in claims.judge(claim_four(), document(*ELASTICITIES)).evidence
+    assert said in verdict.evidence and f"the interval is the one clustered by {by}, wider" in verdict.evidence
+    assert "The accounts appear to" not in claims.judge(claim_four(), document(*ELASTICITIES)).evidence
 
 
 def test_a_fragile_primary_needs_the_rank_correlation_to_agree():

@@ -38,7 +38,7 @@ def test_a_clustered_interval_that_cannot_be_used_never_replaces_the_entrys(seed
     account = estimating.hc3_bm_interval(eq, beta)
     entry = {"converged": True, "ci_low": account.low, "ci_high": account.high, "p_value": account.p_value,
              "warnings": []}
-    out = models._with_batches(entry, eq, beta, day)
+    out = models._with_batches(entry, eq, beta, {"batches": day, "groups": None})
     if out["converged"]:
         assert np.isfinite([out["ci_low"], out["ci_high"], out["p_value"]]).all()
         assert models.unusable(eq, beta, out["ci_low"], out["ci_high"]) is None

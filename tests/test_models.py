@@ -15,6 +15,7 @@ from statsmodels.discrete.discrete_model import NegativeBinomial
 from helpers import results
 from helpers.errors import TractionError
 from helpers.stats import estimating, fitting, models
+from test_estimating import dense_cr2_bm
 
 REQUIRED_IDS = {"elasticity_nb_account", "elasticity_ppml_account", "elasticity_nb_tweet_clustered",
                 "hurdle_any_logit_followers", "hurdle_positive_nb_followers", "overdispersion_test",
@@ -329,6 +330,43 @@ def test_independent_accounts_made_on_the_same_days_do_not_warn_and_a_table_with
     undated = models.fit_engagement_models(batch_accounts(2, shared=0).drop(columns="account_creation_date"), None)
     assert any(w.startswith("batches cannot be seen: the account table has no creation dates")
                for w in undated.test("elasticity_nb_account")["warnings"])
+
+
+def test_coordination_groups_cluster_the_interval_with_other_accounts_alone():
+    # batches that share an effect but not a creation day: only the coordination finds them (40 of 60 groups)
+    accounts = batch_accounts(3, shared=1.0, n_batches=60, size=10)
+    rng = np.random.default_rng(30)
+    accounts["account_creation_date"] = (pd.Timestamp("2015-01-01", tz="UTC")
+                                         + pd.to_timedelta(rng.integers(0, 3000, len(accounts)), unit="D"))
+    batch = np.repeat(np.arange(60), 10)
+    found = accounts[batch < 40]
+    groups = pd.DataFrame({"userid": found["userid"].to_numpy()[::-1], "group": 1 + batch[batch < 40][::-1]})
+    fitted = models.fit_engagement_models(accounts, None, groups=groups)
+    eq, beta = fitted.equations["nb_account"], np.asarray(fitted.fits["nb_account"].result.params)[:2]
+    low, high = models._interval(eq, beta)[:2]
+    entry = fitted.test("elasticity_nb_account")
+    # by hand: the 40 groups, each other account its own cluster, against the n x n computation
+    labels = np.where(batch < 40, batch, 1000 + np.arange(len(accounts)))
+    Z, r = eq.working_regression(beta)
+    dense_cov, dense_df = dense_cr2_bm(Z, r, labels)
+    half = stats.t.ppf(0.975, dense_df) * np.sqrt(dense_cov[1, 1])
+    assert (entry["ci_low"], entry["ci_high"]) == pytest.approx((beta[1] - half, beta[1] + half), rel=1e-6)
+    assert (high - low) * models.BATCH_WIDER <= 2 * half
+    warning = next(w for w in entry["warnings"] if w.startswith(results.CLUSTERED))
+    assert "the accounts appear to act in coordinated groups" in warning
+    assert "(240 clusters, 40 of them coordination groups of 2 or more accounts, CR2, t on " in warning
+    assert f"account-level interval ({low:.4g} to {high:.4g}" in warning
+    # the creation days (at random here) still get their note, and do not widen the interval
+    assert any(w.startswith("batches: interval with accounts clustered by creation day") for w in entry["warnings"])
+    # coordination measured, no group among the modelled accounts: said, nothing replaced
+    alone = models.fit_engagement_models(accounts, None, groups=groups.iloc[:0])
+    nb = alone.test("elasticity_nb_account")
+    assert (nb["ci_low"], nb["ci_high"]) == pytest.approx((low, high))
+    assert any(w.startswith("coordination groups: no coordinated group holds two of the modelled accounts")
+               for w in nb["warnings"])
+    # no coordination measured (an account table): no note about groups at all
+    assert not any("coordination group" in w for w in models.fit_engagement_models(accounts, None).test(
+        "elasticity_nb_account")["warnings"])
 
 
 def test_unusable_accounts_are_counted_not_silently_dropped():

@@ -123,3 +123,14 @@ def test_misses_at_low_leverage_show_as_a_low_within_cell_percentile():
         record.update({name: record["leverage"] for name in battery.CANDIDATES})
     found = battery.miss_percentile(records)["elasticity_ppml_account"]
     assert found["misses"] == 10 and found["leverage"] == pytest.approx(np.mean(np.arange(1, 11) / 50))
+
+
+def test_batches_found_as_coordination_groups_give_the_interval_batches_made_on_their_own_days_give():
+    # the same draws, the same partition of accounts: one route through creation days, the other through the
+    # coordination groups (days at random), so every count must agree; half the groups found must differ
+    import reduced
+    by_day = reduced.batches("synthetic:nb2:0.3:25:1:followers", range(1, 4))
+    by_group = reduced.batches("synthetic:nb2:0.3:25:1:followers:group", range(1, 4))
+    assert by_day == by_group and by_group["fits"] == 3 and by_group["warns_CR2"] >= 1
+    half = reduced.batches("synthetic:nb2:0.3:25:1:followers:half", range(1, 4))
+    assert half["fits"] == 3 and half["df_CR2"] != by_group["df_CR2"]

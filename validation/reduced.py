@@ -12,9 +12,10 @@ A few cells at 3,000 accounts, one JSON line per cell on stdout (docs/statistics
 ``shape`` (design:mechanism:elasticity:curve): how often the shape check (and, for comparison, the overlap of
 PPML and NB) marks the primary elasticity misspecified, with the p-values. ``claim4`` (design:mechanism:
 elasticity[:curve]): claim 4's verdict by ``claims.judge`` on the PRC statement, with the rank correlations.
-``batches`` (design:mechanism:elasticity:batch size:shared variance:followers|random): each batch of accounts
-shares one Gamma effect and one creation day; coverage of the account-level and reported intervals, and of each
-clustered sandwich (``models.BATCH_METHODS``: CR1, CR2) as the product would use it. ``exposure``
+``batches`` (design:mechanism:elasticity:batch size:shared variance:followers|random[:day|group|half]): each batch
+of accounts shares one Gamma effect and either one creation day (``day``, the default) or, made on days at random,
+one coordination group (``group``; ``half``: half the batches found as groups); coverage of the account-level and
+reported intervals, and of each clustered sandwich (``models.BATCH_METHODS``: CR1, CR2) as the product would use it. ``exposure``
 (design:mechanism:elasticity[:curve]): how often the score test permuted within tweet strata and the within-strata
 Spearman's permutation test reject at 5% (no model fitted).
 """
@@ -39,10 +40,10 @@ SIZE = 3_000
 CLAIM = next(c for c in statement.choose("", "china_052020").claims if c.id == "engagement_tracked_followers")
 
 
-def _fit(accounts):
+def _fit(accounts, groups=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return models.fit_engagement_models(accounts, None)
+        return models.fit_engagement_models(accounts, None, groups=groups)
 
 
 def _accounts(followers, n_original, totals, **extra):
@@ -126,8 +127,8 @@ def exposure(cell, seeds):
 
 
 def batches(cell, seeds):
-    design, mechanism, elasticity, size, shared, along = cell.split(":")
-    elasticity, size, shared = float(elasticity), int(size), float(shared)
+    design, mechanism, elasticity, size, shared, along, *seen = cell.split(":")
+    elasticity, size, shared, seen = float(elasticity), int(size), float(shared), (seen or ["day"])[0]
     out = {"fits": 0, "account_level_covers": 0, "reported_covers": 0, "account_level_misses": 0, "verdicts": {},
            **{f"{key}_{method}": 0 for method in models.BATCH_METHODS
               for key in ("clustered_covers", "warns", "misses_warned", "reported_covers")}, "df_CR2": []}
@@ -139,9 +140,16 @@ def batches(cell, seeds):
         batch = mechanisms.batches(followers, size, along, rng)
         effect = mechanisms.batch_effect(batch, shared, rng) if shared > 0 else None
         totals, _ = mechanisms.draw(mechanism, followers, n, elasticity, rng, effect=effect)
-        day = pd.Timestamp("2016-01-01", tz="UTC") + pd.to_timedelta(batch, unit="D")
-        accounts = _accounts(followers, n, totals, account_creation_date=day)
-        fit = _fit(accounts)
+        # seen by creation day: each batch made on its own day; by coordination group: made on days at random
+        # (over 3,000), each batch one group of the coordination measure (``half``: half the batches, at random)
+        day = batch if seen == "day" else rng.integers(0, 3000, len(batch))
+        accounts = _accounts(followers, n, totals, account_creation_date=pd.Timestamp("2016-01-01", tz="UTC")
+                             + pd.to_timedelta(day, unit="D"))
+        groups = None
+        if seen != "day":
+            found = rng.random(batch.max() + 1) < (0.5 if seen == "half" else 1.0)
+            groups = pd.DataFrame({"userid": accounts["userid"], "group": batch + 1})[found[batch]]
+        fit = _fit(accounts, groups)
         nb = fit.test("elasticity_nb_account")
         if not nb["converged"]:
             continue
@@ -152,8 +160,9 @@ def batches(cell, seeds):
         out["account_level_covers"] += covered
         out["account_level_misses"] += not covered
         out["reported_covers"] += bool(nb["ci_low"] <= elasticity <= nb["ci_high"])
+        codes = models._account_data(accounts, groups)["batches" if seen == "day" else "groups"]
         for method in models.BATCH_METHODS:  # each sandwich as the product would use it
-            found = models.batch_interval(eq, beta, models._account_data(accounts)["batches"], low, high, method)
+            found = models.batch_interval(eq, beta, codes, low, high, method)
             warned = found.ratio >= models.BATCH_WIDER
             reported = (found.low, found.high) if warned else (low, high)
             out[f"clustered_covers_{method}"] += bool(found.low <= elasticity <= found.high)

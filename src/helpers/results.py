@@ -39,9 +39,13 @@ FRAGILE = "fragile:"
 # A warning starting with this on an elasticity says its log-linear curve does not fit (the shape check in
 # helpers.stats.models): the verdict rests on the measure's corroboration, the report on the follower bands.
 MISSPECIFIED = "misspecified:"
-# A warning starting with this says the accounts appear to come in batches (created on the same day): the
-# elasticity's interval clustered by creation day is materially wider than the account-level one.
+# A warning starting with this says the accounts appear not to be independent: the elasticity's interval clustered
+# by one of CLUSTERED_BY's units is materially wider than the account-level one, and is the one reported.
 CLUSTERED = "clustered:"
+# What the accounts appear to do when the interval clustered by each unit is the wider one.
+CLUSTERED_BY = {"creation day": "come in batches (made on the same days, engagement shared within a day)",
+                "coordination group": "act in coordinated groups (tied by the coordination measure, engagement "
+                                      "shared within a group)"}
 
 
 @dataclass(frozen=True)
@@ -333,6 +337,12 @@ def fragile(entry) -> bool:
 def misspecified(entry) -> str:
     """The entry's warning starting with ``MISSPECIFIED`` (its curve does not fit), or ""."""
     return next((str(w) for w in entry.get("warnings") or () if str(w).startswith(MISSPECIFIED)), "")
+
+
+def clustered_by(entry) -> str:
+    """The unit (a ``CLUSTERED_BY`` key) whose clustered interval the entry reports, or ""."""
+    warning = next((str(w) for w in entry.get("warnings") or () if str(w).startswith(CLUSTERED)), "")
+    return next((by for by in CLUSTERED_BY if f"clustered by {by} (" in warning), "")
 
 
 def skipped(test_id, method, reason) -> dict:

@@ -55,7 +55,7 @@ def analyse(loaded: frames_io.Frames, coordinated: Coordination, *, n_boot=999, 
     """
     acc, tw = loaded.accounts, loaded.tweets
     common = dict(n_boot=n_boot, seed=seed)
-    fitted = models.fit_engagement_models(acc, tw, seed=seed)
+    fitted = models.fit_engagement_models(acc, tw, seed=seed, groups=_measured_groups(coordinated))
     asks = statement or Statement(by="", claims=())
     tests = (descriptives.count_entries(acc, loaded.totals, tweet_rows=loaded.form == frames_io.FORM_ARCHIVE)
              + descriptives.follower_tests(acc, lines=asks.follower_lines(), **common)
@@ -80,6 +80,11 @@ def analyse(loaded: frames_io.Frames, coordinated: Coordination, *, n_boot=999, 
               **model_tables(fitted),
               **reference_tables(loaded)}
     return Analysis(loaded, tests, tables, fitted, {"n_boot": n_boot, "seed": seed}, coordinated)
+
+
+def _measured_groups(coordinated: Coordination) -> pd.DataFrame | None:
+    """The coordinated accounts and their groups, or None when the coordination was not measured (no tweet rows)."""
+    return None if coordinated.by_window.empty else coordinated.accounts
 
 
 def reference_tables(loaded: frames_io.Frames) -> dict:

@@ -147,7 +147,7 @@ def _design(followers):
     return np.column_stack([np.ones(len(followers)), np.log1p(followers)])
 
 
-def _account_data(accounts):
+def _account_data(accounts, groups=None):
     if "userid" not in accounts.columns:
         raise TractionError("accounts frame: missing column 'userid'")
     followers = _column(accounts, "accounts", "follower_count")
@@ -164,7 +164,8 @@ def _account_data(accounts):
                      "tweets (no exposure)")
     use = ~unknown & (n_original > 0)
     return {"y": engagement[use], "X": _design(followers[use]), "followers": followers[use],
-            "offset": np.log(n_original[use]), "notes": notes, "batches": _creation_days(accounts, use)}
+            "offset": np.log(n_original[use]), "notes": notes, "batches": _creation_days(accounts, use),
+            "groups": _coordination_groups(accounts, use, groups)}
 
 
 def _creation_days(accounts, use):
@@ -179,6 +180,19 @@ def _creation_days(accounts, use):
     codes = pd.factorize(days)[0]  # NaT -> -1
     alone = codes < 0
     codes[alone] = codes.max() + 1 + np.arange(alone.sum())
+    return codes
+
+
+def _coordination_groups(accounts, use, groups):
+    """Each used account's coordination group (``groups``: userid, group, as ``Coordination.accounts``) as an
+    integer code, an account in no group alone; None when no coordination was measured."""
+    if groups is None:
+        return None
+    position = pd.Index(groups["userid"].astype(str)).get_indexer(accounts["userid"][use].astype(str))
+    inside = position >= 0
+    codes = np.empty(len(position), np.int64)
+    codes[inside] = pd.factorize(groups["group"].to_numpy()[position[inside]])[0]
+    codes[~inside] = codes[inside].max(initial=-1) + 1 + np.arange((~inside).sum())
     return codes
 
 
@@ -365,7 +379,7 @@ def _shape_warnings(check, estimator):
 
 @dataclass
 class BatchInterval:
-    """The elasticity's interval with accounts clustered by creation day."""
+    """The elasticity's interval with accounts clustered by creation day or by coordination group."""
 
     low: float
     high: float
@@ -374,9 +388,10 @@ class BatchInterval:
     p_value: float  # at 0, from the same t
     df: float
     method: str  # BATCH_METHODS' key
+    units: str = "days"  # what a cluster is, as the notes name it
 
     def describe(self):
-        return f"{self.clusters} days, {self.method}, t on {self.df:.3g} df"
+        return f"{self.clusters} {self.units}, {self.method}, t on {self.df:.3g} df"
 
 
 # The sandwiches tried for the interval clustered by creation day (validation/reduced.py chose BATCH_METHOD).
@@ -385,10 +400,11 @@ BATCH_METHODS = {"CR1": "CR1 sandwich, times G / (G - 1) (n - 1) / (n - k), t on
 BATCH_METHOD = "CR2"
 
 
-def batch_interval(eq, beta, batches, low, high, method=BATCH_METHOD):
-    """The elasticity's interval with each creation day a cluster (``BATCH_METHODS[method]``), scores summed per
-    day; None with under BATCH_MIN_CLUSTERS days. Accounts an operator made on one day share its content and its
-    bought followers, so their engagement is not independent, and an interval over accounts is then too narrow."""
+def batch_interval(eq, beta, batches, low, high, method=BATCH_METHOD, units="days"):
+    """The elasticity's interval with each batch a cluster (``BATCH_METHODS[method]``), scores summed per batch;
+    None with under BATCH_MIN_CLUSTERS batches. Accounts an operator made on one day, or runs as one coordinated
+    group, share its content and its bought followers, so their engagement is not independent, and an interval
+    over accounts is then too narrow."""
     codes = np.unique(batches, return_inverse=True)[1]
     clusters = int(codes.max()) + 1
     if clusters < BATCH_MIN_CLUSTERS:
@@ -396,7 +412,7 @@ def batch_interval(eq, beta, batches, low, high, method=BATCH_METHOD):
     if method == "CR2":
         found = estimating.cr2_bm_interval(eq, beta, codes)
         return BatchInterval(found.low, found.high, clusters, (found.high - found.low) / (high - low),
-                             found.p_value, float(found.df), method)
+                             found.p_value, float(found.df), method, units)
     scores = eq.scores(beta)
     summed = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=clusters)
                               for j in range(scores.shape[1])])
@@ -407,39 +423,61 @@ def batch_interval(eq, beta, batches, low, high, method=BATCH_METHOD):
     half = float(stats.t.ppf(0.975, df) * se)
     p_value = float(2 * stats.t.sf(abs(beta[1]) / se, df))
     return BatchInterval(beta[1] - half, beta[1] + half, clusters, 2 * half / (high - low), p_value, float(df),
-                         method)
+                         method, units)
 
 
-def _with_batches(entry, eq, beta, batches):
-    """The account-level entry with its batch note; when the interval clustered by creation day is BATCH_WIDER
-    times as wide or more, that interval (and its p-value) replaces the account-level one, which the
+# How accounts can be seen to come in batches: (key of _account_data, the notes' prefix, the unit clustered by (a
+# results.CLUSTERED_BY key), what the clusters are called)
+BATCH_KINDS = (("batches", "batches", "creation day", "days"),
+               ("groups", "coordination groups", "coordination group", "clusters"))
+
+
+def _with_batches(entry, eq, beta, acc):
+    """The account-level entry with a note for each way batches can be seen: accounts made on the same creation
+    day, and accounts in the same coordination group (the others alone). When a clustered interval is BATCH_WIDER
+    times as wide or more, the widest such replaces the account-level one (interval and p-value), which the
     ``clustered:`` warning keeps, so every reader (the report's verdict too) uses the interval that holds."""
     if not entry["converged"]:
         return entry
-    if batches is None:
-        entry["warnings"].append("batches cannot be seen: the account table has no creation dates, so the "
-                                 "interval assumes accounts independent")
-        return entry
-    low, high = entry["ci_low"], entry["ci_high"]
-    found = batch_interval(eq, beta, batches, low, high)
-    if found is None:
-        entry["warnings"].append(f"batches: fewer than {BATCH_MIN_CLUSTERS} creation days, no interval clustered "
-                                 "by day")
-        return entry
-    text = (f"interval with accounts clustered by creation day ({found.describe()}): {found.low:.4g} to "
-            f"{found.high:.4g}, {found.ratio:.2f} times as wide")
-    why = unusable(eq, beta, found.low, found.high) if np.isfinite(found.ratio) else "its width is not a number"
-    if why is not None:  # e.g. one day's accounts alone determine the slope: nothing to replace the interval with
-        entry["warnings"].append(f"batches: the interval clustered by creation day cannot be used ({why}); the "
-                                 "account-level interval is kept and assumes accounts independent")
-        return entry
-    if found.ratio < BATCH_WIDER:
-        entry["warnings"].append(f"batches: {text}")
-        return entry
-    entry["warnings"].append(f"{results.CLUSTERED} the accounts appear to come in batches: the {text} as the "
-                             f"account-level interval ({low:.4g} to {high:.4g}, p = {entry['p_value']:.2g}), which "
-                             "assumes accounts independent; the clustered one is reported")
-    entry["ci_low"], entry["ci_high"], entry["p_value"] = float(found.low), float(found.high), found.p_value
+    low, high, wider = entry["ci_low"], entry["ci_high"], []
+    for key, prefix, by, units in BATCH_KINDS:
+        codes = acc[key]
+        if codes is None:
+            if key == "batches":
+                entry["warnings"].append("batches cannot be seen: the account table has no creation dates, so "
+                                         "the interval assumes accounts independent")
+            continue
+        sizes = np.bincount(codes)
+        if key == "groups":
+            if sizes.max() < 2:
+                entry["warnings"].append(f"{prefix}: no coordinated group holds two of the modelled accounts, no "
+                                         f"interval clustered by {by}")
+                continue
+            units = f"clusters, {int((sizes >= 2).sum())} of them coordination groups of 2 or more accounts"
+        found = batch_interval(eq, beta, codes, low, high, units=units)
+        if found is None:
+            entry["warnings"].append(f"{prefix}: fewer than {BATCH_MIN_CLUSTERS} {units}, no interval clustered "
+                                     f"by {by}")
+            continue
+        text = (f"interval with accounts clustered by {by} ({found.describe()}): {found.low:.4g} to "
+                f"{found.high:.4g}, {found.ratio:.2f} times as wide")
+        why = unusable(eq, beta, found.low, found.high) if np.isfinite(found.ratio) else "its width is not a number"
+        if why is not None:  # e.g. one day's accounts alone determine the slope: nothing to replace the interval with
+            entry["warnings"].append(f"{prefix}: the interval clustered by {by} cannot be used ({why}); the "
+                                     "account-level interval is kept and assumes accounts independent")
+        elif found.ratio < BATCH_WIDER:
+            entry["warnings"].append(f"{prefix}: {text}")
+        else:
+            wider.append((found, text, results.CLUSTERED_BY[by], prefix))
+    wider.sort(key=lambda candidate: -candidate[0].ratio)
+    for _, text, _, prefix in wider[1:]:
+        entry["warnings"].append(f"{prefix}: {text}")
+    if wider:
+        found, text, appear, _ = wider[0]
+        entry["warnings"].append(f"{results.CLUSTERED} the accounts appear to {appear}: the {text} as the "
+                                 f"account-level interval ({low:.4g} to {high:.4g}, p = {entry['p_value']:.2g}), "
+                                 "which assumes accounts independent; the clustered one is reported")
+        entry["ci_low"], entry["ci_high"], entry["p_value"] = float(found.low), float(found.high), found.p_value
     return entry
 
 
@@ -687,16 +725,18 @@ def _quantile_entries(fits, notes, data, seconds):
     return entries
 
 
-def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_TWEET_ROWS):
+def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_TWEET_ROWS, groups=None):
     """Fit the count models of engagement on log(1 + followers); see the module docstring.
 
     ``accounts`` and ``tweets`` follow the tidy-frame contract of ``helpers.frames``;
     with ``tweets=None`` (an account table or a users file) the tweet-level entries are present,
     unconverged, with the reason in ``warnings``. ``seed`` only matters above
-    ``max_tweet_rows`` tweets (the seeded sample of whole accounts).
+    ``max_tweet_rows`` tweets (the seeded sample of whole accounts). ``groups``: the coordinated accounts
+    (userid, group; ``Coordination.accounts``), for the account-level elasticities' interval clustered by
+    coordination group; None when no coordination was measured.
     """
     fits, seconds, equations = {}, {}, {}
-    acc = _account_data(accounts)
+    acc = _account_data(accounts, groups)
     y, X, offset, notes = acc["y"], acc["X"], acc["offset"], acc["notes"]
     # its statsmodels covariance is never read (the interval is the equation's), so the cheap one
     fits["ppml_account"] = _timed(seconds, "ppml_account", fitting.fit_poisson, y, X, offset=offset,
@@ -713,7 +753,7 @@ def fit_engagement_models(accounts, tweets=None, *, seed=0, max_tweet_rows=MAX_T
     for entry, name, estimator in ((tests[0], "nb_account", "NB"), (tests[1], "ppml_account", "PPML")):
         if entry["converged"]:
             beta = np.asarray(fits[name].result.params)[:2]
-            _with_batches(entry, equations[name], beta, acc["batches"])
+            _with_batches(entry, equations[name], beta, acc)
             entry["warnings"] += _shape_warnings(
                 _timed(seconds, f"{name}_shape", shape_check, equations[name], beta, acc["followers"]), estimator)
     tests += [_overdispersion_entry(fits, notes),
