@@ -189,6 +189,22 @@ def test_cr2_and_its_df_match_the_n_by_n_computation_for_ols_and_for_the_nb_equa
     assert df == pytest.approx(dense_df, rel=1e-8)
 
 
+def test_within_cluster_correlation_is_the_mean_product_over_pairs_and_its_z_is_standard_under_independence():
+    rng = np.random.default_rng(8)
+    clusters = rng.integers(0, 30, 200)
+    r = rng.normal(size=200) + 0.8 * rng.normal(size=30)[clusters]
+    e = (r - r.mean()) / r.std()
+    products = [e[i] * e[j] for i in range(200) for j in range(200) if i != j and clusters[i] == clusters[j]]
+    rho, z = estimating.within_cluster_correlation(r, clusters)
+    assert rho == pytest.approx(np.mean(products), rel=1e-10)
+    assert z == pytest.approx(np.sum(products) / np.sqrt(2 * len(products)), rel=1e-10) and rho > 0.2
+    # independent residuals: z about standard normal (400 draws; 5% two-sided in 2-9% of them)
+    draws = np.array([estimating.within_cluster_correlation(rng.standard_t(4, 300), rng.integers(0, 60, 300))[1]
+                      for _ in range(400)])
+    assert abs(draws.mean()) < 0.2 and 0.8 < draws.std() < 1.2 and 0.02 <= np.mean(np.abs(draws) > 1.96) <= 0.09
+    assert np.isnan(estimating.within_cluster_correlation(r, np.arange(200))).all()
+
+
 def test_cr2_df_of_a_mean_over_balanced_clusters_is_clusters_minus_one():
     # intercept only, 12 clusters of 5: Omega = m c^2 (I - J / G), so (tr Omega)^2 / tr(Omega^2) = G - 1 exactly
     rng = np.random.default_rng(7)

@@ -369,6 +369,34 @@ def test_coordination_groups_cluster_the_interval_with_other_accounts_alone():
         "elasticity_nb_account")["warnings"])
 
 
+def test_residuals_correlated_within_days_warn_even_when_the_clustered_interval_is_not_much_wider():
+    # batches at random in follower count share an effect: the slope's interval barely widens, the residuals do
+    rng = np.random.default_rng(31)
+    n, size = 3000, 25
+    followers = np.floor(np.exp(rng.normal(4, 2, n)))
+    batch = rng.permutation(np.repeat(np.arange(n // size), size))
+    tweets = rng.geometric(1 / 10, n).astype(float)
+    mu = 0.3 * tweets * (1 + followers) ** 0.3 * rng.gamma(2.0, 0.5, n) * rng.gamma(1.0, 1.0, n // size)[batch]
+    accounts = pd.DataFrame({"userid": np.arange(n).astype(str), "follower_count": followers, "n_original": tweets,
+                             "engagement": rng.poisson(mu), "account_creation_date": pd.Timestamp(
+                                 "2019-01-01", tz="UTC") + pd.to_timedelta(batch, unit="D")})
+    fitted = models.fit_engagement_models(accounts, None)
+    eq, beta = fitted.equations["nb_account"], np.asarray(fitted.fits["nb_account"].result.params)[:2]
+    low, high = models._interval(eq, beta)[:2]
+    rho, z = estimating.within_cluster_correlation(eq.working_regression(beta)[1], batch)
+    found = models.batch_interval(eq, beta, batch, low, high)
+    assert found.ratio < models.BATCH_WIDER and rho >= models.RESIDUAL_CORRELATION and z >= models.RESIDUAL_Z
+    entry = fitted.test("elasticity_nb_account")
+    warning = next(w for w in entry["warnings"] if w.startswith(results.CLUSTERED))
+    assert f"residuals correlated {rho:.2g} within a creation day (z = {z:.3g})" in warning
+    assert (entry["ci_low"], entry["ci_high"]) == pytest.approx((found.low, found.high))
+    # the same accounts made on days at random: neither widened nor correlated, nothing replaced
+    accounts["account_creation_date"] = accounts["account_creation_date"].sample(frac=1, random_state=1).to_numpy()
+    entry = models.fit_engagement_models(accounts, None).test("elasticity_nb_account")
+    assert not any(w.startswith(results.CLUSTERED) for w in entry["warnings"])
+    assert (entry["ci_low"], entry["ci_high"]) == pytest.approx((low, high))
+
+
 def test_unusable_accounts_are_counted_not_silently_dropped():
     accounts, tweets = simulate_frames(8, n_accounts=400)
     accounts = accounts.astype({"follower_count": "Int64"})

@@ -244,7 +244,7 @@ def _against_line(claim, tests, document):
         evidence += f" p = {entry['p_holm']:.2g}, Holm-adjusted over the primary tests."
     if by := results.clustered_by(entry):
         evidence += (f" The accounts appear to {results.CLUSTERED_BY[by]}, so the interval is the one clustered by "
-                     f"{by}, wider than one that treats accounts as independent.")
+                     f"{by}, not one that treats accounts as independent.")
     verdict = _side(entry, line, above)
     # The corroboration (a rank correlation) speaks only to the sign, and only vetoes: when the measure is in
     # doubt (its model does not fit, or a few accounts carry it) a confident verdict on a claim whose line is 0

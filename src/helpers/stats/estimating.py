@@ -372,6 +372,22 @@ def cr2_bm(Z, r, clusters, j=1):
     return cov, df
 
 
+def within_cluster_correlation(r, clusters):
+    """(rho, z): the correlation of residuals ``r`` between two accounts of one cluster, by the exchangeable
+    (pairwise) moment estimator of GEE's working correlation (Liang and Zeger 1986) on the centred, standardized
+    residuals e: rho = sum over ordered pairs i != j of a cluster of e_i e_j, over their number. Under independence
+    that sum has mean 0 and variance 2 sum_g n_g (n_g - 1), which gives z. (nan, nan) when no cluster has two."""
+    e = np.asarray(r, float)
+    e = (e - e.mean()) / e.std()
+    codes = np.unique(clusters, return_inverse=True)[1]
+    sums, sizes = np.bincount(codes, weights=e), np.bincount(codes)
+    pairs = float(np.sum(sizes * (sizes - 1.0)))
+    if pairs == 0:
+        return np.nan, np.nan
+    products = float(np.sum(sums**2) - np.sum(e**2))
+    return products / pairs, products / np.sqrt(2 * pairs)
+
+
 def _root_factor(leverage):
     """(1 - s^2)^(-1/2) - 1 for each singular value's square s^2 of a cluster's hat block; a direction the cluster
     alone determines (1 - s^2 = 0) is dropped (-1), as clubSandwich's pseudo-inverse square root drops eigenvalues

@@ -62,9 +62,14 @@ TINY_MEAN = 1e-300
 # score test) raised up to 20-25% false alarms in a lognormal cell, at 0.01 at most 10% (docs/statistics.md).
 SHAPE_MIN_BAND = 20
 # Batches: the interval clustered by creation day needs this many days; wider than the account-level interval by
-# this factor, it replaces it and the entry warns clustered: (set before measuring; docs/statistics.md).
+# this factor, it replaces it and the entry warns clustered: (set before measuring; docs/statistics.md). So it does
+# when the residuals are correlated within a day (or coordination group) by at least RESIDUAL_CORRELATION, with a z
+# of at least RESIDUAL_Z (one-sided p < 0.001): chosen on seeds 1-20 of the batch cells, where no cell without a
+# shared effect reached |z| 2.2 and cells with one had 0.007-0.38 (docs/statistics.md).
 BATCH_MIN_CLUSTERS = 30
 BATCH_WIDER = 1.25
+RESIDUAL_CORRELATION = 0.05
+RESIDUAL_Z = 3.09
 SHAPE_LEVEL = 0.01
 SENSITIVITY_TOP = {"elasticity_nb_account_without_top1pct": 0.01, "elasticity_nb_account_without_top10": 10}
 ROOTOGRAM_CELLS = 2_000_000  # pmf cells computed at once (16 MB) in EngagementModels.rootogram
@@ -435,11 +440,13 @@ BATCH_KINDS = (("batches", "batches", "creation day", "days"),
 def _with_batches(entry, eq, beta, acc):
     """The account-level entry with a note for each way batches can be seen: accounts made on the same creation
     day, and accounts in the same coordination group (the others alone). When a clustered interval is BATCH_WIDER
-    times as wide or more, the widest such replaces the account-level one (interval and p-value), which the
-    ``clustered:`` warning keeps, so every reader (the report's verdict too) uses the interval that holds."""
+    times as wide or more, or the residuals are correlated within its clusters (RESIDUAL_CORRELATION, RESIDUAL_Z),
+    the widest such replaces the account-level one (interval and p-value), which the ``clustered:`` warning keeps,
+    so every reader (the report's verdict too) uses the interval that holds."""
     if not entry["converged"]:
         return entry
-    low, high, wider = entry["ci_low"], entry["ci_high"], []
+    low, high, fired = entry["ci_low"], entry["ci_high"], []
+    residuals = eq.working_regression(beta)[1]
     for key, prefix, by, units in BATCH_KINDS:
         codes = acc[key]
         if codes is None:
@@ -459,24 +466,26 @@ def _with_batches(entry, eq, beta, acc):
             entry["warnings"].append(f"{prefix}: fewer than {BATCH_MIN_CLUSTERS} {units}, no interval clustered "
                                      f"by {by}")
             continue
+        rho, z = estimating.within_cluster_correlation(residuals, codes)
         text = (f"interval with accounts clustered by {by} ({found.describe()}): {found.low:.4g} to "
                 f"{found.high:.4g}, {found.ratio:.2f} times as wide")
+        correlation = f"residuals correlated {rho:.2g} within a {by} (z = {z:.3g})"
         why = unusable(eq, beta, found.low, found.high) if np.isfinite(found.ratio) else "its width is not a number"
         if why is not None:  # e.g. one day's accounts alone determine the slope: nothing to replace the interval with
             entry["warnings"].append(f"{prefix}: the interval clustered by {by} cannot be used ({why}); the "
-                                     "account-level interval is kept and assumes accounts independent")
-        elif found.ratio < BATCH_WIDER:
-            entry["warnings"].append(f"{prefix}: {text}")
+                                     f"account-level interval is kept and assumes accounts independent; {correlation}")
+        elif found.ratio >= BATCH_WIDER or (rho >= RESIDUAL_CORRELATION and z >= RESIDUAL_Z):
+            fired.append((found, text, correlation, results.CLUSTERED_BY[by], prefix))
         else:
-            wider.append((found, text, results.CLUSTERED_BY[by], prefix))
-    wider.sort(key=lambda candidate: -candidate[0].ratio)
-    for _, text, _, prefix in wider[1:]:
-        entry["warnings"].append(f"{prefix}: {text}")
-    if wider:
-        found, text, appear, _ = wider[0]
+            entry["warnings"].append(f"{prefix}: {text}; {correlation}")
+    fired.sort(key=lambda candidate: -candidate[0].ratio)
+    for _, text, correlation, _, prefix in fired[1:]:
+        entry["warnings"].append(f"{prefix}: {text}; {correlation}")
+    if fired:
+        found, text, correlation, appear, _ = fired[0]
         entry["warnings"].append(f"{results.CLUSTERED} the accounts appear to {appear}: the {text} as the "
                                  f"account-level interval ({low:.4g} to {high:.4g}, p = {entry['p_value']:.2g}), "
-                                 "which assumes accounts independent; the clustered one is reported")
+                                 f"which assumes accounts independent; {correlation}; the clustered one is reported")
         entry["ci_low"], entry["ci_high"], entry["p_value"] = float(found.low), float(found.high), found.p_value
     return entry
 
