@@ -15,8 +15,9 @@ elasticity[:curve]): claim 4's verdict by ``claims.judge`` on the PRC statement,
 ``batches`` (design:mechanism:elasticity:batch size:shared variance:followers|random[:day|group|half]): each batch
 of accounts shares one Gamma effect and either one creation day (``day``, the default) or, made on days at random,
 one coordination group (``group``; ``half``: half the batches found as groups); coverage of the account-level and
-reported intervals, and of each clustered sandwich (``models.BATCH_METHODS``: CR1, CR2) as the product would use it. ``exposure``
-(design:mechanism:elasticity[:curve]): how often the score test permuted within tweet strata and the within-strata
+reported intervals, how often the product warns ``clustered:`` (``warned``; ``misses_warned``: of the account-level
+interval's misses), and of each clustered sandwich (``models.BATCH_METHODS``: CR1, CR2) by its width alone, as the
+product used it before the residual check. ``exposure`` (design:mechanism:elasticity[:curve]): how often the score test permuted within tweet strata and the within-strata
 Spearman's permutation test reject at 5% (no model fitted).
 """
 
@@ -129,7 +130,8 @@ def exposure(cell, seeds):
 def batches(cell, seeds):
     design, mechanism, elasticity, size, shared, along, *seen = cell.split(":")
     elasticity, size, shared, seen = float(elasticity), int(size), float(shared), (seen or ["day"])[0]
-    out = {"fits": 0, "account_level_covers": 0, "reported_covers": 0, "account_level_misses": 0, "verdicts": {},
+    out = {"fits": 0, "account_level_covers": 0, "reported_covers": 0, "account_level_misses": 0, "warned": 0,
+           "misses_warned": 0, "reported_misses_warned": 0, "verdicts": {},
            **{f"{key}_{method}": 0 for method in models.BATCH_METHODS
               for key in ("clustered_covers", "warns", "misses_warned", "reported_covers")}, "df_CR2": []}
     for seed in seeds:
@@ -147,8 +149,8 @@ def batches(cell, seeds):
                              + pd.to_timedelta(day, unit="D"))
         groups = None
         if seen != "day":
-            found = rng.random(batch.max() + 1) < (0.5 if seen == "half" else 1.0)
-            groups = pd.DataFrame({"userid": accounts["userid"], "group": batch + 1})[found[batch]]
+            grouped = rng.random(batch.max() + 1) < (0.5 if seen == "half" else 1.0)
+            groups = pd.DataFrame({"userid": accounts["userid"], "group": batch + 1})[grouped[batch]]
         fit = _fit(accounts, groups)
         nb = fit.test("elasticity_nb_account")
         if not nb["converged"]:
@@ -160,6 +162,10 @@ def batches(cell, seeds):
         out["account_level_covers"] += covered
         out["account_level_misses"] += not covered
         out["reported_covers"] += bool(nb["ci_low"] <= elasticity <= nb["ci_high"])
+        product_warned = bool(results.clustered_by(nb))  # its clustered: warning, by width or by correlation
+        out["warned"] += product_warned
+        out["misses_warned"] += product_warned and not covered
+        out["reported_misses_warned"] += product_warned and not nb["ci_low"] <= elasticity <= nb["ci_high"]
         codes = models._account_data(accounts, groups)["batches" if seen == "day" else "groups"]
         for method in models.BATCH_METHODS:  # each sandwich as the product would use it
             found = models.batch_interval(eq, beta, codes, low, high, method)
