@@ -17,8 +17,8 @@ of accounts shares one Gamma effect and either one creation day (``day``, the de
 one coordination group (``group``; ``half``: half the batches found as groups); coverage of the account-level and
 reported intervals, how often the product warns ``clustered:`` (``warned``; ``misses_warned``: of the account-level
 interval's misses), and of each clustered sandwich (``models.BATCH_METHODS``: CR1, CR2) by its width alone, as the
-product used it before the residual check. ``exposure`` (design:mechanism:elasticity[:curve]): how often the score test permuted within tweet strata and the within-strata
-Spearman's permutation test reject at 5% (no model fitted).
+product used it before the residual check. ``exposure`` (design:mechanism:elasticity[:curve]): how often the score
+test permuted within tweet strata and the within-strata Spearman's permutation test reject at 5% (no model fitted).
 """
 
 import json
