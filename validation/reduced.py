@@ -182,11 +182,53 @@ def batches(cell, seeds):
     return out
 
 
+def definition(cell, seeds):
+    """Creation day or creation week as the batch: each batch's accounts are made over ``span`` consecutive days
+    from a day at random (over 1,000, so batches overlap and weeks cut some), and each unit's clusters go through
+    the product's own rule (``models._with_batches``) against the same account-level entry."""
+    design, mechanism, elasticity, size, shared, along, span = cell.split(":")
+    elasticity, size, shared, span = float(elasticity), int(size), float(shared), int(span)
+    out = {"fits": 0, "account_level_covers": 0,
+           **{f"{key}_{unit}": 0 for unit in ("day", "week") for key in ("reported_covers", "warned", "misses_warned")},
+           "clusters_week": []}
+    for seed in seeds:
+        rng = np.random.default_rng([seed, 23, list(mechanisms.DESIGNS).index(design),
+                                     list(mechanisms.MECHANISMS).index(mechanism), int(100 * elasticity), size,
+                                     int(10 * shared), int(along == "followers"), span])
+        followers, n = mechanisms.DESIGNS[design](SIZE, rng)
+        batch = mechanisms.batches(followers, size, along, rng)
+        effect = mechanisms.batch_effect(batch, shared, rng) if shared > 0 else None
+        totals, _ = mechanisms.draw(mechanism, followers, n, elasticity, rng, effect=effect)
+        day = rng.integers(0, 1000, batch.max() + 1)[batch] + rng.integers(0, span, len(batch))
+        accounts = _accounts(followers, n, totals, account_creation_date=pd.Timestamp("2016-01-04", tz="UTC")
+                             + pd.to_timedelta(day, unit="D"))
+        fit = _fit(accounts.drop(columns="account_creation_date"))
+        if not fit.test("elasticity_nb_account")["converged"]:
+            continue
+        eq, beta = fit.equations["nb_account"], np.asarray(fit.fits["nb_account"].result.params)[:2]
+        low, high, p_value, _ = models._interval(eq, beta)
+        covered = bool(low <= elasticity <= high)
+        out["fits"] += 1
+        out["account_level_covers"] += covered
+        used = n > 0
+        for unit, codes in (("day", day[used]), ("week", day[used] // 7)):  # 2016-01-04 is a Monday
+            entry = models._with_batches({"converged": True, "ci_low": low, "ci_high": high, "p_value": p_value,
+                                          "warnings": []}, eq, beta, {"batches": codes, "groups": None})
+            warned = bool(results.clustered_by(entry))
+            out[f"reported_covers_{unit}"] += bool(entry["ci_low"] <= elasticity <= entry["ci_high"])
+            out[f"warned_{unit}"] += warned
+            out[f"misses_warned_{unit}"] += warned and not covered
+        out["clusters_week"].append(len(np.unique(day[used] // 7)))
+    out["clusters_week"] = [min(out["clusters_week"], default=0), max(out["clusters_week"], default=0)]
+    return out
+
+
 if __name__ == "__main__":
     kind, start, reps, *cells = sys.argv[1:]
     for cell in cells:
         began = time.time()
-        found = {"shape": shape, "claim4": claim4, "batches": batches, "exposure": exposure}[kind](
+        found = {"shape": shape, "claim4": claim4, "batches": batches, "exposure": exposure,
+                 "definition": definition}[kind](
             cell, range(int(start), int(start) + int(reps)))
         print(json.dumps({"cell": cell, "seeds": [int(start), int(start) + int(reps) - 1], **found,
                           "seconds": round(time.time() - began)}), flush=True)
