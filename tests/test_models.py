@@ -290,7 +290,12 @@ def batch_accounts(seed, *, shared, n_batches=120, size=25):
                          "engagement": rng.poisson(mu), "account_creation_date": day})
 
 
-def test_the_batch_interval_is_the_cluster_robust_sandwich_by_creation_day_and_replaces_a_narrower_one():
+def creation_weeks(accounts):
+    """Each account's creation week, Monday to Sunday, counted by hand."""
+    return ((accounts["account_creation_date"] - pd.Timestamp("1970-01-05", tz="UTC")).dt.days // 7).to_numpy()
+
+
+def test_the_batch_interval_is_the_cluster_robust_sandwich_by_creation_week_and_replaces_a_narrower_one():
     accounts = batch_accounts(1, shared=1.0)
     days = np.repeat(np.arange(120), 25)
     fitted = models.fit_engagement_models(accounts, None)
@@ -304,21 +309,30 @@ def test_the_batch_interval_is_the_cluster_robust_sandwich_by_creation_day_and_r
     se = (cr1.high - cr1.low) / 2 / stats.t.ppf(0.975, 119)
     assert cr1.clusters == 120 and cr1.df == 119 and se == pytest.approx(glm.bse[1], rel=1e-6)
     assert (cr1.low + cr1.high) / 2 == pytest.approx(glm.params[1], abs=1e-6)
-    # the reported one is CR2 with Bell-McCaffrey df (its algebra is checked in test_estimating.py)
-    found = models.batch_interval(eq, beta, days, low, high)
-    cr2 = estimating.cr2_bm_interval(eq, beta, days)
+    # the reported one is CR2 with Bell-McCaffrey df (its algebra is checked in test_estimating.py), by creation
+    # week: the batches, three days apart, share weeks two or three at a time
+    weeks = creation_weeks(accounts)
+    assert len(np.unique(weeks)) == 52
+    found = models.batch_interval(eq, beta, weeks, low, high)
+    cr2 = estimating.cr2_bm_interval(eq, beta, weeks)
     assert found.method == models.BATCH_METHOD == "CR2" and found.df == pytest.approx(cr2.df)
-    assert (found.low, found.high) == pytest.approx((cr2.low, cr2.high)) and 1 < found.df < 119
+    assert (found.low, found.high) == pytest.approx((cr2.low, cr2.high)) and 1 < found.df < 51
     assert found.ratio == pytest.approx((found.high - found.low) / (high - low)) and found.ratio >= models.BATCH_WIDER
     # the clustered interval is the one reported, the account-level one kept in the warning
     assert (entry["ci_low"], entry["ci_high"]) == pytest.approx((found.low, found.high))
     assert entry["p_value"] == pytest.approx(2 * stats.t.sf(abs(cr2.estimate / cr2.se), cr2.df), rel=1e-6)
     warning = next(w for w in entry["warnings"] if w.startswith(results.CLUSTERED))
     assert f"account-level interval ({low:.4g} to {high:.4g}" in warning
-    assert f"(120 days, CR2, t on {found.df:.3g} df)" in warning
+    assert f"clustered by creation week (52 weeks, CR2, t on {found.df:.3g} df)" in warning
     for test_id in ("elasticity_nb_account", "elasticity_ppml_account"):
         warning = next(w for w in fitted.test(test_id)["warnings"] if w.startswith(results.CLUSTERED))
-        assert "the accounts appear to come in batches" in warning and "(120 days, CR2, t on " in warning
+        assert "the accounts appear to come in batches (made in the same weeks" in warning
+    # fewer than 30 weeks: the days
+    short = batch_accounts(1, shared=1.0, n_batches=40)
+    short["account_creation_date"] = pd.Timestamp("2019-01-07", tz="UTC") + pd.to_timedelta(
+        np.repeat(np.arange(40), 25), unit="D")
+    warnings_ = models.fit_engagement_models(short, None).test("elasticity_nb_account")["warnings"]
+    assert any("clustered by creation day (40 days, CR2" in w for w in warnings_)
 
 
 def test_independent_accounts_made_on_the_same_days_do_not_warn_and_a_table_without_dates_says_so():
@@ -326,7 +340,8 @@ def test_independent_accounts_made_on_the_same_days_do_not_warn_and_a_table_with
     for test_id in ("elasticity_nb_account", "elasticity_ppml_account"):
         warnings_ = independent.test(test_id)["warnings"]
         assert not any(w.startswith(results.CLUSTERED) for w in warnings_)
-        assert any(w.startswith("batches: interval with accounts clustered by creation day (120 days") for w in warnings_)
+        assert any(w.startswith("batches: interval with accounts clustered by creation week (52 weeks")
+                   for w in warnings_)
     undated = models.fit_engagement_models(batch_accounts(2, shared=0).drop(columns="account_creation_date"), None)
     assert any(w.startswith("batches cannot be seen: the account table has no creation dates")
                for w in undated.test("elasticity_nb_account")["warnings"])
@@ -356,8 +371,8 @@ def test_coordination_groups_cluster_the_interval_with_other_accounts_alone():
     assert "the accounts appear to act in coordinated groups" in warning
     assert "(240 clusters, 40 of them coordination groups of 2 or more accounts, CR2, t on " in warning
     assert f"account-level interval ({low:.4g} to {high:.4g}" in warning
-    # the creation days (at random here) still get their note, and do not widen the interval
-    assert any(w.startswith("batches: interval with accounts clustered by creation day") for w in entry["warnings"])
+    # the creation weeks (days at random here) still get their note, and do not widen the interval
+    assert any(w.startswith("batches: interval with accounts clustered by creation week") for w in entry["warnings"])
     # coordination measured, no group among the modelled accounts: said, nothing replaced
     alone = models.fit_engagement_models(accounts, None, groups=groups.iloc[:0])
     nb = alone.test("elasticity_nb_account")

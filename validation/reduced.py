@@ -166,7 +166,8 @@ def batches(cell, seeds):
         out["warned"] += product_warned
         out["misses_warned"] += product_warned and not covered
         out["reported_misses_warned"] += product_warned and not nb["ci_low"] <= elasticity <= nb["ci_high"]
-        codes = models._account_data(accounts, groups)["batches" if seen == "day" else "groups"]
+        acc = models._account_data(accounts, groups)
+        codes = models.batch_codes(acc["batches"])[2] if seen == "day" else acc["groups"]
         for method in models.BATCH_METHODS:  # each sandwich as the product would use it
             found = models.batch_interval(eq, beta, codes, low, high, method)
             warned = found.ratio >= models.BATCH_WIDER
@@ -211,9 +212,10 @@ def definition(cell, seeds):
         out["fits"] += 1
         out["account_level_covers"] += covered
         used = n > 0
-        for unit, codes in (("day", day[used]), ("week", day[used] // 7)):  # 2016-01-04 is a Monday
+        for unit, width in (("day", 1), ("week", 7)):
             entry = models._with_batches({"converged": True, "ci_low": low, "ci_high": high, "p_value": p_value,
-                                          "warnings": []}, eq, beta, {"batches": codes, "groups": None})
+                                          "warnings": []}, eq, beta, {"batches": day[used] + 0.0, "groups": None},
+                                         units=[(f"creation {unit}", width, f"{unit}s")])
             warned = bool(results.clustered_by(entry))
             out[f"reported_covers_{unit}"] += bool(entry["ci_low"] <= elasticity <= entry["ci_high"])
             out[f"warned_{unit}"] += warned

@@ -43,7 +43,8 @@ MISSPECIFIED = "misspecified:"
 # by one of CLUSTERED_BY's units is materially wider than the account-level one, and is the one reported.
 CLUSTERED = "clustered:"
 # What the accounts appear to do when the interval clustered by each unit is the wider one.
-CLUSTERED_BY = {"creation day": "come in batches (made on the same days, engagement shared within a day)",
+CLUSTERED_BY = {"creation week": "come in batches (made in the same weeks, engagement shared within a week)",
+                "creation day": "come in batches (made on the same days, engagement shared within a day)",
                 "coordination group": "act in coordinated groups (tied by the coordination measure, engagement "
                                       "shared within a group)"}
 

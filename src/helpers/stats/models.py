@@ -61,9 +61,9 @@ TINY_MEAN = 1e-300
 # level, chosen on seeds 1-20 of 12 log-linear cells and 6 step cells: at 0.05 the HC3 Wald test (and a wild
 # score test) raised up to 20-25% false alarms in a lognormal cell, at 0.01 at most 10% (docs/statistics.md).
 SHAPE_MIN_BAND = 20
-# Batches: the interval clustered by creation day needs this many days; wider than the account-level interval by
-# this factor, it replaces it and the entry warns clustered: (set before measuring; docs/statistics.md). So it does
-# when the residuals are correlated within a day (or coordination group) by at least RESIDUAL_CORRELATION, with a z
+# Batches: the interval clustered by creation week (or day) needs this many clusters; wider than the account-level
+# interval by this factor, it replaces it and the entry warns clustered: (set before measuring; docs/statistics.md).
+# So it does when the residuals are correlated within a week (or group) by at least RESIDUAL_CORRELATION, with a z
 # of at least RESIDUAL_Z (one-sided p < 0.001): chosen on seeds 1-20 of the batch cells, where no cell without a
 # shared effect reached |z| 2.2 and cells with one had 0.007-0.38 (docs/statistics.md).
 BATCH_MIN_CLUSTERS = 30
@@ -174,18 +174,27 @@ def _account_data(accounts, groups=None):
 
 
 def _creation_days(accounts, use):
-    """Each used account's creation day as an integer code (an account of unknown date alone), or None
-    when the table has no creation dates."""
+    """Each used account's creation day, counted from Monday 5 January 1970 (NaN where unknown), or None when the
+    table has no creation dates."""
     if "account_creation_date" not in accounts.columns:
         return None
     created = pd.to_datetime(accounts["account_creation_date"], errors="coerce", utc=True)[use]
     if created.isna().all():
         return None
-    days = created.dt.floor("D")
-    codes = pd.factorize(days)[0]  # NaT -> -1
-    alone = codes < 0
-    codes[alone] = codes.max() + 1 + np.arange(alone.sum())
-    return codes
+    return ((created - pd.Timestamp("1970-01-05", tz="UTC")) / pd.Timedelta(days=1)).to_numpy(float)
+
+
+def batch_codes(days, units=None):
+    """(unit, clusters' name, integer codes): the first of ``units`` (default BATCH_UNITS: creation week, else
+    creation day) with at least BATCH_MIN_CLUSTERS clusters, or the last; an account of unknown date alone."""
+    units = units or BATCH_UNITS
+    for by, width, name in units:
+        codes = pd.factorize(np.floor(days / width))[0]  # NaN -> -1
+        alone = codes < 0
+        codes[alone] = codes.max() + 1 + np.arange(alone.sum())
+        if codes.max() + 1 >= BATCH_MIN_CLUSTERS:
+            break
+    return by, name, codes
 
 
 def _coordination_groups(accounts, use, groups):
@@ -384,7 +393,7 @@ def _shape_warnings(check, estimator):
 
 @dataclass
 class BatchInterval:
-    """The elasticity's interval with accounts clustered by creation day or by coordination group."""
+    """The elasticity's interval with accounts clustered by creation week or day, or by coordination group."""
 
     low: float
     high: float
@@ -399,7 +408,7 @@ class BatchInterval:
         return f"{self.clusters} {self.units}, {self.method}, t on {self.df:.3g} df"
 
 
-# The sandwiches tried for the interval clustered by creation day (validation/reduced.py chose BATCH_METHOD).
+# The sandwiches tried for the interval clustered by creation day (validation/reduced.py chose BATCH_METHOD on days).
 BATCH_METHODS = {"CR1": "CR1 sandwich, times G / (G - 1) (n - 1) / (n - k), t on G - 1 df (Cameron and Miller)",
                  "CR2": "CR2 sandwich (Bell and McCaffrey), t on its Satterthwaite df (Pustejovsky and Tipton)"}
 BATCH_METHOD = "CR2"
@@ -431,40 +440,44 @@ def batch_interval(eq, beta, batches, low, high, method=BATCH_METHOD, units="day
                          method, units)
 
 
-# How accounts can be seen to come in batches: (key of _account_data, the notes' prefix, the unit clustered by (a
-# results.CLUSTERED_BY key), what the clusters are called)
-BATCH_KINDS = (("batches", "batches", "creation day", "days"),
-               ("groups", "coordination groups", "coordination group", "clusters"))
+# Creation batches, in order of preference: (the unit clustered by, a results.CLUSTERED_BY key; its width in days;
+# what its clusters are called). The week was chosen over the day on seeds 1-40 (validation/reduced.py definition):
+# batches made over 3-7 days split across days, and clustered by day the reported interval covered 230 of 280
+# replicates with a shared effect, by week 253, with no warning without one in either (docs/statistics.md).
+BATCH_UNITS = (("creation week", 7, "weeks"), ("creation day", 1, "days"))
 
 
-def _with_batches(entry, eq, beta, acc):
-    """The account-level entry with a note for each way batches can be seen: accounts made on the same creation
-    day, and accounts in the same coordination group (the others alone). When a clustered interval is BATCH_WIDER
-    times as wide or more, or the residuals are correlated within its clusters (RESIDUAL_CORRELATION, RESIDUAL_Z),
-    the widest such replaces the account-level one (interval and p-value), which the ``clustered:`` warning keeps,
-    so every reader (the report's verdict too) uses the interval that holds."""
+def _with_batches(entry, eq, beta, acc, units=None):
+    """The account-level entry with a note for each way batches can be seen: accounts made in the same creation
+    week (``batch_codes``; ``units``: its choice of units), and accounts in the same coordination group (the others
+    alone). When a clustered interval is BATCH_WIDER times as wide or more, or the residuals are correlated within
+    its clusters (RESIDUAL_CORRELATION, RESIDUAL_Z), the widest such replaces the account-level one (interval and
+    p-value), which the ``clustered:`` warning keeps, so every reader (the report's verdict too) uses the interval
+    that holds."""
     if not entry["converged"]:
         return entry
     low, high, fired = entry["ci_low"], entry["ci_high"], []
     residuals = eq.working_regression(beta)[1]
-    for key, prefix, by, units in BATCH_KINDS:
-        codes = acc[key]
-        if codes is None:
+    for key, prefix in (("batches", "batches"), ("groups", "coordination groups")):
+        if acc[key] is None:
             if key == "batches":
                 entry["warnings"].append("batches cannot be seen: the account table has no creation dates, so "
                                          "the interval assumes accounts independent")
             continue
-        sizes = np.bincount(codes)
-        if key == "groups":
+        if key == "batches":
+            by, units_named, codes = batch_codes(acc[key], units)
+        else:
+            by, codes = "coordination group", acc[key]
+            sizes = np.bincount(codes)
             if sizes.max() < 2:
                 entry["warnings"].append(f"{prefix}: no coordinated group holds two of the modelled accounts, no "
                                          f"interval clustered by {by}")
                 continue
-            units = f"clusters, {int((sizes >= 2).sum())} of them coordination groups of 2 or more accounts"
-        found = batch_interval(eq, beta, codes, low, high, units=units)
+            units_named = f"clusters, {int((sizes >= 2).sum())} of them coordination groups of 2 or more accounts"
+        found = batch_interval(eq, beta, codes, low, high, units=units_named)
         if found is None:
-            entry["warnings"].append(f"{prefix}: fewer than {BATCH_MIN_CLUSTERS} {units}, no interval clustered "
-                                     f"by {by}")
+            entry["warnings"].append(f"{prefix}: fewer than {BATCH_MIN_CLUSTERS} {units_named}, no interval "
+                                     f"clustered by {by}")
             continue
         rho, z = estimating.within_cluster_correlation(residuals, codes)
         text = (f"interval with accounts clustered by {by} ({found.describe()}): {found.low:.4g} to "
