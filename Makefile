@@ -45,9 +45,9 @@ validate: $(STAMP)
 	$(MAKE) validate-reduced
 
 # Issue 24's cells on fresh seeds (600001 on; 3,000 accounts of the IRA design unless named), one JSON line per cell
-# in validation/reduced.jsonl (written aside, then moved): the shape check's alarms and power, claim 4 under no
-# association, batches (CR1 and CR2 by creation day, and by coordination group), and the score test within tweet
-# strata's size and power.
+# in validation/reduced.jsonl (written aside, then moved), and their tables in validation/reduced.md: the shape
+# check's alarms and power, claim 4 under no association, batches (by creation week or day, and by coordination
+# group), and the score test within tweet strata's size and power.
 REDUCED_REPS ?= 100
 REDUCED := nice $(BIN)/python validation/reduced.py
 validate-reduced: $(STAMP)
@@ -67,6 +67,8 @@ validate-reduced: $(STAMP)
 		ira:variance_power:0 ira:zero_inflated:0 synthetic:nb2:0 synthetic:simulator:0 synthetic:lognormal:0 \
 		ira:nb2:0.3 ira:lognormal:0.3 ira:nb2:0:step synthetic:nb2:0.3; } > validation/reduced.jsonl.part
 	mv validation/reduced.jsonl.part validation/reduced.jsonl
+	$(BIN)/python validation/reduced_tables.py validation/reduced.jsonl > validation/reduced.md.part
+	mv validation/reduced.md.part validation/reduced.md
 
 lab: $(STAMP)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (traction)"

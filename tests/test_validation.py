@@ -134,3 +134,17 @@ def test_batches_found_as_coordination_groups_give_the_interval_batches_made_on_
     assert by_day == by_group and by_group["fits"] == 3 and by_group["warns_CR2"] >= 1
     half = reduced.batches("synthetic:nb2:0.3:25:1:followers:half", range(1, 4))
     assert half["fits"] == 3 and half["df_CR2"] != by_group["df_CR2"]
+
+
+def test_the_reduced_tables_give_exact_intervals_and_check_the_done_when_lines():
+    import reduced_tables
+    from scipy import stats
+    assert reduced_tables.rate(3, 40) == (f"3 of 40 ({stats.beta.ppf(0.025, 3, 38):.2f}-"
+                                          f"{stats.beta.ppf(0.975, 4, 37):.2f})")
+    step = {"cell": "ira:nb2:0:step", "seeds": [1, 10], "fits": 10, "fires": 7, "overlap_fires": 0}
+    null = {"cell": "ira:nb2:0", "seeds": [1, 10], "verdicts": {"inconclusive": 8, "supported": 2}, "nb_covers": 9,
+            "spearman_excludes0": 0, "within_strata_excludes0": 0}
+    lines = reduced_tables.done_when([step, null])
+    assert "- shape check on ira:nb2:0:step: fires 0.70 (at least 0.8): FAILS" in lines
+    assert any(line.startswith("- claim 4 confident under no association, worst of 1 cells: ira:nb2:0, 2 of 10")
+               for line in lines)
