@@ -187,13 +187,19 @@ def test_claim_four_rests_on_the_rank_correlation_when_the_shape_check_rejects_t
                                       ("creation day", "The accounts appear to come in batches (made on the same days"),
                                       ("coordination group", "The accounts appear to act in coordinated groups")])
 def test_claim_four_says_how_the_accounts_cluster_when_the_interval_is_clustered(by, said):
-    warning = (f"{results.CLUSTERED} the accounts appear to ...: the interval with accounts clustered by {by} "
-               "(120 clusters, CR2, t on 20 df): 0.22 to 0.40, 1.6 times as wide as the account-level interval ...")
+    warning = (f"{results.CLUSTERED} the accounts appear to {results.CLUSTERED_BY[by]}: the interval with accounts "
+               f"clustered by {by} (120 clusters, CR2, t on 20 df): 0.22 to 0.40, 1.6 times as wide as the "
+               "account-level interval (0.25 to 0.37, p = 1e-06), which assumes accounts independent; residuals "
+               f"correlated 0.08 within a {by} (z = 5.1); {results.clustered_reported(by)}")
     clustered = dict(ELASTICITIES[0], warnings=[warning])
     verdict = claims.judge(claim_four(), document(clustered, *ELASTICITIES[1:]))
     assert verdict.verdict == claims.SUPPORTED and "0.31 (95% CI 0.22 to 0.40)" in verdict.evidence
     assert said in verdict.evidence and f"the interval is the one clustered by {by}, not one" in verdict.evidence
     assert "The accounts appear to" not in claims.judge(claim_four(), document(*ELASTICITIES)).evidence
+    # the residuals fired, and no clustered interval was wider: the account-level one is kept, and said to be
+    kept = warning.replace(results.clustered_reported(by), results.CLUSTERED_KEPT)
+    evidence = claims.judge(claim_four(), document(dict(ELASTICITIES[0], warnings=[kept]), *ELASTICITIES[1:])).evidence
+    assert said in evidence and "the interval that treats accounts as independent is kept" in evidence
 
 
 def test_a_fragile_primary_needs_the_rank_correlation_to_agree():

@@ -194,10 +194,13 @@ def test_within_cluster_correlation_is_the_mean_product_over_pairs_and_its_z_is_
     clusters = rng.integers(0, 30, 200)
     r = rng.normal(size=200) + 0.8 * rng.normal(size=30)[clusters]
     e = (r - r.mean()) / r.std()
-    products = [e[i] * e[j] for i in range(200) for j in range(200) if i != j and clusters[i] == clusters[j]]
+    pairs = [(i, j) for i in range(200) for j in range(200) if i != j and clusters[i] == clusters[j]]
+    products = [e[i] * e[j] for i, j in pairs]
     rho, z = estimating.within_cluster_correlation(r, clusters)
     assert rho == pytest.approx(np.mean(products), rel=1e-10)
-    assert z == pytest.approx(np.sum(products) / np.sqrt(2 * len(products)), rel=1e-10) and rho > 0.2
+    # its standard error under independence, from the residuals: sqrt(2 sum over ordered pairs of e_i^2 e_j^2)
+    se = np.sqrt(2 * sum(e[i] ** 2 * e[j] ** 2 for i, j in pairs))
+    assert z == pytest.approx(np.sum(products) / se, rel=1e-10) and rho > 0.2
     # independent residuals: z about standard normal (400 draws; 5% two-sided in 2-9% of them)
     draws = np.array([estimating.within_cluster_correlation(rng.standard_t(4, 300), rng.integers(0, 60, 300))[1]
                       for _ in range(400)])

@@ -162,14 +162,18 @@ def batches(cell, seeds):
         out["account_level_covers"] += covered
         out["account_level_misses"] += not covered
         out["reported_covers"] += bool(nb["ci_low"] <= elasticity <= nb["ci_high"])
-        product_warned = bool(results.clustered_by(nb))  # its clustered: warning, by width or by correlation
+        product_warned = bool(results.clustered(nb)[0])  # its clustered: warning, by width or by correlation
         out["warned"] += product_warned
         out["misses_warned"] += product_warned and not covered
         out["reported_misses_warned"] += product_warned and not nb["ci_low"] <= elasticity <= nb["ci_high"]
         acc = models._account_data(accounts, groups)
-        codes = models.batch_codes(acc["batches"])[2] if seen == "day" else acc["groups"]
+        if seen == "day":
+            codes, counted = models.batch_codes(acc["batches"])[2:]
+        else:
+            codes = acc["groups"]
+            counted = int((np.bincount(codes) >= 2).sum())
         for method in models.BATCH_METHODS:  # each sandwich as the product would use it
-            found = models.batch_interval(eq, beta, codes, low, high, method)
+            found = models.batch_interval(eq, beta, codes, low, high, method, counted=counted)
             warned = found.ratio >= models.BATCH_WIDER
             reported = (found.low, found.high) if warned else (low, high)
             out[f"clustered_covers_{method}"] += bool(found.low <= elasticity <= found.high)
@@ -216,7 +220,7 @@ def definition(cell, seeds):
             entry = models._with_batches({"converged": True, "ci_low": low, "ci_high": high, "p_value": p_value,
                                           "warnings": []}, eq, beta, {"batches": day[used] + 0.0, "groups": None},
                                          units=[(f"creation {unit}", width, f"{unit}s")])
-            warned = bool(results.clustered_by(entry))
+            warned = bool(results.clustered(entry)[0])
             out[f"reported_covers_{unit}"] += bool(entry["ci_low"] <= elasticity <= entry["ci_high"])
             out[f"warned_{unit}"] += warned
             out[f"misses_warned_{unit}"] += warned and not covered

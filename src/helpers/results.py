@@ -40,13 +40,20 @@ FRAGILE = "fragile:"
 # helpers.stats.models): the verdict rests on the measure's corroboration, the report on the follower bands.
 MISSPECIFIED = "misspecified:"
 # A warning starting with this says the accounts appear not to be independent: the elasticity's interval clustered
-# by one of CLUSTERED_BY's units is materially wider than the account-level one, and is the one reported.
+# by one of CLUSTERED_BY's units is materially wider than the account-level one, or its residuals are correlated
+# within those units. It ends by saying which interval the entry reports: the widest, clustered_reported(unit), or
+# the account-level one (CLUSTERED_KEPT).
 CLUSTERED = "clustered:"
-# What the accounts appear to do when the interval clustered by each unit is the wider one.
+# What the accounts appear to do when the interval clustered by each unit fires.
 CLUSTERED_BY = {"creation week": "come in batches (made in the same weeks, engagement shared within a week)",
                 "creation day": "come in batches (made on the same days, engagement shared within a day)",
                 "coordination group": "act in coordinated groups (tied by the coordination measure, engagement "
                                       "shared within a group)"}
+CLUSTERED_KEPT = "the account-level interval is kept: no clustered one is wider"
+
+
+def clustered_reported(unit) -> str:
+    return f"the interval clustered by {unit} is reported"
 
 
 @dataclass(frozen=True)
@@ -340,10 +347,13 @@ def misspecified(entry) -> str:
     return next((str(w) for w in entry.get("warnings") or () if str(w).startswith(MISSPECIFIED)), "")
 
 
-def clustered_by(entry) -> str:
-    """The unit (a ``CLUSTERED_BY`` key) whose clustered interval the entry reports, or ""."""
+def clustered(entry) -> tuple[str, str]:
+    """(the unit whose clustering fired, the unit whose interval the entry reports): CLUSTERED_BY keys, "" for the
+    account-level interval; ("", "") when the entry has no ``CLUSTERED`` warning."""
     warning = next((str(w) for w in entry.get("warnings") or () if str(w).startswith(CLUSTERED)), "")
-    return next((by for by in CLUSTERED_BY if f"clustered by {by} (" in warning), "")
+    fired = next((by for by, appear in CLUSTERED_BY.items() if warning.startswith(f"{CLUSTERED} the accounts "
+                                                                                   f"appear to {appear}:")), "")
+    return fired, next((by for by in CLUSTERED_BY if warning.endswith(clustered_reported(by))), "")
 
 
 def skipped(test_id, method, reason) -> dict:

@@ -242,9 +242,13 @@ def _against_line(claim, tests, document):
                      "per tweet.")
     if entry.get("p_holm") is not None:
         evidence += f" p = {entry['p_holm']:.2g}, Holm-adjusted over the primary tests."
-    if by := results.clustered_by(entry):
-        evidence += (f" The accounts appear to {results.CLUSTERED_BY[by]}, so the interval is the one clustered by "
-                     f"{by}, not one that treats accounts as independent.")
+    fired, reported = results.clustered(entry)
+    if reported:
+        evidence += (f" The accounts appear to {results.CLUSTERED_BY[fired]}, so the interval is the one clustered by "
+                     f"{reported}, not one that treats accounts as independent.")
+    elif fired:
+        evidence += (f" The accounts appear to {results.CLUSTERED_BY[fired]}; the interval that treats accounts as "
+                     "independent is kept, as no clustered one is wider.")
     verdict = _side(entry, line, above)
     # The corroboration (a rank correlation) speaks only to the sign, and only vetoes: when the measure is in
     # doubt (its model does not fit, or a few accounts carry it) a confident verdict on a claim whose line is 0

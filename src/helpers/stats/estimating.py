@@ -375,17 +375,24 @@ def cr2_bm(Z, r, clusters, j=1):
 def within_cluster_correlation(r, clusters):
     """(rho, z): the correlation of residuals ``r`` between two accounts of one cluster, by the exchangeable
     (pairwise) moment estimator of GEE's working correlation (Liang and Zeger 1986) on the centred, standardized
-    residuals e: rho = sum over ordered pairs i != j of a cluster of e_i e_j, over their number. Under independence
-    that sum has mean 0 and variance 2 sum_g n_g (n_g - 1), which gives z. (nan, nan) when no cluster has two."""
+    residuals e: rho = S / P, S the sum over ordered pairs i != j of a cluster of e_i e_j, P their number. z = S over
+    its standard error under independence, estimated from the residuals themselves, sqrt(2 sum over those pairs
+    of e_i^2 e_j^2): grouped accounts may be the busiest, with residuals twice as spread (review 30). (nan, nan)
+    when no cluster has two accounts or the residuals do not vary."""
     e = np.asarray(r, float)
-    e = (e - e.mean()) / e.std()
+    spread = e.std()
+    if not spread > 0:
+        return np.nan, np.nan
+    e = (e - e.mean()) / spread
     codes = np.unique(clusters, return_inverse=True)[1]
-    sums, sizes = np.bincount(codes, weights=e), np.bincount(codes)
+    sizes = np.bincount(codes)
     pairs = float(np.sum(sizes * (sizes - 1.0)))
     if pairs == 0:
         return np.nan, np.nan
-    products = float(np.sum(sums**2) - np.sum(e**2))
-    return products / pairs, products / np.sqrt(2 * pairs)
+    sums, squares = np.bincount(codes, weights=e), np.bincount(codes, weights=e**2)
+    products = float(np.sum(sums**2) - np.sum(squares))
+    variance = 2 * float(np.sum(squares**2) - np.sum(e**4))
+    return products / pairs, products / np.sqrt(variance) if variance > 0 else np.nan
 
 
 def _root_factor(leverage):

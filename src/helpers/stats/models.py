@@ -64,8 +64,8 @@ SHAPE_MIN_BAND = 20
 # Batches: the interval clustered by creation week (or day) needs this many clusters; wider than the account-level
 # interval by this factor, it replaces it and the entry warns clustered: (set before measuring; docs/statistics.md).
 # So it does when the residuals are correlated within a week (or group) by at least RESIDUAL_CORRELATION, with a z
-# of at least RESIDUAL_Z (one-sided p < 0.001): chosen on seeds 1-20 of the batch cells, where no cell without a
-# shared effect reached |z| 2.2 and cells with one had 0.007-0.38 (docs/statistics.md).
+# of at least RESIDUAL_Z (one-sided p < 0.001): chosen on seeds 1-20 of the batch cells, where in four cells without
+# a shared effect |z| stayed at most 2.8 (its variance from the residuals) and cells with one fired in 12-100%.
 BATCH_MIN_CLUSTERS = 30
 BATCH_WIDER = 1.25
 RESIDUAL_CORRELATION = 0.05
@@ -185,16 +185,19 @@ def _creation_days(accounts, use):
 
 
 def batch_codes(days, units=None):
-    """(unit, clusters' name, integer codes): the first of ``units`` (default BATCH_UNITS: creation week, else
-    creation day) with at least BATCH_MIN_CLUSTERS clusters, or the last; an account of unknown date alone."""
+    """(unit, clusters' name, integer codes, clusters counted): the first of ``units`` (default BATCH_UNITS:
+    creation week, else creation day) with at least BATCH_MIN_CLUSTERS clusters of known date, or the last. An
+    account of unknown date is alone in its cluster, and not counted (review 30: 30 undated accounts made a
+    release of 3 weeks pass for 33)."""
     units = units or BATCH_UNITS
     for by, width, name in units:
         codes = pd.factorize(np.floor(days / width))[0]  # NaN -> -1
         alone = codes < 0
-        codes[alone] = codes.max() + 1 + np.arange(alone.sum())
-        if codes.max() + 1 >= BATCH_MIN_CLUSTERS:
+        counted = int(codes.max()) + 1
+        codes[alone] = counted + np.arange(alone.sum())
+        if counted >= BATCH_MIN_CLUSTERS:
             break
-    return by, name, codes
+    return by, name, codes, counted
 
 
 def _coordination_groups(accounts, use, groups):
@@ -414,18 +417,20 @@ BATCH_METHODS = {"CR1": "CR1 sandwich, times G / (G - 1) (n - 1) / (n - k), t on
 BATCH_METHOD = "CR2"
 
 
-def batch_interval(eq, beta, batches, low, high, method=BATCH_METHOD, units="days"):
+def batch_interval(eq, beta, batches, low, high, method=BATCH_METHOD, units="days", counted=None):
     """The elasticity's interval with each batch a cluster (``BATCH_METHODS[method]``), scores summed per batch;
-    None with under BATCH_MIN_CLUSTERS batches. Accounts an operator made on one day, or runs as one coordinated
-    group, share its content and its bought followers, so their engagement is not independent, and an interval
-    over accounts is then too narrow."""
+    None with under BATCH_MIN_CLUSTERS batches (``counted``: those that count, when not every cluster does, e.g.
+    accounts alone). Accounts an operator made in one week, or runs as one coordinated group, share its content
+    and its bought followers, so their engagement is not independent, and an interval over accounts is then too
+    narrow."""
     codes = np.unique(batches, return_inverse=True)[1]
     clusters = int(codes.max()) + 1
-    if clusters < BATCH_MIN_CLUSTERS:
+    counted = clusters if counted is None else counted
+    if counted < BATCH_MIN_CLUSTERS:
         return None
     if method == "CR2":
         found = estimating.cr2_bm_interval(eq, beta, codes)
-        return BatchInterval(found.low, found.high, clusters, (found.high - found.low) / (high - low),
+        return BatchInterval(found.low, found.high, counted, (found.high - found.low) / (high - low),
                              found.p_value, float(found.df), method, units)
     scores = eq.scores(beta)
     summed = np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=clusters)
@@ -436,7 +441,7 @@ def batch_interval(eq, beta, batches, low, high, method=BATCH_METHOD, units="day
     se, df = float(np.sqrt(cov[1, 1])), clusters - 1
     half = float(stats.t.ppf(0.975, df) * se)
     p_value = float(2 * stats.t.sf(abs(beta[1]) / se, df))
-    return BatchInterval(beta[1] - half, beta[1] + half, clusters, 2 * half / (high - low), p_value, float(df),
+    return BatchInterval(beta[1] - half, beta[1] + half, counted, 2 * half / (high - low), p_value, float(df),
                          method, units)
 
 
@@ -450,13 +455,13 @@ BATCH_UNITS = (("creation week", 7, "weeks"), ("creation day", 1, "days"))
 def _with_batches(entry, eq, beta, acc, units=None):
     """The account-level entry with a note for each way batches can be seen: accounts made in the same creation
     week (``batch_codes``; ``units``: its choice of units), and accounts in the same coordination group (the others
-    alone). When a clustered interval is BATCH_WIDER times as wide or more, or the residuals are correlated within
-    its clusters (RESIDUAL_CORRELATION, RESIDUAL_Z), the widest such replaces the account-level one (interval and
-    p-value), which the ``clustered:`` warning keeps, so every reader (the report's verdict too) uses the interval
-    that holds."""
+    alone). A clustering fires when its interval is BATCH_WIDER times as wide or more, or the residuals are
+    correlated within its clusters (RESIDUAL_CORRELATION, RESIDUAL_Z). Then the entry warns ``clustered:``, and
+    reports the widest of the account-level interval and every clustered one (interval and p-value), so every
+    reader (the report's verdict too) uses the interval that holds, never a narrower one (review 30)."""
     if not entry["converged"]:
         return entry
-    low, high, fired = entry["ci_low"], entry["ci_high"], []
+    low, high, usable, fired = entry["ci_low"], entry["ci_high"], [], []
     residuals = eq.working_regression(beta)[1]
     for key, prefix in (("batches", "batches"), ("groups", "coordination groups")):
         if acc[key] is None:
@@ -465,19 +470,15 @@ def _with_batches(entry, eq, beta, acc, units=None):
                                          "the interval assumes accounts independent")
             continue
         if key == "batches":
-            by, units_named, codes = batch_codes(acc[key], units)
+            by, units_named, codes, counted = batch_codes(acc[key], units)
         else:
             by, codes = "coordination group", acc[key]
-            sizes = np.bincount(codes)
-            if sizes.max() < 2:
-                entry["warnings"].append(f"{prefix}: no coordinated group holds two of the modelled accounts, no "
-                                         f"interval clustered by {by}")
-                continue
-            units_named = f"clusters, {int((sizes >= 2).sum())} of them coordination groups of 2 or more accounts"
-        found = batch_interval(eq, beta, codes, low, high, units=units_named)
+            counted = int((np.bincount(codes) >= 2).sum())
+            units_named = "coordination groups of 2 or more accounts, every other account alone"
+        found = batch_interval(eq, beta, codes, low, high, units=units_named, counted=counted)
         if found is None:
-            entry["warnings"].append(f"{prefix}: fewer than {BATCH_MIN_CLUSTERS} {units_named}, no interval "
-                                     f"clustered by {by}")
+            entry["warnings"].append(f"{prefix}: {counted} {units_named.split(',')[0]}, fewer than "
+                                     f"{BATCH_MIN_CLUSTERS}: no interval clustered by {by}")
             continue
         rho, z = estimating.within_cluster_correlation(residuals, codes)
         text = (f"interval with accounts clustered by {by} ({found.describe()}): {found.low:.4g} to "
@@ -487,19 +488,24 @@ def _with_batches(entry, eq, beta, acc, units=None):
         if why is not None:  # e.g. one day's accounts alone determine the slope: nothing to replace the interval with
             entry["warnings"].append(f"{prefix}: the interval clustered by {by} cannot be used ({why}); the "
                                      f"account-level interval is kept and assumes accounts independent; {correlation}")
-        elif found.ratio >= BATCH_WIDER or (rho >= RESIDUAL_CORRELATION and z >= RESIDUAL_Z):
-            fired.append((found, text, correlation, results.CLUSTERED_BY[by], prefix))
-        else:
-            entry["warnings"].append(f"{prefix}: {text}; {correlation}")
-    fired.sort(key=lambda candidate: -candidate[0].ratio)
-    for _, text, correlation, _, prefix in fired[1:]:
-        entry["warnings"].append(f"{prefix}: {text}; {correlation}")
-    if fired:
-        found, text, correlation, appear, _ = fired[0]
-        entry["warnings"].append(f"{results.CLUSTERED} the accounts appear to {appear}: the {text} as the "
-                                 f"account-level interval ({low:.4g} to {high:.4g}, p = {entry['p_value']:.2g}), "
-                                 f"which assumes accounts independent; {correlation}; the clustered one is reported")
-        entry["ci_low"], entry["ci_high"], entry["p_value"] = float(found.low), float(found.high), found.p_value
+            continue
+        usable.append((found, by, prefix, text, correlation))
+        if found.ratio >= BATCH_WIDER or (rho >= RESIDUAL_CORRELATION and z >= RESIDUAL_Z):
+            fired.append(usable[-1])
+    if not fired:
+        entry["warnings"] += [f"{prefix}: {text}; {correlation}" for _, _, prefix, text, correlation in usable]
+        return entry
+    found, by, _, text, correlation = max(fired, key=lambda candidate: candidate[0].ratio)
+    widest = max(usable, key=lambda candidate: candidate[0].ratio)
+    entry["warnings"] += [f"{prefix}: {other_text}; {other_correlation}"
+                          for _, other_by, prefix, other_text, other_correlation in usable if other_by != by]
+    reported = (results.clustered_reported(widest[1]) if widest[0].ratio > 1 else results.CLUSTERED_KEPT)
+    entry["warnings"].append(f"{results.CLUSTERED} the accounts appear to {results.CLUSTERED_BY[by]}: the {text} as "
+                             f"the account-level interval ({low:.4g} to {high:.4g}, p = {entry['p_value']:.2g}), "
+                             f"which assumes accounts independent; {correlation}; {reported}")
+    if widest[0].ratio > 1:
+        entry["ci_low"], entry["ci_high"] = float(widest[0].low), float(widest[0].high)
+        entry["p_value"] = widest[0].p_value
     return entry
 
 
