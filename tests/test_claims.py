@@ -183,9 +183,10 @@ def test_claim_four_rests_on_the_rank_correlation_when_the_shape_check_rejects_t
                                                ELASTICITIES[4])).verdict == claims.INCONCLUSIVE
 
 
-@pytest.mark.parametrize("by, said", [("creation week", "The accounts appear to come in batches (made in the same weeks"),
-                                      ("creation day", "The accounts appear to come in batches (made on the same days"),
-                                      ("coordination group", "The accounts appear to act in coordinated groups")])
+@pytest.mark.parametrize("by, said", [
+    ("creation week", "The accounts appear to come in batches (made in the same weeks"),
+    ("creation day", "The accounts appear to come in batches (made on the same days"),
+    ("coordination group", "The accounts appear to act in coordinated groups")])
 def test_claim_four_says_how_the_accounts_cluster_when_the_interval_is_clustered(by, said):
     warning = (f"{results.CLUSTERED} the accounts appear to {results.CLUSTERED_BY[by]}: the interval with accounts "
                f"clustered by {by} (120 clusters, CR2, t on 20 df): 0.22 to 0.40, 1.6 times as wide as the "
