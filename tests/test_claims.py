@@ -1,5 +1,6 @@
 """The statement evaluator: every comparison and parameterised measure, verdicts computed by hand here."""
 
+import dataclasses
 import json
 import re
 from html.parser import HTMLParser
@@ -495,3 +496,21 @@ def test_users_only_data_has_no_tweet_counts_rather_than_zero():
     assert counts["tweets"]["estimate"] is None and "needs a tweets file" in counts["tweets"]["warnings"][0]
     assert counts["accounts_with_tweets"]["estimate"] is None
     assert counts["accounts"]["estimate"] == 2 and counts["accounts_followers_zero"]["estimate"] == 1
+
+
+@pytest.mark.parametrize("always", [True, False])
+def test_with_corroborate_always_every_confident_verdict_needs_the_rank_correlation_to_agree(monkeypatch, always):
+    primary = results.MEASURES["elasticity_nb_account"]
+    monkeypatch.setitem(results.MEASURES, "elasticity_nb_account",
+                        dataclasses.replace(primary, corroborate_always=always))
+    agrees = claims.judge(claim_four(), document(*ELASTICITIES))
+    assert agrees.verdict == claims.SUPPORTED
+    assert ("to agree: it does." in agrees.evidence) == always
+    for low, high in ((-0.03, 0.05), (-0.2, -0.1)):  # straddles 0; on the other side
+        rank = entry(CORROBORATION, (low + high) / 2, low, high)
+        verdict = claims.judge(claim_four(), document(*ELASTICITIES[:3], rank, ELASTICITIES[4]))
+        assert verdict.verdict == (claims.INCONCLUSIVE if always else claims.SUPPORTED)
+        assert ("to agree: it does not." in verdict.evidence) == always
+    # no rank correlation to ask: the primary's verdict stands
+    alone = claims.judge(claim_four(), document(*ELASTICITIES[:3], ELASTICITIES[4]))
+    assert alone.verdict == claims.SUPPORTED

@@ -65,7 +65,8 @@ class Measure:
     with the baseline comparison (the ratio entry, judged against 1). For a claim's verdict: ``fallbacks``
     stand in, in order, when the measure could not be estimated; ``corroboration`` must agree when its
     interval is fragile, and when ``check`` (an interval that should hold 0) or the entry's ``MISSPECIFIED``
-    mark shows the measure's model misspecified. ``exact``: a census count with no sampling error. ``holm``: a claim's
+    mark shows the measure's model misspecified; with ``corroborate_always``, for every confident verdict on a
+    line of 0. ``exact``: a census count with no sampling error. ``holm``: a claim's
     primary test whose p-value enters the Holm family.
     """
 
@@ -78,6 +79,7 @@ class Measure:
     baseline: str = ""
     fallbacks: tuple = ()
     corroboration: str = ""
+    corroborate_always: bool = False
     check: str = ""
     exact: bool = False
     holm: bool = False

@@ -268,8 +268,13 @@ def _against_line(claim, tests, document):
                      f"the {results.measure(measure.corroboration).label} to agree." if line == 0 else
                      " The interval is fragile (a few high-leverage accounts carry it), so no verdict on the "
                      "measure's size rests on it.")
-    if (misspecified or (fragile(entry) and measure.corroboration)) and \
-            (not sign_only or _side(corroboration, 0.0, above) != verdict):
+    in_doubt = misspecified or (fragile(entry) and measure.corroboration)
+    if measure.corroborate_always and sign_only and not in_doubt and verdict in (SUPPORTED, CONTRADICTED):
+        agrees = _side(corroboration, 0.0, above) == verdict
+        evidence += (f" A confident verdict also needs the {results.measure(corroboration['id']).label} (judged "
+                     f"against 0) to agree: {'it does' if agrees else 'it does not'}.")
+        verdict = verdict if agrees else INCONCLUSIVE
+    if in_doubt and (not sign_only or _side(corroboration, 0.0, above) != verdict):
         verdict = INCONCLUSIVE
     if verdict == NOT_TESTABLE:  # an estimate without an interval
         evidence += (" It has no 95% interval, so it cannot be judged against the line"
