@@ -46,16 +46,19 @@ validate: $(STAMP)
 
 # Issue 24's cells on fresh seeds (600001 on; 3,000 accounts of the IRA design unless named), one JSON line per cell
 # in validation/reduced.jsonl (written aside, then moved), and their tables in validation/reduced.md: the shape
-# check's alarms and power, claim 4 under no association, batches (by creation week or day, and by coordination
-# group), and the score test within tweet strata's size and power.
+# check's alarms and power, claim 4 under no association (seeds 640001 on: its rule changed after 600001-600100)
+# and with one, batches (by creation week or day, and by coordination group; week against day), and the score test
+# within tweet strata's size and power.
 REDUCED_REPS ?= 100
+POWER_REPS ?= 50
 REDUCED := nice $(BIN)/python validation/reduced.py
 validate-reduced: $(STAMP)
 	{ $(REDUCED) shape 600001 $(REDUCED_REPS) ira:nb2:0.3:log_linear ira:lognormal:0.3:log_linear \
 		ira:simulator:0.3:log_linear synthetic:nb2:0.3:log_linear synthetic:lognormal:0.3:log_linear \
 		ira:nb2:0:step ira:lognormal:0:step ira:simulator:0:step synthetic:nb2:0:step && \
-	  $(REDUCED) claim4 600001 $(REDUCED_REPS) ira:nb2:0 ira:simulator:0 ira:lognormal:0 ira:nb_dispersion:0 \
-		ira:variance_power:0 ira:zero_inflated:0 synthetic:nb2:0 synthetic:simulator:0 synthetic:lognormal:0 \
+	  $(REDUCED) claim4 640001 $(REDUCED_REPS) ira:nb2:0 ira:simulator:0 ira:lognormal:0 ira:nb_dispersion:0 \
+		ira:variance_power:0 ira:zero_inflated:0 synthetic:nb2:0 synthetic:simulator:0 synthetic:lognormal:0 && \
+	  $(REDUCED) claim4 640001 $(POWER_REPS) ira:nb2:0.3 ira:lognormal:0.3 ira:zero_inflated:0.3 synthetic:nb2:0.3 \
 		ira:nb2:0:step && \
 	  $(REDUCED) batches 600001 $(REDUCED_REPS) ira:nb2:0.3:25:1:followers ira:nb2:0:25:1:followers \
 		ira:nb2:0.3:25:0.25:followers ira:nb2:0.3:25:1:random ira:nb2:0.3:5:1:followers ira:nb2:0.3:25:0:random \
@@ -63,6 +66,9 @@ validate-reduced: $(STAMP)
 	  $(REDUCED) batches 600001 $(REDUCED_REPS) ira:nb2:0.3:25:1:followers:group ira:nb2:0:25:1:followers:group \
 		ira:nb2:0.3:25:1:followers:half ira:nb2:0.3:25:1:random:group ira:nb2:0.3:25:0:random:group \
 		ira:nb2:0:25:1:random:group && \
+	  $(REDUCED) definition 620001 $(REDUCED_REPS) ira:nb2:0.3:25:1:followers:1 ira:nb2:0.3:25:1:followers:3 \
+		ira:nb2:0.3:25:1:followers:7 ira:nb2:0.3:25:1:random:3 ira:nb2:0.3:25:1:random:7 \
+		ira:nb2:0.3:25:0.25:followers:3 ira:nb2:0:25:1:followers:3 ira:nb2:0.3:25:0:random:3 && \
 	  $(REDUCED) exposure 600001 $(REDUCED_REPS) ira:nb2:0 ira:simulator:0 ira:lognormal:0 ira:nb_dispersion:0 \
 		ira:variance_power:0 ira:zero_inflated:0 synthetic:nb2:0 synthetic:simulator:0 synthetic:lognormal:0 \
 		ira:nb2:0.3 ira:lognormal:0.3 ira:nb2:0:step synthetic:nb2:0.3; } > validation/reduced.jsonl.part

@@ -36,19 +36,24 @@ def claim4(lines):
     for line in lines:
         n = sum(line["verdicts"].values())
         confident = sum(line["verdicts"].get(v, 0) for v in CONFIDENT)
-        verdicts = ", ".join(f"{k} {v}" for k, v in sorted(line["verdicts"].items()))
-        rows.append((line["cell"], rate(confident, n), verdicts, rate(line["nb_covers"], n),
+        other = line.get("verdicts_other_rule", {})
+        rows.append((line["cell"], rate(confident, n), _verdicts(line["verdicts"]),
+                     _verdicts(other) if other else "–", rate(line["nb_covers"], n),
                      rate(line["spearman_excludes0"], n), rate(line["within_strata_excludes0"], n)))
-    return _table(["cell (design:mechanism:elasticity[:curve])", "claim 4 confident", "verdicts", "NB covers",
-                   "overall Spearman excludes 0", "within-strata Spearman excludes 0"], rows)
+    return _table(["cell (design:mechanism:elasticity[:curve])", "claim 4 confident", "verdicts",
+                   "verdicts under the other corroboration rule", "NB covers", "overall Spearman excludes 0",
+                   "within-strata Spearman excludes 0"], rows)
+
+
+def _verdicts(counts):
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
 
 
 def batches(lines):
     rows = [(line["cell"], rate(line["account_level_covers"], line["fits"]),
              rate(line["reported_covers"], line["fits"]), rate(line["warned"], line["fits"]),
              rate(line["misses_warned"], line["account_level_misses"]),
-             rate(line["clustered_covers_CR2"], line["fits"]),
-             ", ".join(f"{k} {v}" for k, v in sorted(line["verdicts"].items())))
+             rate(line["clustered_covers_CR2"], line["fits"]), _verdicts(line["verdicts"]))
             for line in lines]
     return _table(["cell (design:mechanism:elasticity:size:shared variance:along[:seen])", "account-level covers",
                    "reported covers", "`clustered:` warns", "account-level misses warned", "CR2 covers", "claim 4"],
