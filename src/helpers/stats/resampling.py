@@ -326,9 +326,10 @@ def rank_correlation(x, y, method):
             w = w.astype(float)
             rx, ry = rank_x(w), rank_y(w)
             total = w.sum(axis=1, keepdims=True)
-            dx = rx - (w * rx).sum(axis=1, keepdims=True) / total
-            dy = ry - (w * ry).sum(axis=1, keepdims=True) / total
+            # a resample of total weight 0 gives NaN, as does one with a constant rank (the callers drop them)
             with np.errstate(invalid="ignore", divide="ignore"):
+                dx = rx - (w * rx).sum(axis=1, keepdims=True) / total
+                dy = ry - (w * ry).sum(axis=1, keepdims=True) / total
                 return (w * dx * dy).sum(axis=1) / np.sqrt((w * dx * dx).sum(axis=1) * (w * dy * dy).sum(axis=1))
         return spearman
     if method != "kendall":
