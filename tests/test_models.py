@@ -384,17 +384,23 @@ def test_coordination_groups_cluster_the_interval_with_other_accounts_alone():
         "elasticity_nb_account")["warnings"])
 
 
-def test_residuals_correlated_within_days_warn_even_when_the_clustered_interval_is_not_much_wider():
-    # batches at random in follower count share an effect: the slope's interval barely widens, the residuals do
-    rng = np.random.default_rng(31)
+def random_batches(seed, first_day, *, days_apart):
+    """3,000 accounts in batches of 25 at random in follower count, each batch sharing a Gamma(1) effect and made
+    on one day, ``days_apart`` after the previous batch's."""
+    rng = np.random.default_rng(seed)
     n, size = 3000, 25
     followers = np.floor(np.exp(rng.normal(4, 2, n)))
     batch = rng.permutation(np.repeat(np.arange(n // size), size))
     tweets = rng.geometric(1 / 10, n).astype(float)
     mu = 0.3 * tweets * (1 + followers) ** 0.3 * rng.gamma(2.0, 0.5, n) * rng.gamma(1.0, 1.0, n // size)[batch]
-    accounts = pd.DataFrame({"userid": np.arange(n).astype(str), "follower_count": followers, "n_original": tweets,
-                             "engagement": rng.poisson(mu), "account_creation_date": pd.Timestamp(
-                                 "2019-01-01", tz="UTC") + pd.to_timedelta(batch, unit="D")})
+    created = pd.Timestamp(first_day, tz="UTC") + pd.to_timedelta(batch * days_apart, unit="D")
+    return pd.DataFrame({"userid": np.arange(n).astype(str), "follower_count": followers, "n_original": tweets,
+                         "engagement": rng.poisson(mu), "account_creation_date": created}), batch
+
+
+def test_residuals_correlated_within_days_warn_even_when_the_clustered_interval_is_not_much_wider():
+    # batches at random in follower count share an effect: the slope's interval barely widens, the residuals do
+    accounts, batch = random_batches(31, "2019-01-01", days_apart=1)
     fitted = models.fit_engagement_models(accounts, None)
     eq, beta = fitted.equations["nb_account"], np.asarray(fitted.fits["nb_account"].result.params)[:2]
     low, high = models._interval(eq, beta)[:2]
@@ -467,15 +473,7 @@ def test_the_residual_check_does_not_fire_on_independent_busy_accounts_grouped_t
 
 def test_a_narrower_clustered_interval_is_never_reported():
     # review 30: the residual check fired and a clustered interval 0.99 times as wide replaced the account-level one
-    rng = np.random.default_rng(33)
-    n, size = 3000, 25
-    followers = np.floor(np.exp(rng.normal(4, 2, n)))
-    batch = rng.permutation(np.repeat(np.arange(n // size), size))
-    tweets = rng.geometric(1 / 10, n).astype(float)
-    mu = 0.3 * tweets * (1 + followers) ** 0.3 * rng.gamma(2.0, 0.5, n) * rng.gamma(1.0, 1.0, n // size)[batch]
-    accounts = pd.DataFrame({"userid": np.arange(n).astype(str), "follower_count": followers, "n_original": tweets,
-                             "engagement": rng.poisson(mu), "account_creation_date": pd.Timestamp(
-                                 "2019-01-07", tz="UTC") + pd.to_timedelta(batch * 7, unit="D")})
+    accounts, batch = random_batches(33, "2019-01-07", days_apart=7)
     fitted = models.fit_engagement_models(accounts, None)
     eq, beta = fitted.equations["nb_account"], np.asarray(fitted.fits["nb_account"].result.params)[:2]
     low, high = models._interval(eq, beta)[:2]
