@@ -512,6 +512,13 @@ def test_with_corroborate_always_every_confident_verdict_needs_the_rank_correlat
         verdict = claims.judge(claim_four(), document(*ELASTICITIES[:3], rank, ELASTICITIES[4]))
         assert verdict.verdict == (claims.INCONCLUSIVE if always else claims.SUPPORTED)
         assert ("to agree: it does not." in verdict.evidence) == always
-    # no rank correlation to ask: the primary's verdict stands
-    alone = claims.judge(claim_four(), document(*ELASTICITIES[:3], ELASTICITIES[4]))
-    assert alone.verdict == claims.SUPPORTED
+    # no rank correlation, an unconverged one, or one without an interval cannot agree, and the evidence says why
+    for rank, why in ((None, "it was not computed"),
+                      (entry(CORROBORATION, None, converged=False), "it was not computed"),
+                      (entry(CORROBORATION, 0.12), "it has no 95% interval, so it cannot confirm it")):
+        verdict = claims.judge(claim_four(), document(*ELASTICITIES[:3], *([rank] if rank else []), ELASTICITIES[4]))
+        assert verdict.verdict == (claims.INCONCLUSIVE if always else claims.SUPPORTED)
+        assert (f"to agree: {why}." in verdict.evidence) == always
+    # the rule a report row states says so (review 31: it was met, and the verdict inconclusive)
+    assert ("and that of the rank correlation (Spearman) of followers with engagement per tweet among accounts with "
+            "similar tweet counts on the same side of 0" in agrees.rule) == always

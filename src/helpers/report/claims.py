@@ -208,7 +208,10 @@ def _rule_words(claim, line):
     side = "above" if claim.comparison.side == statement.ABOVE else "below"
     if measure.exact:
         return f"supported when the {measure.label} (a count, no sampling error) is {side} {line}"
-    return f"supported when the 95% interval of {measure.label} lies wholly {side} {line}"
+    words = f"supported when the 95% interval of {measure.label} lies wholly {side} {line}"
+    if measure.corroborate_always and claim.comparison.value == 0:
+        words += f", and that of the {results.measure(measure.corroboration).label} on the same side of 0"
+    return words
 
 
 def _against_line(claim, tests, document):
@@ -269,11 +272,14 @@ def _against_line(claim, tests, document):
                      " The interval is fragile (a few high-leverage accounts carry it), so no verdict on the "
                      "measure's size rests on it.")
     in_doubt = misspecified or (fragile(entry) and measure.corroboration)
-    if measure.corroborate_always and sign_only and not in_doubt and verdict in (SUPPORTED, CONTRADICTED):
-        agrees = _side(corroboration, 0.0, above) == verdict
-        evidence += (f" A confident verdict also needs the {results.measure(corroboration['id']).label} (judged "
-                     f"against 0) to agree: {'it does' if agrees else 'it does not'}.")
-        verdict = verdict if agrees else INCONCLUSIVE
+    if measure.corroborate_always and line == 0 and not in_doubt and verdict in (SUPPORTED, CONTRADICTED):
+        side = _side(corroboration, 0.0, above)
+        found = ("it was not computed" if not usable(corroboration) else
+                 "it has no 95% interval, so it cannot confirm it" if side == NOT_TESTABLE else
+                 "it does" if side == verdict else "it does not")
+        evidence += (f" A confident verdict also needs the {results.measure(measure.corroboration).label} (judged "
+                     f"against 0) to agree: {found}.")
+        verdict = verdict if side == verdict else INCONCLUSIVE
     if in_doubt and (not sign_only or _side(corroboration, 0.0, above) != verdict):
         verdict = INCONCLUSIVE
     if verdict == NOT_TESTABLE:  # an estimate without an interval
