@@ -185,7 +185,7 @@ def batches(cell, seeds):
             codes, counted = models.batch_codes(acc["batches"])[2:]
         else:
             codes = acc["groups"]
-            counted = int((np.bincount(codes) >= 2).sum())
+            counted = models.groups_counted(codes)
         for method in models.BATCH_METHODS:  # each sandwich as the product would use it
             found = models.batch_interval(eq, beta, codes, low, high, method, counted=counted)
             warned = found.ratio >= models.BATCH_WIDER

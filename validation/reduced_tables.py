@@ -9,7 +9,9 @@ import sys
 
 from statsmodels.stats.proportion import proportion_confint
 
-CONFIDENT = ("supported", "contradicted")
+from helpers.report import claims
+
+CONFIDENT = (claims.SUPPORTED, claims.CONTRADICTED)
 
 
 def rate(count, n):

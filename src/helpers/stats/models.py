@@ -213,6 +213,12 @@ def _coordination_groups(accounts, use, groups):
     return codes
 
 
+def groups_counted(codes):
+    """How many coordination groups hold two or more of the modelled accounts: what counts toward
+    BATCH_MIN_CLUSTERS (every other account is alone, review 30)."""
+    return int((np.bincount(codes) >= 2).sum())
+
+
 def _tweet_data(tweets, max_rows, seed):
     if "userid" not in tweets.columns:
         raise TractionError("tweets frame: missing column 'userid'")
@@ -473,7 +479,7 @@ def _with_batches(entry, eq, beta, acc, units=None):
             by, units_named, codes, counted = batch_codes(acc[key], units)
         else:
             by, codes = "coordination group", acc[key]
-            counted = int((np.bincount(codes) >= 2).sum())
+            counted = groups_counted(codes)
             units_named = "coordination groups of 2 or more accounts, every other account alone"
         found = batch_interval(eq, beta, codes, low, high, units=units_named, counted=counted)
         if found is None:
