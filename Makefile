@@ -23,8 +23,10 @@ report: $(STAMP)
 
 test: test-unit test-notebooks
 
+# On every core (pytest-xdist), a test file to a worker so its module fixtures are built once: 12.6 min to 7.2 min
+# on 2 cores (7 December 2026).
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n auto --dist loadfile tests
 
 # Notebooks run on the small simulated sample, in file-name order, in this venv's kernel.
 test-notebooks: $(STAMP)
