@@ -67,13 +67,12 @@ def _in_three_buckets(table: str, columns: str, where: str) -> str:
             f"WHERE {where}")
 
 
-def _rows_union(columns: str, *, counted: bool, source: str = "trace_source") -> str:
+def _rows_union(columns: str, *, counted: bool) -> str:
     """Every trace's rows with ``columns`` (of ``_TRACE_ROWS``), as one query with the trace's number; ``counted``:
-    as the pair counts take them (``_ONCE_PER_MINUTE``), else every tweet's; ``source``: a table or view with
-    ``trace_source``'s columns (some of its rows)."""
+    as the pair counts take them (``_ONCE_PER_MINUTE``), else every tweet's."""
     def rows(name, sql):
         distinct = "DISTINCT " if counted and name in _ONCE_PER_MINUTE else ""
-        return f"SELECT {distinct}{columns} FROM ({sql.replace('FROM trace_source', f'FROM {source}')})"
+        return f"SELECT {distinct}{columns} FROM ({sql})"
     return " UNION ALL ".join(f"SELECT {i}::UTINYINT AS trace, * FROM ({rows(name, sql)})"
                               for i, (name, sql) in enumerate(_TRACE_ROWS.items()))
 
@@ -134,16 +133,9 @@ class Traces:
         con.execute(f"""CREATE TEMP VIEW trace_source AS SELECT a.uid, (epoch(r.tweet_time) // 60)::BIGINT AS minute,
             r.tweet_time, coalesce(r.is_retweet, false) AS rt, r.tweetid, r.retweet_tweetid, {picked}
             FROM raw_tweets r JOIN trace_accounts a USING (userid) WHERE r.tweet_time IS NOT NULL""")
-        # Every tweet's rows that can pair, with their tweets: the evidence (``shared_items``) reads them again rather
-        # than normalising every text twice (the union was 5.2 of its 7.7 s at 3.5M tweets).
-        con.execute(f"""CREATE TEMP TABLE trace_tweet_rows AS WITH rows AS ({_rows_union(
-                "uid, minute, tweetid, tweet_time, item", counted=False)}),
+        con.execute(f"""CREATE TEMP TABLE trace_rows AS WITH rows AS ({_rows_union("uid, minute, item", counted=True)}),
             shared AS (SELECT trace, item FROM rows GROUP BY trace, item HAVING count(DISTINCT uid) >= 2)
             SELECT r.* FROM rows r SEMI JOIN shared USING (trace, item)""")
-        once = ", ".join(str(TRACES.index(name)) for name in _ONCE_PER_MINUTE)
-        con.execute(f"""CREATE TEMP TABLE trace_rows AS SELECT trace, uid, minute, item FROM trace_tweet_rows
-            WHERE trace NOT IN ({once}) UNION ALL
-            SELECT DISTINCT trace, uid, minute, item FROM trace_tweet_rows WHERE trace IN ({once})""")
         # The activity clock: tweet rows per hour, their running count, so a shift can move along the
         # campaign's own activity rather than the wall clock (see stats.coordination).
         con.execute("""CREATE TEMP TABLE activity_clock AS SELECT hour, n,
@@ -366,10 +358,10 @@ class Traces:
         """Build ``tie_items``: for each tie of ``ties`` (user_1, user_2 userids and trace, as ``pairs`` found them at
         this window and ``max_rows``), every item the pair shared within the window, once (its closest two rows).
 
-        Only the tied accounts' rows of ``trace_tweet_rows`` are read again, and only one tweet's text per item met
-        is normalised again (for its shown form); rows are met as ``pairs`` meets them (same buckets, same crowded
-        items left out, in parts of at most ``rows_per_part`` joined rows), so a tie's items number its weight.
-        Returns the table's rows. ``tie_item_batches``, ``group_items`` and ``hashed`` read it.
+        Only the tied accounts' rows are read again; rows are met as ``pairs`` meets them (same buckets, same
+        crowded items left out, in parts of at most ``rows_per_part`` joined rows), so a tie's items number its
+        weight. Returns the table's rows. ``tie_item_batches``,
+        ``group_items`` and ``hashed`` read it.
         """
         self._build()
         self._crowd(window_minutes, max_rows)
@@ -379,10 +371,15 @@ class Traces:
             "user_1": self._uids(ties["user_1"]), "user_2": self._uids(ties["user_2"])}))
         try:
             con.execute("CREATE OR REPLACE TEMP TABLE tie_pairs AS SELECT * FROM tie_pairs_frame")
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_rows AS SELECT *, minute // {width} AS bucket
-                FROM trace_tweet_rows
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_rows AS SELECT *, minute // {width} AS bucket FROM ({_rows_union(
+                    "uid, minute, tweetid, tweet_time, shown, item", counted=False)}) r
                 SEMI JOIN (SELECT user_1 AS uid FROM tie_pairs UNION SELECT user_2 FROM tie_pairs) USING (uid)
                 ANTI JOIN trace_crowded USING (trace, item)""")
+            # An item's shown form is one per item (the item is its hash): kept apart, so the rows every part reads
+            # are narrow, and joined once at the end.
+            con.execute("CREATE OR REPLACE TEMP TABLE tie_shown AS SELECT trace, item, any_value(shown) AS shown "
+                        "FROM tie_rows GROUP BY ALL")
+            con.execute("ALTER TABLE tie_rows DROP COLUMN shown")
             # In parts, as ``pairs`` counts them: a tie belongs to its smaller account's part, so each (tie, item)'s
             # closest rows are chosen within one part. Only the tied pairs' meetings are kept (the rest stream past
             # the semi join), so a part holds its rows' hash table, not its meetings: parts can be larger than pairs'.
@@ -400,20 +397,10 @@ class Traces:
                     SEMI JOIN tie_pairs USING (trace, user_1, user_2)
                     QUALIFY row_number() OVER (PARTITION BY trace, user_1, user_2, item
                                                ORDER BY apart, tweet_time_1, tweet_time_2, tweetid_1, tweetid_2) = 1""")
-            # An item's shown form is one per item (the item is its hash): read from one tweet of each item met, so
-            # only those tweets' texts are normalised again.
-            con.execute("""CREATE OR REPLACE TEMP TABLE tie_examples AS SELECT trace, item, min(tweetid_1) AS tweetid
-                FROM tie_met GROUP BY ALL""")
-            con.execute("""CREATE OR REPLACE TEMP VIEW tie_source AS SELECT * FROM trace_source
-                SEMI JOIN tie_examples USING (tweetid)""")
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_shown AS SELECT trace, item, any_value(shown) AS shown
-                FROM ({_rows_union("tweetid, shown, item", counted=False, source="tie_source")})
-                SEMI JOIN tie_examples USING (trace, item, tweetid) GROUP BY ALL""")
             con.execute("""CREATE OR REPLACE TEMP TABLE tie_items AS SELECT m.trace, m.item, s.shown, m.user_1, m.user_2,
                 m.tweetid_1, m.tweet_time_1, m.tweetid_2, m.tweet_time_2 FROM tie_met m JOIN tie_shown s USING (trace, item)""")
-            for table in ("tie_met", "tie_part_rows", "tie_rows", "tie_shown", "tie_examples"):
+            for table in ("tie_met", "tie_part_rows", "tie_rows", "tie_shown"):
                 con.execute(f"DROP TABLE {table}")
-            con.execute("DROP VIEW tie_source")
         except duckdb.OutOfMemoryException as error:
             raise TractionError(f"the items behind the {window_minutes}-minute window's ties outgrew DuckDB's memory "
                                 f"and spill limits: {str(error).splitlines()[0]}") from error
