@@ -261,3 +261,27 @@ def test_the_items_behind_each_tie_in_parts_equal_the_base_query(inputs, name, w
         assert traces.shared_items(ties, window, max_rows=500, rows_per_part=rows_per_part) == len(base)
         ours = traces._con.execute("SELECT * FROM tie_items ORDER BY ALL").df()
         pd.testing.assert_frame_equal(ours, base)
+
+
+@pytest.mark.parametrize("window", [1, 2, 10])
+def test_rows_a_window_apart_meet_and_a_minute_more_do_not_at_every_bucket_phase(tmp_path, window):
+    """The join's buckets are one window wide: every gap up to the window must meet, wherever the earlier row falls in
+    its bucket, and no gap beyond it. Account pairs p{start}_{gap} each retweet two items ``gap`` minutes apart,
+    the earlier at minute ``start`` of the day (every phase of two buckets); tied exactly when gap <= window."""
+    from test_coordination import rt, work_dir_from
+
+    tweets, expected = [], set()
+    for start in range(2 * window + 2):
+        for gap in range(window + 3):
+            first, second = f"p{start:03d}_{gap:02d}a", f"p{start:03d}_{gap:02d}b"
+            for item, hour in (("X", 0), ("Y", 600)):  # two distinct items, hours apart
+                name = f"{item}{start}_{gap}"
+                tweets += [rt(first, hour + start, name), rt(second, hour + start + gap, name)]
+            if gap <= window:
+                expected.add((first, second))
+    traces = traces_module.open(work_dir_from(tmp_path / "w", tweets))
+    found = traces.pairs(window, min_weight=2, max_rows=500).edges
+    ids = traces.accounts().set_index("uid")["userid"]
+    assert set(zip(ids.loc[found["user_1"]], ids.loc[found["user_2"]])) == expected
+    assert (found["weight"] == 2).all()
+    traces.close()

@@ -60,6 +60,18 @@ EVIDENCE_ROWS_PER_PART = 100_000_000
 CLOCK_BLOCK = 1024  # clock rows per block of ``clock_blocks`` (an hour holds 1,800 rows on average at 37M tweets)
 
 
+def _crowding_minutes(window_minutes) -> int:
+    """The width of the buckets an item is crowded in (``MAX_ROWS`` rows of one bucket): the rule's own, fixed."""
+    return int(window_minutes) + 1
+
+
+def _bucket_minutes(window_minutes) -> int:
+    """The width of the buckets rows are joined in: one window, the narrowest with which a row's bucket and the two
+    beside it hold every row within the window (a minute ``m`` of bucket ``k`` meets ``m - w >= (k - 1)w`` and
+    ``m + w < (k + 2)w``). At the 1-minute window a row meets 3 minutes of rows, where buckets of 2 gave 6."""
+    return int(window_minutes)
+
+
 def _in_three_buckets(table: str, columns: str, where: str) -> str:
     """``table``'s rows that meet ``where``, with ``columns``, each copied to its bucket and the two beside it as
     ``joined``: the side of a part's join that DuckDB builds its hash table on (the whole table is read once)."""
@@ -208,7 +220,7 @@ class Traces:
         if self._crowded_for != (window_minutes, max_rows):
             self._con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_crowded AS SELECT trace, item,
                 count(*) AS groups, sum(n)::BIGINT AS rows FROM (SELECT trace, item,
-                minute // {int(window_minutes) + 1} AS bucket, count(*) AS n FROM trace_candidates GROUP BY ALL
+                minute // {_crowding_minutes(window_minutes)} AS bucket, count(*) AS n FROM trace_candidates GROUP BY ALL
                 HAVING count(*) > {int(max_rows)}) GROUP BY ALL""")
             self._crowded_for = (window_minutes, max_rows)
 
@@ -235,7 +247,7 @@ class Traces:
         share of sampled accounts in a pair estimates the share of all accounts without bias.
         """
         self._build()
-        con, width = self._con, int(window_minutes) + 1
+        con, width = self._con, _bucket_minutes(window_minutes)
         if window_minutes < 1 or min_weight < 1 or max_rows < 2:
             raise ValueError("window_minutes and min_weight must be >= 1, max_rows >= 2")
         if sample is not None and edges:
@@ -365,7 +377,7 @@ class Traces:
         """
         self._build()
         self._crowd(window_minutes, max_rows)
-        con, width = self._con, int(window_minutes) + 1
+        con, width = self._con, _bucket_minutes(window_minutes)
         con.register("tie_pairs_frame", pd.DataFrame({
             "trace": pd.Categorical(ties["trace"], TRACES).codes.astype("uint8"),
             "user_1": self._uids(ties["user_1"]), "user_2": self._uids(ties["user_2"])}))
