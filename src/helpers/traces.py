@@ -285,6 +285,10 @@ class Traces:
                 con.execute(f"""CREATE OR REPLACE TEMP TABLE trace_kept AS SELECT * FROM ({kept('trace_candidates')})
                     SEMI JOIN trace_sample_cells USING (trace, item, bucket)""")
             parts = self._parts(window_minutes, rows_per_part, sampled=sample is not None)
+            if sample is None and parts > 1:  # each part's rows then sit in row groups of their own, which DuckDB's
+                # zone maps find without reading the rest: 1.6 s to 0.2 s a part at 37M tweets, for one 5.6 s sort
+                con.execute(f"CREATE OR REPLACE TEMP TABLE trace_kept AS SELECT *, (uid % {parts})::INTEGER AS part "
+                            "FROM trace_kept ORDER BY part")
             con.execute("""CREATE OR REPLACE TEMP TABLE trace_ties (draw SMALLINT, trace UTINYINT, user_1 INTEGER,
                 user_2 INTEGER, weight INTEGER)""")
             con.execute("CREATE OR REPLACE TEMP TABLE trace_tied (trace UTINYINT, uid INTEGER)")
@@ -345,7 +349,8 @@ class Traces:
         ``sampled``: the pairs whose first account is a sampled one in ``part``, against every other account (each
         such pair met from the sampled end). Without ``weights`` a pair is only known tied (weight 0): two distinct
         items are a smallest and a largest that differ, one aggregate with no distinct rows to hold."""
-        first = f"uid % {int(parts)} = {int(part)}" + (" AND uid IN (SELECT uid FROM trace_sample)" if sampled else "")
+        first = (f"uid % {int(parts)} = {int(part)} AND uid IN (SELECT uid FROM trace_sample)" if sampled
+                 else f"part = {int(part)}" if parts > 1 else "true")
         # The part's rows, copied to the three buckets, are a table of their own: DuckDB then knows them for the
         # smaller side and builds its hash table on them (as a subquery, a sampled part's join ran out of memory).
         self._con.execute("CREATE OR REPLACE TEMP TABLE trace_part_rows AS "
