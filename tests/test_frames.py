@@ -182,3 +182,15 @@ def test_account_table_form(tmp_path):
 def test_empty_tweets_table_is_the_users_only_form(tmp_path):
     f = frames.load(write_work_dir(tmp_path / "w", USERS, []))
     assert f.form == "users_only" and f.tweets is None
+
+
+def test_the_connection_is_bounded_and_prints_no_progress_bar():
+    """DuckDB's progress bar wrote to stderr for every query over 2 s, piped or not (2,300 lines in a 37M-tweet step's
+    log); the budget and the spill limit are set."""
+    con = frames.connect()
+    settings = dict(con.execute("SELECT name, value FROM duckdb_settings() WHERE name IN ('enable_progress_bar', "
+                                "'memory_limit', 'max_temp_directory_size')").fetchall())
+    con.close()
+    assert settings["enable_progress_bar"] == "false"
+    assert settings["memory_limit"] != duckdb.connect().execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert settings["max_temp_directory_size"] not in ("", "0 bytes")
