@@ -121,8 +121,10 @@ def connect() -> duckdb.DuckDBPyConnection:
     spill.mkdir(parents=True, exist_ok=True)
     con.execute(f"SET max_temp_directory_size = '{shutil.disk_usage(spill).free // 2 // 2**20}MB'")
     con.execute("SET preserve_insertion_order = false")
-    # Its bar for every query over 2 s went to stderr, piped or not: 2,300 lines in a 37M-tweet step's log.
-    con.execute("SET enable_progress_bar = false")
+    # Its bar for every query over 2 s went to stderr, piped or not: 2,300 lines in a 37M-tweet step's log. In a
+    # Jupyter kernel it starts off, and setting it raises without ipywidgets.
+    if con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0]:
+        con.execute("SET enable_progress_bar = false")
     return con
 
 
