@@ -268,8 +268,6 @@ def test_rows_a_window_apart_meet_and_a_minute_more_do_not_at_every_bucket_phase
     """The join's buckets are one window wide: every gap up to the window must meet, wherever the earlier row falls in
     its bucket, and no gap beyond it. Account pairs p{start}_{gap} each retweet two items ``gap`` minutes apart,
     the earlier at minute ``start`` of the day (every phase of two buckets); tied exactly when gap <= window."""
-    from test_coordination import rt, work_dir_from
-
     tweets, expected = [], set()
     for start in range(2 * window + 2):
         for gap in range(window + 3):
