@@ -341,6 +341,23 @@ def test_each_planted_cell_is_one_group_tied_by_its_planted_items(coordinated):
     assert set(strays) <= {"co_tweet", "co_hashtag"}
 
 
+def test_a_group_items_example_is_the_text_of_its_first_tweet_among_the_ties(coordinated):
+    """Each of a group's top items shows the text of the earliest tweet (by time, then id) behind it among the group's
+    ties, read here from the tweets file with pandas."""
+    _, found, opened, work = coordinated
+    evidence = coordination.gather_evidence(opened, found)
+    items = opened.tie_item_batches(per_tie=10_000).read_all().to_pandas()
+    items["group"] = items["user_1"].map(found.accounts.set_index("userid")["group"])
+    ends = pd.concat([items[["group", "trace", "item", f"tweetid_{end}", f"tweet_time_{end}"]].set_axis(
+        ["group", "trace", "item", "tweetid", "tweet_time"], axis=1) for end in (1, 2)])
+    first = ends.sort_values(["tweet_time", "tweetid"]).drop_duplicates(["group", "trace", "item"])
+    texts = pd.read_parquet(work / "tweets.parquet", columns=["tweetid", "tweet_text"]).set_index("tweetid")["tweet_text"]
+    expected = first.assign(example=first["tweetid"].map(texts).str[:traces_module.TEXT_CHARS])
+    shown = evidence.group_items.merge(expected, on=["group", "trace", "item"], how="left", validate="one_to_one")
+    assert len(shown) > 50 and shown["tweetid"].notna().all()
+    assert (shown["example_x"] == shown["example_y"]).all(), shown.loc[shown["example_x"] != shown["example_y"]]
+
+
 def test_ties_are_ordered_by_userid_as_strings_whatever_the_ids(tmp_path):
     """The ties are sorted on the dense ids, which number the userids in DuckDB's order: the same order as sorting
     the userid strings, for digits, cases, accents and scripts."""
