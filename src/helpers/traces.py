@@ -79,6 +79,13 @@ def _in_three_buckets(table: str, columns: str, where: str) -> str:
             f"WHERE {where}")
 
 
+def _texts(tweetids: str) -> str:
+    """tweetid and text (cut to ``TEXT_CHARS``) of the tweets of ``tweetids`` (a query of one column, tweetid), by one
+    semi join: a subquery per tweet makes DuckDB group every tweet's text by its id first."""
+    return (f"SELECT tweetid, any_value(left(tweet_text, {TEXT_CHARS})) AS text FROM raw_tweets "
+            f"SEMI JOIN ({tweetids}) USING (tweetid) GROUP BY tweetid")
+
+
 def _rows_union(columns: str, *, counted: bool) -> str:
     """Every trace's rows with ``columns`` (of ``_TRACE_ROWS``), as one query with the trace's number; ``counted``:
     as the pair counts take them (``_ONCE_PER_MINUTE``), else every tweet's."""
@@ -437,9 +444,8 @@ class Traces:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_ranked AS SELECT *, count(*) OVER tie AS items_in_tie,
                 row_number() OVER (tie ORDER BY least(tweet_time_1, tweet_time_2), shown, item) AS rank
             FROM tie_items WINDOW tie AS (PARTITION BY trace, user_1, user_2) QUALIFY rank <= {int(per_tie)}""")
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_texts AS SELECT tweetid, any_value(left(tweet_text, {TEXT_CHARS}))
-            AS text FROM raw_tweets SEMI JOIN (SELECT tweetid_1 AS tweetid FROM tie_ranked UNION
-                                               SELECT tweetid_2 FROM tie_ranked) USING (tweetid) GROUP BY tweetid""")
+        con.execute("CREATE OR REPLACE TEMP TABLE tie_texts AS "
+                    + _texts("SELECT tweetid_1 AS tweetid FROM tie_ranked UNION SELECT tweetid_2 FROM tie_ranked"))
         for end in (1, 2):
             con.execute(f"""CREATE OR REPLACE TEMP TABLE tie_ranked AS SELECT r.*, t.text AS text_{end} FROM tie_ranked r
                 LEFT JOIN tie_texts t ON t.tweetid = r.tweetid_{end}""")
@@ -478,14 +484,12 @@ class Traces:
                 SELECT p.*, t.ties, t.shown, row_number() OVER (PARTITION BY p."group"
                         ORDER BY p.accounts DESC, t.ties DESC, p.trace, t.shown, p.item) AS rank
                 FROM per_item p JOIN ties t USING ("group", trace, item) QUALIFY rank <= {int(per_group)}""")
-            # The examples' texts by one semi join: as a subquery per item, DuckDB grouped every tweet's text by its
-            # id first (33 of the 39 s at 37M tweets, for 8,325 items).
+            # The examples' texts as the ties' (as a subquery per item: 33 of 39 s at 37M tweets, for 8,325 items).
             items = con.execute(f"""
-                WITH examples AS (SELECT tweetid, any_value(left(tweet_text, {TEXT_CHARS})) AS example FROM raw_tweets
-                    SEMI JOIN (SELECT first_tweet AS tweetid FROM group_ranked) USING (tweetid) GROUP BY tweetid)
+                WITH examples AS ({_texts("SELECT first_tweet AS tweetid FROM group_ranked")})
                 SELECT r."group", r.rank::INTEGER AS rank, {names}[r.trace + 1] AS trace,
                     left(r.shown, {TEXT_CHARS}) AS item, r.accounts::INTEGER AS accounts, r.ties::INTEGER AS ties,
-                    e.example
+                    e.text AS example
                 FROM group_ranked r LEFT JOIN examples e ON e.tweetid = r.first_tweet
                 ORDER BY r."group", r.rank""").df()
             for table in ("group_ranked", "group_ties"):
