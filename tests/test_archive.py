@@ -9,6 +9,8 @@ from datetime import date, datetime
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpers import schema
 from helpers.ingest import archive
@@ -407,6 +409,25 @@ def test_scan_checks_utf8_across_chunk_borders(tmp_path, monkeypatch):
         archive_scan.scan_file(path, "f.csv")
     path.write_bytes('"a"\n"香港人"\n"ok"\n'.encode())
     assert archive_scan.scan_file(path, "f.csv").records == 2
+
+
+QUICK_BYTES = st.lists(st.sampled_from([b"a", b"\n", b"\r", b"\x00", b"\xef", b"\xbb", b"\xbf", b"\xef\xbb", "，".encode(),
+                                          archive_scan.BOM]), max_size=40).map(b"".join)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=QUICK_BYTES, chunk=st.integers(3, 9))
+def test_quick_scan_finds_nul_bytes_and_marks_after_the_first_byte_across_chunk_borders(tmp_path, monkeypatch,
+                                                                                        data, chunk):
+    # the bytes, chunk by chunk, against the whole file read at once by bytes' own methods
+    monkeypatch.setattr(archive_scan, "CHUNK", chunk)
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    found = archive_scan.quick_scan(path)
+    assert found.stray == (b"\x00" in data or archive_scan.BOM in data[1:])
+    assert found.lines == data.count(b"\n") + (bool(data) and not data.endswith(b"\n"))
+    assert found.sha256 == hashlib.sha256(data).hexdigest()
 
 
 def test_read_records_returns_whole_records_without_their_line_ending(tmp_path, monkeypatch):

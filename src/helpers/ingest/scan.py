@@ -100,8 +100,16 @@ def quick_scan(path: Path, count_lines: bool = True) -> QuickScan:
 def _stray(buffer, size: int, tail: bytes, first: bool) -> bool:
     """A NUL byte, or a UTF-8 byte order mark anywhere but at the file's start (``tail``: the
     previous chunk's last two bytes, so a mark across two chunks is seen)."""
-    return (buffer.find(b"\x00", 0, size) >= 0 or buffer.find(BOM, 3 if first else 0, size) >= 0
-            or BOM in tail + bytes(buffer[:2]))
+    if buffer.find(b"\x00", 0, size) >= 0 or BOM in tail + bytes(buffer[:2]):
+        return True
+    # Not bytes.find(BOM): it runs at about 1 GB/s over Chinese text, where 0xEF leads common
+    # characters (1.1 of the 3 CPU s of this scan at 3.5M tweets). The mark's middle byte is
+    # found at memory speed instead, and its neighbours checked.
+    array = np.frombuffer(buffer, np.uint8, size)
+    middles = np.flatnonzero(array[1:-1] == BOM[1]) + 1
+    if first:
+        middles = middles[middles > 1]  # the file's own mark, at bytes 0-2
+    return bool(((array[middles - 1] == BOM[0]) & (array[middles + 1] == BOM[2])).any())
 
 
 def sha256_of(path: Path) -> str:
