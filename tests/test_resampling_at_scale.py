@@ -62,6 +62,21 @@ def test_poisson_weights_follow_the_poisson_law():
     assert np.isfinite(draws).all() and draws.min() == 0
 
 
+def test_poisson_weights_through_an_index_buffer_are_the_same_draws():
+    # the weights by a reused intp buffer against those by take's own cast, and against the table read by the
+    # raw bits themselves (the first 16-bit word of the generator's first 64-bit draw)
+    shape = (32, 1000)
+    plain = resampling.poisson_weights(np.random.default_rng(7), shape)
+    index = np.full(32 * 4096, -1, np.intp)
+    out = np.full(shape, -1.0)
+    buffered = resampling.poisson_weights(np.random.default_rng(7), shape, out, index)
+    assert buffered is out and np.array_equal(buffered, plain)
+    first = int(np.random.default_rng(7).bit_generator.random_raw(1)[0]) & 0xFFFF
+    steps = np.round(stats.poisson.cdf(np.arange(13), 1) * 2.0**32)
+    assert np.isfinite(resampling.POISSON_TABLE[first])  # a cell that does not straddle a step: 16 bits settle it
+    assert plain[0, 0] == np.searchsorted(steps, first * 65536.0, side="right")
+
+
 def test_shares_and_ratios_agree_with_a_plain_bootstrap():
     engagement, tweets, _ = campaign()
     share = bootstrap(resampling.weighted_share(engagement == 0), N, n_boot=B_OURS, seed=5, at_scale=True)
