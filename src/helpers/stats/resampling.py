@@ -440,18 +440,19 @@ POISSON_TABLE = np.where(np.searchsorted(POISSON_STEPS, _CELL, side="right")
 
 
 def poisson_weights(rng, shape, out=None, index=None):
-    """Poisson(1) draws (float64) of ``shape`` from ``rng``, exact to 2^-32 in each probability; into ``out``
-    if given (a fresh 1 MB array per chunk costs more in page faults than the draws themselves), by way of
-    ``index`` (intp, ``shape`` or larger) if given: ``take`` would otherwise cast the 16-bit draws to intp in a
-    temporary of the same 1 MB."""
+    """Poisson(1) draws (float64) of ``shape`` from ``rng``, exact to 2^-32 in each probability.
+
+    ``out`` (float64, ``shape``) and ``index`` (intp, at least as many), when given, are reused for the weights
+    and for the draws as ``take``'s indices, which it would otherwise cast in a temporary: a fresh 1 MB array
+    per chunk costs more in page faults than the draws themselves."""
     count = int(np.prod(shape))
     high = _bits16(rng, count)[:count].reshape(shape)
     if index is not None:
         index = index.ravel()[:count].reshape(shape)
         np.copyto(index, high)
         high = index
-    # mode "clip": with ``out`` and the default "raise", NumPy buffers the output (7.4 against 0.9 ns a weight);
-    # a 16-bit index cannot leave the 65,536-row table
+    # mode "clip": with ``out`` and the default "raise", NumPy buffers the output (8 times slower); a 16-bit
+    # index cannot leave the 65,536-row table
     w = POISSON_TABLE.take(high, out=out, mode="clip")
     straddle = np.flatnonzero(np.isnan(w))  # about 12 in 65,536
     if len(straddle):
