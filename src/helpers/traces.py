@@ -484,7 +484,7 @@ class Traces:
                 SELECT p.*, t.ties, t.shown, row_number() OVER (PARTITION BY p."group"
                         ORDER BY p.accounts DESC, t.ties DESC, p.trace, t.shown, p.item) AS rank
                 FROM per_item p JOIN ties t USING ("group", trace, item) QUALIFY rank <= {int(per_group)}""")
-            # The examples' texts as the ties' (as a subquery per item: 33 of 39 s at 37M tweets, for 8,325 items).
+            # The examples' texts fetched as the ties' are (``_texts``); figures in docs/benchmarks.md.
             items = con.execute(f"""
                 WITH examples AS ({_texts("SELECT first_tweet AS tweetid FROM group_ranked")})
                 SELECT r."group", r.rank::INTEGER AS rank, {names}[r.trace + 1] AS trace,
